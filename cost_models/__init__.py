@@ -1,0 +1,1 @@
+"""Proxy cost models trained on recorded evaluations (installed as ``archgym.cost_models``)."""

@@ -1,0 +1,1 @@
+"""Sweeps, analysis and benchmarks (installed as ``archgym.experiments``)."""

@@ -1,0 +1,1 @@
+"""Benchmarks: speed and accuracy measurements that print figures and write results files."""
