@@ -168,6 +168,13 @@ class Simulator:
         simulator has one.  The default says it has none."""
         raise NotImplementedError(f"simulator {self.name!r} has no per-component breakdown")
 
+    def parse_config_file(self, path: str) -> dict | None:
+        """Read a design from a simulator-specific file format (e.g. a SCALE-Sim
+        ``.cfg``); return None if ``path`` is not in such a format, so the caller
+        falls back to JSON.  Errors in a recognized file raise ``ValueError``
+        naming the file and line."""
+        return None
+
     def reference_config(self) -> dict:
         """A representative design, used to normalize observations and
         target-free rewards: the middle value of every parameter.  Override if
