@@ -1,3 +1,26 @@
-"""archgym: a gym for hardware-accelerator design-space exploration."""
+"""archgym: a gym for hardware-accelerator design-space exploration.
+
+``import archgym`` caps math threads at one per process (unless already set;
+see :mod:`archgym._threads`) and registers every simulator's Gymnasium id
+(``archgym/<Name>-vN``) from the ``archgym.simulators`` entry-point group
+without importing the simulators themselves.
+"""
 from . import _threads  # noqa: F401  (must run before numpy loads)
+from .registry import (  # noqa: E402
+    list_agents,
+    list_envs,
+    list_simulators,
+    make,
+    make_agent,
+    make_simulator,
+    register,
+    register_agent,
+    register_env,
+)
+
 __version__ = "0.1.0"
+
+__all__ = ["make", "make_simulator", "make_agent", "register", "register_agent", "register_env",
+           "list_envs", "list_simulators", "list_agents", "__version__"]
+
+list_envs()  # registers the Gymnasium ids (names only; modules load on first make)

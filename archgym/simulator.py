@@ -70,6 +70,9 @@ class Simulator:
     name: ClassVar[str] = "simulator"
     version: ClassVar[str] = "0"
     metrics: ClassVar[tuple[Metric, ...]] = ()
+    #: objective spec used when the user gives none (see ``archgym.objective``);
+    #: None means "minimize the first metric"
+    default_objective: ClassVar[Any] = None
     #: named workloads this simulator ships (for ``archgym info``)
     workload_names: ClassVar[tuple[str, ...]] = ()
 

@@ -1,0 +1,193 @@
+"""The searcher interface every agent follows.
+
+Habits borrowed from scikit-learn and Optuna:
+
+* hyperparameters are keyword arguments of ``__init__``, declared once in the
+  class attribute ``hyperparameters`` (default, range or choices, log scale) so
+  sweeps can grid or sample them; ``__init__`` validates and stores, no work;
+  ``get_params()`` returns them;
+* black-box searchers implement ask-and-tell: :meth:`Agent.setup` (space, seed,
+  objective) then ``ask() -> design`` / ``tell(design, reward, info)``;
+* every searcher runs with :meth:`Agent.run` ``(env, budget, seed) -> DataFrame``.
+  The budget counts designs evaluated by the environment (simulator calls),
+  identically for every searcher; the environment enforces it.  Same seed, same
+  trajectory.
+
+A multi-agent searcher (several policies over parameter groups) is an
+:class:`Agent` whose ``run`` drives those policies; nothing here assumes a
+single policy.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping, Sequence
+
+import numpy as np
+
+from archgym.env import BudgetExhausted, DSEEnv
+from archgym.space import DesignSpace
+
+__all__ = ["HyperParameter", "HyperParameterError", "Agent", "AskTellAgent", "unwrap_env"]
+
+
+class HyperParameterError(ValueError):
+    """An unknown hyperparameter, or a value outside its declared range."""
+
+
+@dataclass(frozen=True)
+class HyperParameter:
+    """Declaration of one hyperparameter: a default plus either a numeric range
+    (``low``/``high``, optionally ``log``) or a list of ``choices``.  ``type`` is
+    ``int``, ``float``, ``str`` or ``bool``."""
+
+    name: str
+    default: Any
+    type: type = float
+    low: float | None = None
+    high: float | None = None
+    choices: tuple | None = None
+    log: bool = False
+    description: str = ""
+
+    def validate(self, value: Any) -> Any:
+        if self.choices is not None:
+            if value not in self.choices:
+                raise HyperParameterError(f"hyperparameter {self.name!r}: {value!r} not allowed; allowed: {list(self.choices)}")
+            return value
+        if self.type is bool:
+            if not isinstance(value, (bool, np.bool_)):
+                raise HyperParameterError(f"hyperparameter {self.name!r}: expected true/false, got {value!r}")
+            return bool(value)
+        if self.type in (int, float):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise HyperParameterError(f"hyperparameter {self.name!r}: expected a number, got {value!r}")
+            if self.type is int:
+                if float(value) != int(value):
+                    raise HyperParameterError(f"hyperparameter {self.name!r}: expected an integer, got {value!r}")
+                value = int(value)
+            else:
+                value = float(value)
+                if not math.isfinite(value):
+                    raise HyperParameterError(f"hyperparameter {self.name!r}: must be finite, got {value!r}")
+            if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+                raise HyperParameterError(f"hyperparameter {self.name!r}: {value!r} outside the allowed range "
+                                          f"[{self.low}, {self.high}]")
+            return value
+        return self.type(value)
+
+    def describe(self) -> str:
+        if self.choices is not None:
+            rng = "{" + ", ".join(map(str, self.choices)) + "}"
+        elif self.low is not None or self.high is not None:
+            rng = f"[{self.low}, {self.high}]" + (" log" if self.log else "")
+        else:
+            rng = self.type.__name__
+        return f"{self.name}={self.default!r} {rng}"
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        """A random value from the declared range (for random hyperparameter search)."""
+        if self.choices is not None:
+            return self.choices[int(rng.integers(len(self.choices)))]
+        if self.type is bool:
+            return bool(rng.integers(2))
+        lo, hi = self.low, self.high
+        if lo is None or hi is None:
+            return self.default
+        if self.log:
+            v = math.exp(rng.uniform(math.log(lo), math.log(hi)))
+        else:
+            v = rng.uniform(lo, hi)
+        return int(round(v)) if self.type is int else float(v)
+
+
+def unwrap_env(env: Any) -> DSEEnv:
+    """The :class:`DSEEnv` under any Gymnasium wrappers."""
+    inner = getattr(env, "unwrapped", env)
+    if not isinstance(inner, DSEEnv):
+        raise TypeError(f"searchers need an archgym DSEEnv, got {type(inner).__name__}")
+    return inner
+
+
+class Agent:
+    """Base class of every searcher (see the module docstring)."""
+
+    name: ClassVar[str] = "agent"
+    hyperparameters: ClassVar[tuple[HyperParameter, ...]] = ()
+
+    def __init__(self, **params: Any) -> None:
+        declared = {h.name: h for h in self.hyperparameters}
+        unknown = [k for k in params if k not in declared]
+        if unknown:
+            raise HyperParameterError(
+                f"{self.name}: unknown hyperparameter {unknown[0]!r}; allowed: {', '.join(declared) or '(none)'}")
+        self._params = {h.name: h.validate(params.get(h.name, h.default)) for h in self.hyperparameters}
+
+    def __getattr__(self, key: str) -> Any:
+        params = self.__dict__.get("_params")
+        if params is not None and key in params:
+            return params[key]
+        raise AttributeError(f"{type(self).__name__!s} has no attribute {key!r}")
+
+    def get_params(self) -> dict:
+        return dict(self._params)
+
+    @classmethod
+    def describe(cls) -> str:
+        hps = ", ".join(h.describe() for h in cls.hyperparameters) or "no hyperparameters"
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        return f"{cls.name}: {doc} ({hps})"
+
+    def run(self, env: Any, budget: int, seed: int):
+        """Search for ``budget`` evaluations; return the trajectory DataFrame
+        (see :meth:`archgym.env.DSEEnv.trajectory`)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._params.items())
+        return f"{type(self).__name__}({args})"
+
+
+def _check_budget(budget: int) -> int:
+    if isinstance(budget, (bool, np.bool_)) or int(budget) != budget or budget < 1:
+        raise ValueError(f"budget must be a positive integer number of evaluations, got {budget!r}")
+    return int(budget)
+
+
+class AskTellAgent(Agent):
+    """A black-box searcher: implement :meth:`setup`, :meth:`ask`, :meth:`tell`;
+    :meth:`run` is the ask-evaluate-tell loop."""
+
+    space: DesignSpace
+    rng: np.random.Generator
+
+    def setup(self, space: DesignSpace, seed: int, objective: Any = None) -> "AskTellAgent":
+        """Reset search state for ``space`` with a fresh seeded generator."""
+        self.space = space
+        self.objective = objective
+        self.rng = np.random.default_rng(seed)
+        return self
+
+    def ask(self) -> dict:
+        raise NotImplementedError
+
+    def tell(self, config: Mapping[str, Any], reward: float, info: Mapping[str, Any] | None = None) -> None:
+        """Report the reward (higher better) of a design from :meth:`ask`."""
+
+    def run(self, env: Any, budget: int, seed: int):
+        budget = _check_budget(budget)
+        dse = unwrap_env(env)
+        start = dse.n_evaluations
+        dse.reset(seed=int(seed))
+        dse.set_budget(start + budget)
+        self.setup(dse.space, int(seed), dse.objective)
+        try:
+            for _ in range(budget):
+                cfg = self.ask()
+                reward, info = dse.evaluate(cfg)
+                self.tell(info["config"], reward, info)
+        except BudgetExhausted:
+            pass
+        finally:
+            dse.set_budget(None)
+        return dse.trajectory(start)

@@ -1,0 +1,396 @@
+"""The ``archgym`` command line.
+
+::
+
+    archgym list [envs|agents]
+    archgym info ENV [--workload W] [--json]
+    archgym evaluate ENV [--workload W] --config JSON|FILE [--per-layer] [--json] [--set key=value ...]
+    archgym run ENV --agent A --budget N --seed S [--workload W] [--objective SPEC]
+                [--set hp=value ...] [--store FILE] [--json]
+    archgym sweep SPEC.yaml [--store FILE] [--workers N] [--executor local|dask]
+                [--scheduler ADDRESS] [--retry-failed]
+    archgym report STORE [--out DIR]
+    archgym compare STORE [--budgets 100,300]
+
+Bad input prints one line, ``archgym: error: ...``, on stderr and exits with
+status 2.  The CLI is the one module that reaches into every sub-package, and it
+imports each only when its command runs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from typing import Any, Sequence
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one line, exit status 2."""
+
+
+def _parse_value(text: str) -> Any:
+    """``key=value`` values: JSON if it parses (numbers, true/false, lists), else the string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _parse_sets(items: Sequence[str] | None) -> dict:
+    out = {}
+    for item in items or ():
+        if "=" not in item:
+            raise UsageError(f"--set expects key=value, got {item!r}")
+        k, _, v = item.partition("=")
+        if not k.strip():
+            raise UsageError(f"--set expects key=value, got {item!r}")
+        out[k.strip()] = _parse_value(v.strip())
+    return out
+
+
+def _sim_kwargs(args) -> dict:
+    kw = {}
+    if getattr(args, "workload", None) is not None:
+        kw["workload"] = args.workload
+    return kw
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _json_default(o: Any):
+    if hasattr(o, "item"):
+        return o.item()
+    return str(o)
+
+
+def _clean(o: Any) -> Any:
+    """NaN -> None recursively, so --json output is strict JSON."""
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if hasattr(o, "item") and not isinstance(o, (str, bytes)):
+        return _clean(o.item())
+    return o
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(_clean(obj), indent=2, default=_json_default))
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_list(args) -> int:
+    import archgym
+
+    what = args.what
+    if what in ("all", "envs"):
+        print("environments:")
+        for sid in archgym.list_envs():
+            print(f"  archgym/{sid}")
+    if what in ("all", "agents"):
+        print("agents:")
+        from archgym.registry import agent_class
+
+        for name in archgym.list_agents():
+            try:
+                desc = agent_class(name).describe()
+            except Exception as exc:  # a plugin that fails to import is listed, not fatal
+                desc = f"{name}: unavailable ({exc})"
+            print(f"  {desc}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    import archgym
+
+    sim = archgym.make_simulator(args.env, **_sim_kwargs(args))
+    d = sim.describe()
+    if args.json:
+        _print_json(d)
+        return 0
+    print(f"{d['name']} v{d['version']}  workload: {d['workload'] or '-'}  designs: {d['space_size']:,}")
+    print("parameters:")
+    for p in sim.space:
+        unit = f" [{p.unit}]" if p.unit else ""
+        print(f"  {p.name:<28} {p.kind:<12} {p.allowed()}{unit}")
+    if sim.space.constraints:
+        print("constraints:")
+        for c in sim.space.constraints:
+            print(f"  {c.description}")
+    print("metrics:")
+    for m in sim.metrics:
+        better = "lower" if m.lower_is_better else "higher"
+        print(f"  {m.name:<28} {m.unit:<10} {better} is better")
+    if d["workloads"]:
+        print("workloads:", ", ".join(d["workloads"]))
+    return 0
+
+
+def _load_configs(sim, text: str) -> tuple[list[dict], bool]:
+    """Designs from inline JSON, a JSON/JSON-lines file, or a simulator-specific
+    file; returns (configs, was_a_list)."""
+    if os.path.exists(text):
+        parsed = sim.parse_config_file(text)
+        if parsed is not None:
+            return [parsed], False
+        with open(text, encoding="utf-8") as fh:
+            body = fh.read()
+        try:
+            data = json.loads(body)
+        except json.JSONDecodeError as exc:
+            lines = [ln for ln in body.splitlines() if ln.strip()]
+            data = []
+            for i, ln in enumerate(lines, start=1):
+                try:
+                    data.append(json.loads(ln))
+                except json.JSONDecodeError:
+                    raise UsageError(f"{text}: not JSON or JSON lines (line {i}): {exc.msg}") from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--config is neither a file nor valid JSON: {exc.msg} at char {exc.pos}") from None
+    if isinstance(data, dict):
+        return [data], False
+    if isinstance(data, list) and all(isinstance(d, dict) for d in data):
+        return data, True
+    raise UsageError("--config must be a JSON object (one design) or a list of objects")
+
+
+def cmd_evaluate(args) -> int:
+    import archgym
+
+    sim = archgym.make_simulator(args.env, **_sim_kwargs(args), **_parse_sets(args.set))
+    configs, many = _load_configs(sim, args.config)
+    if args.per_layer:
+        if many:
+            raise UsageError("--per-layer takes a single design")
+        try:
+            df = sim.evaluate_details(configs[0])
+        except NotImplementedError as exc:
+            raise UsageError(str(exc)) from None
+        if args.json:
+            _print_json(df.to_dict(orient="records"))
+        else:
+            import pandas as pd
+
+            with pd.option_context("display.max_columns", None, "display.width", 200):
+                print(df.to_string(index=False))
+        return 0
+    if many:
+        df = sim.evaluate_batch(_progress(configs, "evaluate"))
+        records = df.to_dict(orient="records")
+        if args.json:
+            _print_json(records)
+        else:
+            print(df.to_string(index=False))
+        return 0
+    res = sim.evaluate(configs[0])
+    if args.json:
+        _print_json(res)
+        return 0
+    units = {m.name: m.unit for m in sim.metrics}
+    for k, v in res.items():
+        unit = units.get(k, "")
+        print(f"{k:<24} {_fmt(v)} {unit}".rstrip())
+    return 0
+
+
+def _progress(items, desc: str):
+    if len(items) < 200 or not sys.stderr.isatty():
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="design")
+
+
+def cmd_run(args) -> int:
+    import archgym
+    from archgym.registry import resolve_id
+
+    env_id = resolve_id(args.env)
+    hp = _parse_sets(args.set)
+    agent = archgym.make_agent(args.agent, **hp)  # validates hyperparameters before any work
+    env_kwargs = {**_sim_kwargs(args), **_parse_sets(args.option)}
+    if args.objective is not None:
+        env_kwargs["objective"] = args.objective
+    env = archgym.make(env_id, **env_kwargs)
+    traj = agent.run(env, args.budget, args.seed)
+    if args.store:
+        from archgym.store import Store
+
+        with Store(args.store) as store:
+            sid = store.study(args.study)
+            key = f"{env_id}|{args.agent}|{json.dumps(hp, sort_keys=True)}|{json.dumps(env_kwargs, sort_keys=True, default=str)}|seed={args.seed}"
+            tid = store.add_trial(sid, key, args.agent, agent.get_params(), env_id, env_kwargs, args.seed, args.budget)
+            store.start_trial(tid)
+            store.complete_trial(tid, env.history, env.simulator.name, env.simulator.version,
+                                 float(traj["wall_time_s"].sum()))
+    best = traj.loc[traj["reward"].idxmax()] if len(traj) else None
+    if args.json:
+        _print_json({"env": env_id, "agent": args.agent, "seed": args.seed, "budget": args.budget,
+                     "evaluations": len(traj), "best_reward": None if best is None else float(best["reward"]),
+                     "best_config": None if best is None else {n: best[n] for n in env.space.names},
+                     "best_metrics": None if best is None else {m: best[m] for m in env.simulator.metric_names},
+                     "trajectory": traj.to_dict(orient="records")})
+        return 0
+    print(f"{args.agent} on {env_id} ({env.simulator.workload_label}), budget {args.budget}, seed {args.seed}: "
+          f"{len(traj)} evaluations, best reward {_fmt(float(best['reward'])) if best is not None else '-'}")
+    if best is not None:
+        print("best design:", {n: best[n] for n in env.space.names})
+        units = {m.name: m.unit for m in env.simulator.metrics}
+        for m in env.simulator.metric_names:
+            print(f"  {m:<24} {_fmt(best[m])} {units[m]}".rstrip())
+    if args.store:
+        print(f"recorded in {args.store} (study {args.study!r})")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from archgym.experiments.runner import run_sweep
+
+    summary = run_sweep(args.spec, store=args.store, workers=args.workers, executor=args.executor,
+                        scheduler=args.scheduler, retry_failed=args.retry_failed, progress=not args.quiet)
+    print(summary if isinstance(summary, str) else json.dumps(_clean(summary), default=_json_default))
+    return 0 if not (isinstance(summary, dict) and summary.get("failed")) else 1
+
+
+def cmd_report(args) -> int:
+    from archgym.experiments.report import write_report
+
+    files = write_report(args.store, args.out)
+    for f in files:
+        print(f)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from archgym.experiments.report import ranking_table
+
+    budgets = [int(b) for b in args.budgets.split(",")] if args.budgets else None
+    table = ranking_table(args.store, budgets=budgets)
+    print(table.to_string(index=False) if hasattr(table, "to_string") else table)
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        self.exit(EXIT_USAGE, f"archgym: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="archgym", description="Design-space exploration gym for hardware accelerators.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    s = sub.add_parser("list", help="environments and searchers, one line each")
+    s.add_argument("what", nargs="?", choices=["all", "envs", "agents"], default="all")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("info", help="parameters, metrics and workloads of an environment")
+    s.add_argument("env")
+    s.add_argument("--workload")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_info)
+
+    s = sub.add_parser("evaluate", help="evaluate one design (or a JSON list / JSON-lines file of designs)")
+    s.add_argument("env")
+    s.add_argument("--workload")
+    s.add_argument("--config", required=True, help="JSON object, JSON/JSON-lines file, or a simulator config file")
+    s.add_argument("--per-layer", action="store_true", help="per-component breakdown (e.g. per layer)")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--set", action="append", metavar="KEY=VALUE", help="simulator option")
+    s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("run", help="run one searcher on one environment")
+    s.add_argument("env")
+    s.add_argument("--agent", required=True)
+    s.add_argument("--budget", type=int, required=True, help="simulator evaluations")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--workload")
+    s.add_argument("--objective", help="objective spec, e.g. 'cycles' or 'cycles<=1e6,energy_pj'")
+    s.add_argument("--set", action="append", metavar="HP=VALUE", help="searcher hyperparameter")
+    s.add_argument("--option", action="append", metavar="KEY=VALUE", help="simulator/env option")
+    s.add_argument("--store", help="SQLite results file to record the run in")
+    s.add_argument("--study", default="cli", help="study name in the store")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("sweep", help="run a sweep spec (YAML): envs x agents x hyperparameters x seeds")
+    s.add_argument("spec")
+    s.add_argument("--store")
+    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--executor", choices=["local", "dask"], default="local")
+    s.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
+    s.add_argument("--retry-failed", action="store_true")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(func=cmd_sweep)
+
+    s = sub.add_parser("report", help="plots and a Markdown/HTML report from a results store")
+    s.add_argument("store")
+    s.add_argument("--out", default="report")
+    s.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("compare", help="ranking table of searchers at fixed budgets")
+    s.add_argument("store")
+    s.add_argument("--budgets", help="comma-separated evaluation counts")
+    s.set_defaults(func=cmd_compare)
+    return p
+
+
+def _user_errors() -> tuple[type, ...]:
+    from archgym.objective import ObjectiveError
+    from archgym.registry import RegistryError
+    from archgym.simulator import WorkloadError
+    from archgym.space import InvalidConfigError
+
+    errs: list[type] = [UsageError, InvalidConfigError, ObjectiveError, RegistryError, WorkloadError,
+                        FileNotFoundError, IsADirectoryError, PermissionError, ValueError]
+    try:
+        from archgym.agents.base import HyperParameterError
+
+        errs.append(HyperParameterError)
+    except Exception:
+        pass
+    return tuple(errs)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        import archgym
+
+        print(archgym.__version__)
+        return 0
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("archgym: interrupted", file=sys.stderr)
+        return 130
+    except _user_errors() as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, FileNotFoundError) and exc.filename:
+            msg = f"no such file: {exc.filename}"
+        print(f"archgym: error: {msg}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

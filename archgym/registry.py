@@ -1,0 +1,248 @@
+"""One registry for simulators (and the environments around them) and searchers.
+
+Built-in and plugin simulators are found the same way: the entry-point group
+``archgym.simulators`` (name = environment id such as ``Systolic-v0``, value =
+``module:Class`` of a :class:`~archgym.simulator.Simulator` subclass), or a call
+to :func:`register`.  Searchers use the group ``archgym.agents`` (name = agent
+name such as ``ga``) or :func:`register_agent`.  Entry points are read lazily:
+their *names* are listed on first lookup (and when ``import archgym`` registers
+the Gymnasium ids), and a module is imported only when that simulator or agent
+is made.
+
+After ``import archgym`` every simulator id is a Gymnasium id under the
+``archgym/`` namespace::
+
+    env = gymnasium.make("archgym/Systolic-v0", workload="resnet18",
+                         objective="cycles", backend="simulator")
+
+``backend`` selects what answers evaluations: ``"simulator"`` (the real one),
+a :class:`~archgym.simulator.Simulator` instance (e.g. a trained proxy model
+from ``archgym.cost_models``), a path to a pickled one, or a callable
+``simulator -> Simulator``.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+__all__ = [
+    "RegistryError",
+    "register",
+    "register_agent",
+    "register_env",
+    "make_simulator",
+    "make",
+    "make_agent",
+    "agent_class",
+    "simulator_class",
+    "list_simulators",
+    "list_agents",
+    "list_envs",
+    "resolve_id",
+]
+
+SIM_GROUP = "archgym.simulators"
+AGENT_GROUP = "archgym.agents"
+NAMESPACE = "archgym"
+
+
+class RegistryError(KeyError):
+    """Unknown simulator/agent id, or a plugin that fails to load."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass
+class _Entry:
+    target: Any  # a class, a callable, or "module:attr"
+    kwargs: dict = field(default_factory=dict)
+    source: str = "register()"
+
+    def load(self) -> Any:
+        if isinstance(self.target, str):
+            mod, _, attr = self.target.partition(":")
+            try:
+                obj = importlib.import_module(mod)
+                for part in attr.split("."):
+                    obj = getattr(obj, part)
+            except Exception as exc:  # a plugin that fails to import: say which
+                raise RegistryError(f"cannot load {self.target!r} ({self.source}): {exc}") from exc
+            self.target = obj
+        return self.target
+
+
+_SIMS: dict[str, _Entry] = {}
+_AGENTS: dict[str, _Entry] = {}
+_ENVS: dict[str, _Entry] = {}  # extra environments that are not a DSEEnv around a simulator
+_LOADED_GROUPS: set[str] = set()
+
+
+def _entry_points(group: str) -> list:
+    from importlib.metadata import entry_points
+
+    return list(entry_points(group=group))
+
+
+def _load_group(group: str) -> None:
+    if group in _LOADED_GROUPS:
+        return
+    _LOADED_GROUPS.add(group)
+    table = _SIMS if group == SIM_GROUP else _AGENTS
+    for ep in _entry_points(group):
+        if ep.name not in table:
+            table[ep.name] = _Entry(ep.value, source=f"entry point {group}:{ep.name}")
+            if group == SIM_GROUP:
+                _register_gym_id(ep.name)
+
+
+def _register_gym_id(sim_id: str) -> None:
+    import gymnasium
+
+    gid = f"{NAMESPACE}/{sim_id}"
+    if gid in gymnasium.registry:
+        return
+    gymnasium.register(id=gid, entry_point="archgym.registry:_gym_entry", kwargs={"simulator_id": sim_id},
+                       disable_env_checker=True)
+
+
+# --------------------------------------------------------------------------- ids
+def list_simulators() -> list[str]:
+    _load_group(SIM_GROUP)
+    return sorted(_SIMS)
+
+
+def list_envs() -> list[str]:
+    """Every environment id: one per simulator plus extra registered envs."""
+    _load_group(SIM_GROUP)
+    return sorted(set(_SIMS) | set(_ENVS))
+
+
+def list_agents() -> list[str]:
+    _load_group(AGENT_GROUP)
+    return sorted(_AGENTS)
+
+
+def resolve_id(name: str) -> str:
+    """Canonical id for ``name``: accepts ``archgym/Systolic-v0``, ``Systolic-v0``,
+    ``systolic`` (case-insensitive, version optional)."""
+    _load_group(SIM_GROUP)
+    ids = set(_SIMS) | set(_ENVS)
+    n = name.split("/", 1)[1] if name.startswith(NAMESPACE + "/") else name
+    if n in ids:
+        return n
+    low = n.lower()
+    matches = [i for i in ids if i.lower() == low or i.lower().rsplit("-v", 1)[0] == low]
+    if len(matches) == 1:
+        return matches[0]
+    raise RegistryError(f"unknown environment {name!r}; known: {', '.join(sorted(ids)) or '(none)'}")
+
+
+# --------------------------------------------------------------------------- registration
+def register(sim_id: str, simulator: Any, overwrite: bool = False, **default_kwargs: Any) -> None:
+    """Register a simulator class (or ``"module:Class"`` string) under ``sim_id``
+    (``Name-vN``); it becomes the Gymnasium id ``archgym/<sim_id>``."""
+    _load_group(SIM_GROUP)
+    if "/" in sim_id:
+        raise ValueError(f"simulator id {sim_id!r} must not contain '/' (the namespace is added)")
+    if sim_id in _SIMS and not overwrite:
+        raise ValueError(f"simulator id {sim_id!r} is already registered; pass overwrite=True to replace it")
+    _SIMS[sim_id] = _Entry(simulator, dict(default_kwargs))
+    _register_gym_id(sim_id)
+
+
+def register_env(env_id: str, entry_point: Any, overwrite: bool = False, **default_kwargs: Any) -> None:
+    """Register an environment that is not a plain DSEEnv (e.g. a scheduling env):
+    ``entry_point`` is a callable or ``"module:callable"`` returning a ``gymnasium.Env``."""
+    if env_id in _ENVS and not overwrite:
+        raise ValueError(f"environment id {env_id!r} is already registered")
+    _ENVS[env_id] = _Entry(entry_point, dict(default_kwargs))
+    _register_gym_id(env_id)
+
+
+def register_agent(name: str, agent_cls: Any, overwrite: bool = False) -> None:
+    """Register a searcher class (or ``"module:Class"``) under ``name``."""
+    _load_group(AGENT_GROUP)
+    if name in _AGENTS and not overwrite:
+        raise ValueError(f"agent {name!r} is already registered; pass overwrite=True to replace it")
+    _AGENTS[name] = _Entry(agent_cls)
+
+
+# --------------------------------------------------------------------------- construction
+def simulator_class(sim_id: str) -> type:
+    sid = resolve_id(sim_id)
+    if sid not in _SIMS:
+        raise RegistryError(f"{sim_id!r} is an environment without a simulator")
+    return _SIMS[sid].load()
+
+
+def make_simulator(sim_id: str, **kwargs: Any):
+    """The bare simulator (for batch evaluation): ``make_simulator("Systolic-v0", workload="resnet18")``."""
+    sid = resolve_id(sim_id)
+    entry = _SIMS.get(sid)
+    if entry is None:
+        raise RegistryError(f"{sim_id!r} is an environment without a simulator")
+    cls = entry.load()
+    return cls(**{**entry.kwargs, **kwargs})
+
+
+def _apply_backend(sim, backend: Any):
+    from .simulator import Simulator
+
+    if backend is None or backend == "simulator":
+        return sim
+    if isinstance(backend, Simulator):
+        return backend
+    if callable(backend):
+        out = backend(sim)
+        if not isinstance(out, Simulator):
+            raise TypeError(f"backend callable returned {type(out).__name__}, not a Simulator")
+        return out
+    if isinstance(backend, (str, os.PathLike)):
+        path = os.fspath(backend)
+        if not os.path.exists(path):
+            raise ValueError(f"backend must be 'simulator', a Simulator, or a path to a saved proxy; "
+                             f"{path!r} does not exist")
+        with open(path, "rb") as fh:
+            out = pickle.load(fh)
+        if not isinstance(out, Simulator):
+            raise TypeError(f"{path!r} holds a {type(out).__name__}, not a Simulator")
+        return out
+    raise TypeError(f"unsupported backend {backend!r}")
+
+
+_ENV_KEYS = ("objective", "mode", "episode_length", "max_evaluations", "render_mode")
+
+
+def make(env_id: str, *, backend: Any = "simulator", **kwargs: Any):
+    """A :class:`~archgym.env.DSEEnv` (or registered extra env) without the
+    Gymnasium wrappers; ``gymnasium.make("archgym/<id>", ...)`` calls this."""
+    sid = resolve_id(env_id)
+    if sid in _ENVS:
+        entry = _ENVS[sid]
+        return entry.load()(**{**entry.kwargs, **kwargs})
+    from .env import DSEEnv
+
+    env_kwargs = {k: kwargs.pop(k) for k in _ENV_KEYS if k in kwargs}
+    sim = _apply_backend(make_simulator(sid, **kwargs), backend)
+    return DSEEnv(sim, **env_kwargs)
+
+
+def _gym_entry(simulator_id: str, **kwargs: Any):
+    return make(simulator_id, **kwargs)
+
+
+def agent_class(name: str) -> type:
+    _load_group(AGENT_GROUP)
+    entry = _AGENTS.get(name)
+    if entry is None:
+        raise RegistryError(f"unknown agent {name!r}; known: {', '.join(sorted(_AGENTS)) or '(none)'}")
+    return entry.load()
+
+
+def make_agent(name: str, **hyperparameters: Any):
+    """A searcher by registered name, with hyperparameters (validated by the agent)."""
+    return agent_class(name)(**hyperparameters)

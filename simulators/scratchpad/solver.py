@@ -1,0 +1,107 @@
+"""Solving PuLP models: HiGHS first, CBC as fallback; honest statuses.
+
+PuLP reports status "Optimal" when a time limit stops the solver with an
+incumbent, so the status here comes from ``prob.sol_status`` (and HiGHS's own
+model status and MIP gap).  Every solve has a time limit and one thread.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import pulp
+
+__all__ = ["SolveOutcome", "available_solvers", "solve_model"]
+
+
+@dataclass
+class SolveOutcome:
+    """``status``: optimal | feasible (solution with a gap) | timeout (no solution) | infeasible."""
+
+    status: str
+    objective: float
+    bound: float
+    time_s: float
+    solver: str
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+
+def available_solvers() -> list[str]:
+    """Usable back-ends in preference order (``highs``, ``cbc``)."""
+    names = pulp.listSolvers(onlyAvailable=True)
+    out = []
+    if "HiGHS" in names:
+        out.append("highs")
+    if "PULP_CBC_CMD" in names:
+        out.append("cbc")
+    return out
+
+
+class _WarmHiGHS(pulp.HiGHS):  # type: ignore[misc, valid-type]
+    """PuLP's highspy back-end, plus a MIP start from the variables' current values."""
+
+    def __init__(self, *args, warm: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.warm = warm
+
+    def callSolver(self, lp):  # noqa: N802 (PuLP's name)
+        if self.warm:
+            import highspy
+
+            sol = highspy.HighsSolution()
+            sol.col_value = [float(v.varValue) if v.varValue is not None else 0.0 for v in lp.variables()]
+            sol.value_valid = True
+            lp.solverModel.setSolution(sol)
+        lp.solverModel.run()
+
+
+def solve_model(prob: pulp.LpProblem, *, solver: str = "auto", time_limit_s: float = 10.0,
+                gap_rel: float = 0.0, warm_start: bool = False) -> SolveOutcome:
+    """Solve ``prob`` (minimization) and classify the result.
+
+    ``solver``: ``auto`` (HiGHS if available, else CBC), ``highs`` or ``cbc``.
+    ``gap_rel``: relative optimality gap at which the solver may stop (0 = exact).
+    ``warm_start``: use the variables' current values as a MIP start."""
+    avail = available_solvers()
+    if solver == "auto":
+        if not avail:
+            raise RuntimeError("no MILP solver available (install highspy, or PuLP's bundled CBC)")
+        solver = avail[0]
+    if solver not in ("highs", "cbc"):
+        raise ValueError(f"unknown solver {solver!r}; choose auto, highs or cbc")
+    if solver not in avail:
+        raise RuntimeError(f"solver {solver!r} is not available (available: {avail})")
+    tl = max(float(time_limit_s), 0.01)
+    if solver == "highs":
+        backend = _WarmHiGHS(msg=False, timeLimit=tl, gapRel=gap_rel, threads=1, warm=warm_start)
+    else:
+        backend = pulp.PULP_CBC_CMD(msg=False, timeLimit=tl, gapRel=gap_rel, threads=1, warmStart=warm_start)
+    t0 = time.perf_counter()
+    prob.solve(backend)
+    elapsed = time.perf_counter() - t0
+    obj = pulp.value(prob.objective)
+    obj = float(obj) if obj is not None else math.nan
+    if prob.status == pulp.LpStatusInfeasible or prob.sol_status == pulp.LpSolutionInfeasible:
+        return SolveOutcome("infeasible", math.nan, math.nan, elapsed, solver)
+    if prob.sol_status == pulp.LpSolutionOptimal:
+        bound = obj
+        if solver == "highs" and gap_rel > 0:
+            bound = _highs_bound(prob, obj)
+        return SolveOutcome("optimal", obj, bound, elapsed, solver)
+    if prob.sol_status == pulp.LpSolutionIntegerFeasible:
+        bound = _highs_bound(prob, math.nan) if solver == "highs" else math.nan
+        return SolveOutcome("feasible", obj, bound, elapsed, solver)
+    bound = _highs_bound(prob, math.nan) if solver == "highs" else math.nan
+    return SolveOutcome("timeout", math.nan, bound, elapsed, solver)
+
+
+def _highs_bound(prob: pulp.LpProblem, default: float) -> float:
+    try:
+        b = float(prob.solverModel.getInfo().mip_dual_bound)
+    except Exception:
+        return default
+    return b if math.isfinite(b) else default
