@@ -2,6 +2,7 @@
 
 ::
 
+    archgym [--import MODULE] COMMAND ...
     archgym list [envs|agents]
     archgym info ENV [--workload W] [--json]
     archgym evaluate ENV [--workload W] --config JSON|FILE [--per-layer] [--json] [--set key=value ...]
@@ -19,6 +20,7 @@ imports each only when its command runs.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -294,6 +296,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="archgym", description="Design-space exploration gym for hardware accelerators.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.add_argument("--import", dest="imports", action="append", metavar="MODULE",
+                   help="import MODULE first (e.g. one that calls archgym.register for your simulator)")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     s = sub.add_parser("list", help="environments and searchers, one line each")
@@ -380,6 +384,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        for mod in args.imports or ():
+            try:
+                importlib.import_module(mod)
+            except ImportError as exc:
+                raise UsageError(f"--import {mod}: {exc}") from None
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("archgym: interrupted", file=sys.stderr)
