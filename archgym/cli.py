@@ -229,7 +229,17 @@ def cmd_run(args) -> int:
     if args.objective is not None:
         env_kwargs["objective"] = args.objective
     env = archgym.make(env_id, **env_kwargs)
-    traj = agent.run(env, args.budget, args.seed)
+    bar = None
+    if args.budget >= 200 and sys.stderr.isatty() and not args.json:
+        from tqdm import tqdm
+
+        bar = tqdm(total=args.budget, desc=f"{args.agent} on {env_id}", unit="eval")
+        env.listeners.append(lambda record: bar.update(1))
+    try:
+        traj = agent.run(env, args.budget, args.seed)
+    finally:
+        if bar is not None:
+            bar.close()
     if args.store:
         from archgym.store import Store
 
