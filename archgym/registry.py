@@ -3,7 +3,9 @@
 Built-in and plugin simulators are found the same way: the entry-point group
 ``archgym.simulators`` (name = environment id such as ``Systolic-v0``, value =
 ``module:Class`` of a :class:`~archgym.simulator.Simulator` subclass), or a call
-to :func:`register`.  Searchers use the group ``archgym.agents`` (name = agent
+to :func:`register`.  Environments that are not a plain DSEEnv around a
+simulator (e.g. the scratchpad scheduling env) use the group ``archgym.envs``
+(value = a callable returning a ``gymnasium.Env``) or :func:`register_env`.  Searchers use the group ``archgym.agents`` (name = agent
 name such as ``ga``) or :func:`register_agent`.  Entry points are read lazily:
 their *names* are listed on first lookup (and when ``import archgym`` registers
 the Gymnasium ids), and a module is imported only when that simulator or agent
@@ -45,6 +47,7 @@ __all__ = [
 ]
 
 SIM_GROUP = "archgym.simulators"
+ENV_GROUP = "archgym.envs"
 AGENT_GROUP = "archgym.agents"
 NAMESPACE = "archgym"
 
@@ -91,11 +94,11 @@ def _load_group(group: str) -> None:
     if group in _LOADED_GROUPS:
         return
     _LOADED_GROUPS.add(group)
-    table = _SIMS if group == SIM_GROUP else _AGENTS
+    table = {SIM_GROUP: _SIMS, ENV_GROUP: _ENVS, AGENT_GROUP: _AGENTS}[group]
     for ep in _entry_points(group):
         if ep.name not in table:
             table[ep.name] = _Entry(ep.value, source=f"entry point {group}:{ep.name}")
-            if group == SIM_GROUP:
+            if group != AGENT_GROUP:
                 _register_gym_id(ep.name)
 
 
@@ -110,14 +113,19 @@ def _register_gym_id(sim_id: str) -> None:
 
 
 # --------------------------------------------------------------------------- ids
-def list_simulators() -> list[str]:
+def _load_env_groups() -> None:
     _load_group(SIM_GROUP)
+    _load_group(ENV_GROUP)
+
+
+def list_simulators() -> list[str]:
+    _load_env_groups()
     return sorted(_SIMS)
 
 
 def list_envs() -> list[str]:
     """Every environment id: one per simulator plus extra registered envs."""
-    _load_group(SIM_GROUP)
+    _load_env_groups()
     return sorted(set(_SIMS) | set(_ENVS))
 
 
@@ -129,7 +137,7 @@ def list_agents() -> list[str]:
 def resolve_id(name: str) -> str:
     """Canonical id for ``name``: accepts ``archgym/Systolic-v0``, ``Systolic-v0``,
     ``systolic`` (case-insensitive, version optional)."""
-    _load_group(SIM_GROUP)
+    _load_env_groups()
     ids = set(_SIMS) | set(_ENVS)
     n = name.split("/", 1)[1] if name.startswith(NAMESPACE + "/") else name
     if n in ids:
@@ -145,7 +153,7 @@ def resolve_id(name: str) -> str:
 def register(sim_id: str, simulator: Any, overwrite: bool = False, **default_kwargs: Any) -> None:
     """Register a simulator class (or ``"module:Class"`` string) under ``sim_id``
     (``Name-vN``); it becomes the Gymnasium id ``archgym/<sim_id>``."""
-    _load_group(SIM_GROUP)
+    _load_env_groups()
     if "/" in sim_id:
         raise ValueError(f"simulator id {sim_id!r} must not contain '/' (the namespace is added)")
     if sim_id in _SIMS and not overwrite:
