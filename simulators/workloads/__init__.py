@@ -1,0 +1,6 @@
+"""Shared DNN workloads: layer tables of real networks (SCALE-Sim topology CSV) and their loader."""
+from .layers import (Layer, WorkloadError, as_layers, list_networks, load_network, network_info,
+                     network_sources, parse_topology, read_topology_csv)
+
+__all__ = ["Layer", "WorkloadError", "as_layers", "list_networks", "load_network", "network_info",
+           "network_sources", "parse_topology", "read_topology_csv"]

@@ -18,12 +18,13 @@ Lowering to GEMM (as SCALE-Sim does):
   ``H = M, W = K, Fh = 1, Fw = K, Ci = 1, Co = N``, so the GEMM's ``M`` is
   the ifmap-row (output-pixel) dimension;
 * depthwise conv (``kind="dwconv"``): a topology row whose name contains the
-  substring ``DP`` (SCALE-Sim's convention) is depthwise.  SCALE-Sim splits
-  such a layer into ``Ci`` single-channel layers; we model it directly as
-  ``repeat = Ci`` identical independent convs of one input channel and
-  ``Num Filter / Ci`` filters each (channel multiplier; 1 for MobileNet), and
-  the simulator multiplies every additive figure by ``repeat``.  Our CSVs
-  therefore write ``Num Filter = Channels`` for a depthwise row.
+  substring ``DP`` is depthwise, as in SCALE-Sim, and its columns mean what
+  SCALE-Sim reads from them: SCALE-Sim splits the row into ``Channels``
+  layers of one input channel and ``Num Filter`` filters each (so ``Num
+  Filter`` is the channel multiplier, 1 for MobileNet).  We model the same
+  thing directly: ``repeat = Channels`` identical independent convs of one
+  input channel and ``Num Filter`` filters, and the simulator multiplies every
+  additive figure by ``repeat`` instead of listing ``Channels`` layers.
 
 Sources of the shipped networks are in ``data/networks.json`` and
 :func:`network_sources`.
@@ -31,13 +32,12 @@ Sources of the shipped networks are in ``data/networks.json`` and
 from __future__ import annotations
 
 import csv
-import io
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 from archgym.simulator import WorkloadError
 
@@ -62,8 +62,8 @@ class Layer:
 
     ``kind`` is ``conv``, ``gemm`` (stored as SCALE-Sim's 1-row conv, see the
     module docstring; build with :meth:`gemm`) or ``dwconv`` (depthwise:
-    ``channels`` input channels, each convolved with ``num_filters //
-    channels`` filters of its own).
+    ``channels`` input channels, each convolved with ``num_filters`` filters
+    of its own -- SCALE-Sim's ``DP`` semantics).
     """
 
     name: str
@@ -97,11 +97,6 @@ class Layer:
             raise WorkloadError(
                 f"layer {self.name!r}: filter {self.filt_h}x{self.filt_w} larger than input "
                 f"{self.ifmap_h}x{self.ifmap_w} (sizes must include padding)"
-            )
-        if self.kind == "dwconv" and self.num_filters % self.channels:
-            raise WorkloadError(
-                f"layer {self.name!r}: depthwise Num Filter ({self.num_filters}) must be a multiple "
-                f"of Channels ({self.channels})"
             )
 
     @classmethod
@@ -139,8 +134,8 @@ class Layer:
 
     @property
     def N(self) -> int:
-        """Columns of the lowered GEMM: filters (per repeat for depthwise)."""
-        return self.num_filters // self.repeat
+        """Columns of the lowered GEMM: filters (per input channel for depthwise)."""
+        return self.num_filters
 
     @property
     def macs(self) -> int:
