@@ -247,7 +247,8 @@ def _validate(g: Graph) -> None:
             producer[t] = op.name
     for name, t in g.tensors.items():
         if t.kind == "activation" and name not in producer:
-            raise ValueError(f"activation {name!r} is never produced (declare it as kind 'input' if it comes from off chip)")
+            raise ValueError(f"activation {name!r} is never produced "
+                             "(declare it as kind 'input' if it comes from off chip)")
     _check_acyclic(g, producer)
     done: set[str] = set()
     for op in g.ops:

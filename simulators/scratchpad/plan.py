@@ -59,11 +59,13 @@ class Plan:
 
     @property
     def optimality_gap(self) -> float:
-        """Relative gap ``(cost - bound) / cost`` (0 if proven, NaN if unknown)."""
-        if self.status == "optimal":
+        """Relative gap ``(cost - bound) / cost``: NaN if there is no bound; a
+        proven optimum has gap 0 (or at most the requested ``gap_rel``), and so
+        does any plan without non-compulsory traffic (0 is a lower bound)."""
+        if self.noncompulsory_bytes <= 0:
             return 0.0
         if math.isnan(self.bound):
-            return math.nan
+            return 0.0 if self.status == "optimal" else math.nan
         c = float(self.noncompulsory_bytes)
         return 0.0 if c <= 0 else max(0.0, (c - self.bound) / c)
 

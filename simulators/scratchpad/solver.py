@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass
 
 import pulp
 
-__all__ = ["SolveOutcome", "available_solvers", "solve_model"]
+__all__ = ["SolveOutcome", "available_solvers", "solve_model", "new_var"]
 
 
 @dataclass
@@ -39,6 +40,17 @@ def available_solvers() -> list[str]:
     if "PULP_CBC_CMD" in names:
         out.append("cbc")
     return out
+
+
+def new_var(prob: pulp.LpProblem, name: str, low: float | None = None, up: float | None = None,
+            cat: str = "Continuous") -> pulp.LpVariable:
+    """A variable attached to ``prob`` (PuLP >= 3 API when present).  ``Binary``
+    becomes an integer in ``[low or 0, up or 1]`` so a bound of 0 can fix it."""
+    if cat == "Binary":
+        cat, low, up = "Integer", 0 if low is None else low, 1 if up is None else up
+    if hasattr(prob, "add_variable"):
+        return prob.add_variable(name, low, up, cat=cat)
+    return pulp.LpVariable(name, low, up, cat=cat)
 
 
 class _WarmHiGHS(pulp.HiGHS):  # type: ignore[misc, valid-type]
@@ -79,7 +91,9 @@ def solve_model(prob: pulp.LpProblem, *, solver: str = "auto", time_limit_s: flo
     if solver == "highs":
         backend = _WarmHiGHS(msg=False, timeLimit=tl, gapRel=gap_rel, threads=1, warm=warm_start)
     else:
-        backend = pulp.PULP_CBC_CMD(msg=False, timeLimit=tl, gapRel=gap_rel, threads=1, warmStart=warm_start)
+        with warnings.catch_warnings():  # PuLP 3 deprecates the bundled-CBC class name
+            warnings.simplefilter("ignore", DeprecationWarning)
+            backend = pulp.PULP_CBC_CMD(msg=False, timeLimit=tl, gapRel=gap_rel, threads=1, warmStart=warm_start)
     t0 = time.perf_counter()
     prob.solve(backend)
     elapsed = time.perf_counter() - t0

@@ -1,0 +1,57 @@
+"""One entry point for every scheduling/replacement policy, by name.
+
+=========================== ===================================================
+policy                      what it does
+=========================== ===================================================
+``ilp_fixed_order``         (1) exact replacement on the default order
+``ilp_fixed_order_offsets`` (2) (1) plus scratchpad addresses
+``ilp_free_order``          (3) best topological order + replacement; graphs
+                            with more than ``free_order_max_ops`` operators
+                            use the divide-and-conquer heuristic instead
+``ilp_free_order_offsets``  (4) (3) plus addresses (one per tensor); D&C
+                            beyond ``free_order_max_ops // 2`` operators
+``divide_and_conquer``      block-wise free order, stitched (see :mod:`.dnc`)
+``belady`` / ``lru``        replacement heuristics on the default order
+``first_fit``               Belady + first-fit address allocator
+=========================== ===================================================
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from .baselines import BASELINES
+from .dnc import divide_and_conquer
+from .graph import Graph
+from .ilp_fixed import solve_fixed_order
+from .ilp_free import solve_free_order
+from .plan import Plan
+
+__all__ = ["POLICIES", "run_policy"]
+
+POLICIES = ("ilp_fixed_order", "ilp_fixed_order_offsets", "ilp_free_order", "ilp_free_order_offsets",
+            "divide_and_conquer", "belady", "lru", "first_fit")
+
+
+def run_policy(policy: str, graph: Graph, capacity: int, *, order: Sequence[int] | None = None,
+               solver: str = "auto", time_limit_s: float = 10.0, gap_rel: float = 0.0,
+               free_order_max_ops: int = 40, block_ops: int = 20) -> Plan:
+    """Plan for ``graph`` in ``capacity`` bytes under ``policy`` (see the table).
+
+    Raises :class:`~.baselines.InfeasibleError` (naming the operator) when a
+    working set does not fit, :class:`~.baselines.PlacementError` when an
+    address allocator cannot place a plan."""
+    kw = dict(solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel)
+    if policy in BASELINES:
+        return BASELINES[policy](graph, list(graph.default_order() if order is None else order), capacity)
+    if policy in ("ilp_fixed_order", "ilp_fixed_order_offsets"):
+        return solve_fixed_order(graph, capacity, order, offsets=policy.endswith("offsets"), **kw)
+    if policy in ("ilp_free_order", "ilp_free_order_offsets"):
+        offsets = policy.endswith("offsets")
+        if graph.n_ops > (free_order_max_ops // 2 if offsets else free_order_max_ops):
+            plan = divide_and_conquer(graph, capacity, block_ops=block_ops, offsets=offsets, **kw)
+            plan.info["fallback"] = "divide_and_conquer"
+            return plan
+        return solve_free_order(graph, capacity, offsets=offsets, **kw)
+    if policy == "divide_and_conquer":
+        return divide_and_conquer(graph, capacity, block_ops=block_ops, **kw)
+    raise ValueError(f"unknown policy {policy!r}; policies are {', '.join(POLICIES)}")

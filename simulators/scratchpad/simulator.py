@@ -1,0 +1,170 @@
+"""``ScratchpadSimulator``: what off-chip traffic does a scratchpad size really cost?
+
+For one workload graph, a design (scratchpad size, DRAM bandwidth, compute
+throughput, scheduling/replacement policy) is evaluated by planning the run
+with the chosen policy (:mod:`.policies`), re-checking the plan with the
+independent checker (:mod:`.checker`) and deriving latency and energy
+(:mod:`.cost`).  The simulator core accepts any capacity in bytes
+(:meth:`ScratchpadSimulator.plan`); the design space offers powers of two.
+
+A scratchpad that cannot hold one operator's inputs + outputs is infeasible
+(the reason names the operator); so is a ``first_fit`` plan that fragmentation
+makes impossible.  ``optimality_gap`` is 0 for proven optima, the relative gap
+for time-limited solves, NaN for heuristics (no bound).
+
+Solver results are cached per (capacity, policy) inside one instance (plans
+do not depend on bandwidth or throughput); nothing is written to disk.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+from archgym.simulator import Metric, Simulator
+from archgym.space import Categorical, DesignSpace, Ordinal, powers_of_two
+
+from .baselines import InfeasibleError
+from .checker import check_plan
+from .cost import HardwareModel, plan_metrics
+from .graph import Graph, as_graph
+from .plan import Plan
+from .policies import POLICIES, run_policy
+
+__all__ = ["ScratchpadSimulator"]
+
+_WORKLOADS = ("resnet18", "resnet50", "mobilenetv2", "googlenet", "inception", "transformer", "nas_cells")
+
+
+class ScratchpadSimulator(Simulator):
+    """Operator scheduling + scratchpad allocation by ILP (COSMA class).
+
+    Arguments: ``workload`` (builder name from ``workload_names``, a JSON
+    path, a graph dict or :class:`~.graph.Graph`), ``time_limit_s`` (per
+    solver call), ``precision_bytes`` (bytes per element for named
+    workloads), and options: ``solver`` (auto/highs/cbc), ``gap_rel``,
+    ``graph_options`` (builder keyword arguments, e.g. ``{"resolution": 112}``),
+    ``policies`` (subset offered in the space), ``scratchpad_kb`` (min, max),
+    ``free_order_max_ops`` (beyond it free-order policies use
+    divide-and-conquer), ``hardware`` (a :class:`~.cost.HardwareModel`).
+    """
+
+    name = "Scratchpad"
+    version = "1.0"
+    workload_names = _WORKLOADS
+    metrics = (
+        Metric("offchip_bytes", "bytes", True, "total DRAM traffic", 1e7),
+        Metric("noncompulsory_bytes", "bytes", True, "write-backs + re-loads (the ILP objective)", 1e6),
+        Metric("compulsory_bytes", "bytes", True, "first loads of weights/inputs + output stores", 1e7),
+        Metric("latency_ns", "ns", True, "sum over operators of max(compute, DRAM transfer)", 1e6),
+        Metric("energy_pj", "pJ", True, "DRAM + scratchpad + MAC energy", 1e9),
+        Metric("solve_time_s", "s", True, "wall time of the policy (solver + heuristics)", 1.0),
+        Metric("optimality_gap", "fraction", True, "relative gap to the solver bound (NaN: no bound)", 1.0),
+    )
+
+    def __init__(self, workload: Any = "resnet18", time_limit_s: float = 10, precision_bytes: int = 1, *,
+                 solver: str = "auto", gap_rel: float = 0.0, graph_options: Mapping[str, Any] | None = None,
+                 policies: tuple[str, ...] | None = None, scratchpad_kb: tuple[int, int] = (64, 8192),
+                 free_order_max_ops: int = 40, hardware: HardwareModel | None = None) -> None:
+        self.workload = workload
+        self.time_limit_s = float(time_limit_s)
+        self.precision_bytes = int(precision_bytes)
+        self.solver, self.gap_rel = solver, float(gap_rel)
+        self.graph_options = dict(graph_options or {})
+        self.free_order_max_ops = int(free_order_max_ops)
+        self.hardware = hardware or HardwareModel()
+        pols = tuple(policies or POLICIES)
+        bad = [p for p in pols if p not in POLICIES]
+        if bad:
+            raise ValueError(f"unknown policy {bad[0]!r}; policies are {', '.join(POLICIES)}")
+        self.space = DesignSpace([
+            powers_of_two("scratchpad_kb", scratchpad_kb[0], scratchpad_kb[1], "scratchpad capacity", "KiB"),
+            Ordinal("dram_bw_gbps", [4, 8, 16, 32, 64, 128], "DRAM bandwidth", "GB/s"),
+            powers_of_two("compute_macs_per_cycle", 64, 4096, "MACs per cycle at 1 GHz", "MAC/cycle"),
+            Categorical("policy", pols, "scheduling / replacement policy"),
+        ])
+        self._graph: Graph | None = None
+        self._cache: dict[tuple[int, str], tuple[Plan, Any, float] | str] = {}
+
+    # -- workload ----------------------------------------------------------------------
+    @property
+    def graph(self) -> Graph:
+        """The workload graph (built on first use)."""
+        if self._graph is None:
+            w = self.workload
+            if isinstance(w, str) and w in _WORKLOADS:
+                from archgym.simulators.workloads.graphs import build_graph
+
+                self._graph = build_graph(w, precision_bytes=self.precision_bytes, **self.graph_options)
+            else:
+                self._graph = as_graph(w, self.precision_bytes)
+        return self._graph
+
+    @property
+    def workload_label(self) -> str:
+        w = self.workload
+        if isinstance(w, str):
+            return w
+        return self.graph.name
+
+    # -- core ----------------------------------------------------------------------------
+    def plan(self, capacity_bytes: int, policy: str = "ilp_fixed_order") -> tuple[Plan, Any, float]:
+        """(plan, checker result, wall seconds) for any capacity in bytes; cached.
+
+        Raises :class:`~.baselines.InfeasibleError` when nothing fits."""
+        key = (int(capacity_bytes), policy)
+        hit = self._cache.get(key)
+        if isinstance(hit, str):
+            raise InfeasibleError(hit)
+        if hit is not None:
+            return hit
+        t0 = time.perf_counter()
+        try:
+            plan = run_policy(policy, self.graph, int(capacity_bytes), solver=self.solver,
+                              time_limit_s=self.time_limit_s, gap_rel=self.gap_rel,
+                              free_order_max_ops=self.free_order_max_ops)
+        except InfeasibleError as e:
+            self._cache[key] = str(e)
+            raise
+        wall = time.perf_counter() - t0
+        check = check_plan(self.graph, plan, int(capacity_bytes), require_offsets=policy.endswith(("offsets", "fit")))
+        self._cache[key] = (plan, check, wall)
+        return self._cache[key]  # type: ignore[return-value]
+
+    def _evaluate(self, config: dict) -> dict:
+        capacity = int(config["scratchpad_kb"]) * 1024
+        try:
+            plan, check, wall = self.plan(capacity, config["policy"])
+        except InfeasibleError as e:
+            return self.infeasible(str(e))
+        hw = HardwareModel(**{**self.hardware.__dict__, "dram_bw_gbps": float(config["dram_bw_gbps"]),
+                              "macs_per_cycle": int(config["compute_macs_per_cycle"])})
+        out: dict[str, Any] = plan_metrics(self.graph, plan, check, capacity, hw, self.precision_bytes)
+        out["solve_time_s"] = wall
+        out["optimality_gap"] = plan.optimality_gap
+        return out
+
+    def evaluate_details(self, config: Mapping[str, Any]):
+        """Per-step breakdown (operator, loads, write-backs, resident bytes) as a DataFrame."""
+        import pandas as pd
+
+        cfg = self.space.validate(config)
+        capacity = int(cfg["scratchpad_kb"]) * 1024
+        plan, check, _ = self.plan(capacity, cfg["policy"])
+        g = self.graph
+        rows = [{"step": t, "operator": g.ops[op].name, "macs": g.ops[op].macs,
+                 "resident_bytes": sum(g.size(x) for x in plan.resident[t]),
+                 "loads": ",".join(plan.loads[t]), "writebacks": ",".join(plan.writebacks[t]),
+                 "dram_bytes": check.step_traffic[t]} for t, op in enumerate(plan.order)]
+        return pd.DataFrame(rows)
+
+    def reference_config(self) -> dict:
+        """Largest scratchpad, middle bandwidth/throughput, Belady (cheap and feasible)."""
+        p = self.space
+        pol = "belady" if "belady" in p["policy"].values else p["policy"].values[0]
+        return {"scratchpad_kb": p["scratchpad_kb"].values[-1], "dram_bw_gbps": p["dram_bw_gbps"].values[2],
+                "compute_macs_per_cycle": p["compute_macs_per_cycle"].values[3], "policy": pol}
+
+    def describe(self) -> dict:
+        d = super().describe()
+        d["solver"], d["time_limit_s"] = self.solver, self.time_limit_s
+        return d
