@@ -1,0 +1,719 @@
+"""The controller + device core loop, written in a numba-compatible subset.
+
+Everything here works on flat numpy arrays and integers only (no objects,
+no dicts), so the same source runs as plain Python and, when numba is
+importable, compiled with ``numba.njit`` (see :mod:`.controller`).  Do not
+import this module's functions directly: use :func:`.controller.run`.
+
+Model (DRAMSys 4.0 as ArchGym runs it; all times in controller clock cycles):
+
+* Trace player: strictly in order.  Request ``i`` is sent at
+  ``max(t_i, next player-clock edge after END_REQ of i-1)`` (absolute STL) or
+  ``edge + t_i`` (relative), and reaches the controller at the next
+  controller-clock edge (ceil).
+* Arbiter: ``Simple`` forwards one request at a time and returns END_REQ only
+  when the controller accepted it (ignores MaxActiveTransactions);
+  ``Fifo``/``Reorder`` accept up to MaxActiveTransactions outstanding
+  requests, return END_REQ at once and feed the controller one request per
+  cycle; ``Reorder`` returns responses in request order.  A slot freed by a
+  response admits the waiting request only after that clock's command
+  decision (it arrives in a later SystemC delta cycle), so it can still issue
+  a command in the same clock only if none was issued.
+* Admission (SchedulerBuffer/RequestBufferSize): Bankwise tests the bank of
+  the *last stored* request (DRAMSys's quirk), ReadWrite needs room for both a
+  read and a write, Shared counts all requests.
+* One bank machine per bank proposes one command per cycle from its
+  scheduler pick (Fifo: head of the bank queue; FrFcfs: first row hit, else
+  head; FrFcfsGrp: first row hit in the last CAS direction without an
+  address hazard, else first hit, else head) under the page policy.  After an
+  ACT the machine keeps its request unless the scheduler offers another hit
+  to the open row.  A bank machine that has once held a request stays
+  "busy" for the refresh manager (DRAMSys never clears the pointer after a
+  CAS), so on a loaded channel refreshes are postponed up to
+  RefreshMaxPostponed times and then forced, and pull-in never happens once
+  traffic started.
+* Command mux "Oldest": among commands legal now, the one whose request is
+  oldest (refresh first); one command per cycle on the command bus.  "Strict"
+  (an extension, not in the searched space) also forces CAS commands into
+  request order.
+* Responses leave the controller at most one per cycle, in data-completion
+  order (RespQueue Fifo) or request order (Reorder); the completion time of a
+  request is when its response leaves.
+* Energy counters follow DRAMPower's command analysis: auto-precharge of
+  RDA/WRA counted at max(CAS + offset, ACT + tRAS), active/precharged
+  background cycles, refresh counted active for tRFC - tRP, and the energy
+  window ending at the last command's completion (its timeToCompletion - 1).
+* Power-down "Staggered": when no request is pending the rank enters
+  active/precharge power-down (PDEA/PDEP) as soon as legal and exits (PDXA/PDXP,
+  tXP) when a request arrives or a refresh is due.  DRAMSys's self-refresh
+  step is not modelled (see the package README for the affected cases).
+"""
+import numpy as np
+
+NEG = -(1 << 40)
+INF = 1 << 62
+
+# command codes
+NOP = 0
+ACT = 1
+PRE = 2
+RD = 3
+RDA = 4
+WR = 5
+WRA = 6
+PREA = 7
+REFA = 8
+PDE = 9
+PDX = 10
+
+# stats vector layout
+S_NACT = 0
+S_NPRE = 1
+S_NRD = 2
+S_NWR = 3
+S_NREF = 4
+S_ACTC = 5
+S_PREC = 6
+S_WEND = 7
+S_LAST = 8
+S_APDC = 9
+S_PPDC = 10
+S_NCMD = 11
+S_NPDE = 12
+S_LEN = 16
+
+
+def _earliest(cmd, b, g, now, tv, lb, lg, lr, faw, fawn, fawi, last_cmd):
+    """Earliest cycle >= now at which ``cmd`` on bank ``b`` (group ``g``) is legal.
+
+    ``lb``: per-bank last times [ACT, PRE, RD, RDA, WR, WRA]; ``lg``: per-group
+    [ACT, RDany, WRany]; ``lr``: rank [ACT, RDany, WRany, PRE, PREA, REFA, RDA, WRA, PDX].
+    """
+    CL = tv[0]
+    WL = tv[1]
+    RCD = tv[2]
+    RP = tv[3]
+    RAS = tv[4]
+    RC = tv[5]
+    RRD_S = tv[6]
+    RRD_L = tv[7]
+    FAW = tv[8]
+    CCD_S = tv[9]
+    CCD_L = tv[10]
+    tWR = tv[11]
+    WTR_S = tv[12]
+    WTR_L = tv[13]
+    RTP = tv[14]
+    RFC = tv[15]
+    XP = tv[17]
+    BUR = tv[20]
+    t = now
+    if cmd == RD or cmd == RDA:
+        t = max(t, lb[b, 0] + RCD)
+        t = max(t, lg[g, 1] + CCD_L)
+        t = max(t, lr[1] + CCD_S)
+        t = max(t, lg[g, 2] + WL + BUR + WTR_L)
+        t = max(t, lr[2] + WL + BUR + WTR_S)
+        if cmd == RDA:
+            t = max(t, lb[b, 4] + WL + BUR + tWR - RTP)
+        t = max(t, lr[8] + XP)
+    elif cmd == WR or cmd == WRA:
+        t = max(t, lb[b, 0] + RCD)
+        t = max(t, lr[1] + CL + BUR + 2 - WL)
+        t = max(t, lg[g, 2] + CCD_L)
+        t = max(t, lr[2] + CCD_S)
+        t = max(t, lr[8] + XP)
+    elif cmd == ACT:
+        t = max(t, lb[b, 0] + RC)
+        t = max(t, lg[g, 0] + RRD_L)
+        t = max(t, lr[0] + RRD_S)
+        t = max(t, lb[b, 3] + RTP + RP)
+        t = max(t, lb[b, 5] + WL + BUR + tWR + RP)
+        t = max(t, lb[b, 1] + RP)
+        t = max(t, lr[4] + RP)
+        t = max(t, lr[5] + RFC)
+        t = max(t, lr[8] + XP)
+        if fawn >= 4:
+            t = max(t, faw[fawi] + FAW)
+    elif cmd == PRE:
+        t = max(t, lb[b, 0] + RAS)
+        t = max(t, lb[b, 2] + RTP)
+        t = max(t, lb[b, 4] + WL + BUR + tWR)
+        t = max(t, lr[8] + XP)
+    elif cmd == PREA:
+        t = max(t, lr[0] + RAS)
+        t = max(t, lr[1] + RTP)
+        t = max(t, lr[2] + WL + BUR + tWR)
+        t = max(t, lr[8] + XP)
+    elif cmd == REFA:
+        t = max(t, lr[0] + RC)
+        t = max(t, lr[6] + RTP + RP)
+        t = max(t, lr[7] + WL + BUR + tWR + RP)
+        t = max(t, lr[3] + RP)
+        t = max(t, lr[4] + RP)
+        t = max(t, lr[5] + RFC)
+        t = max(t, lr[8] + XP)
+    return max(t, last_cmd + 1)
+
+
+def _dp_mark(st, t, ttc):
+    """Track DRAMPower's last command (for the end of the energy window)."""
+    if t > st[S_LAST]:
+        st[S_LAST] = t
+        st[S_WEND] = t + ttc - 1
+    elif t == st[S_LAST] and t + ttc - 1 > st[S_WEND]:
+        st[S_WEND] = t + ttc - 1
+
+
+def _dp_pre(st, dp, bact, t, b, RP):
+    """DRAMPower PRE on bank b at t.  dp = [num_active, first_act, last_pre]."""
+    if bact[b] == 1:
+        bact[b] = 0
+        dp[0] -= 1
+        st[S_NPRE] += 1
+        if dp[0] == 0:
+            st[S_ACTC] += t - dp[1]
+            dp[2] = t
+    _dp_mark(st, t, RP)
+
+
+def _dp_flush(st, dp, bact, ap, t, RP):
+    """Apply pending auto-precharges with time <= t, in time order."""
+    while True:
+        bb = -1
+        tb = INF
+        for b in range(ap.shape[0]):
+            if ap[b] >= 0 and ap[b] <= t and ap[b] < tb:
+                tb = ap[b]
+                bb = b
+        if bb < 0:
+            return
+        ap[bb] = -1
+        _dp_pre(st, dp, bact, tb, bb, RP)
+
+
+def _pick(b, q, qn, state, orow, req_row, req_w, req_addr, sched, last_dir):
+    """Scheduler: request the bank machine of bank b should serve (-1 if none)."""
+    n = qn[b]
+    if n == 0:
+        return -1
+    if sched == 0 or state[b] == 0:
+        return q[b, 0]
+    r0 = -1
+    for i in range(n):
+        r = q[b, i]
+        if req_row[r] == orow[b]:
+            if sched == 1:
+                return r
+            if r0 < 0:
+                r0 = r
+            if req_w[r] == last_dir:
+                hazard = False
+                for j in range(i):
+                    rj = q[b, j]
+                    if req_row[rj] == orow[b] and req_addr[rj] == req_addr[r]:
+                        hazard = True
+                        break
+                if not hazard:
+                    return r
+    if r0 >= 0:
+        return r0
+    return q[b, 0]
+
+
+def _further_hit(b, q, qn, orow, req_row, sched):
+    if sched == 0:
+        return qn[b] >= 2 and req_row[q[b, 1]] == orow[b]
+    c = 0
+    for i in range(qn[b]):
+        if req_row[q[b, i]] == orow[b]:
+            c += 1
+            if c >= 2:
+                return True
+    return False
+
+
+def _next_arrival(e, i, req_t, tck_ps, player_ps, relative):
+    """Controller cycle at which request i arrives, given END_REQ of i-1 at cycle e (e < 0: first)."""
+    if e < 0:
+        s = req_t[i] * player_ps
+    else:
+        edge = ((e * tck_ps) // player_ps + 1) * player_ps
+        if relative:
+            s = edge + req_t[i] * player_ps
+        else:
+            s = max(edge, req_t[i] * player_ps)
+    return (s + tck_ps - 1) // tck_ps
+
+
+def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks, ngroups,
+                  tck_ps, player_ps, relative, knobs, eparams, send_cyc, resp_cyc, st):
+    """Run the whole trace; fill ``send_cyc``/``resp_cyc`` (cycles) and the stats vector ``st``.
+
+    knobs = [page, sched, bufkind, bufsize, resp, refresh, maxpost, maxpull, arbiter, maxact, pd, cmdmux]
+    eparams = [rda_offset, wra_offset]  (DRAMPower auto-precharge offsets, cycles)
+    Returns 0 on success, -1 on a deadlock (a bug guard).
+    """
+    n = req_t.shape[0]
+    for k in range(st.shape[0]):
+        st[k] = 0
+    if n == 0:
+        return 0
+    CL = tv[0]
+    WL = tv[1]
+    RCD = tv[2]
+    RP = tv[3]
+    RAS = tv[4]
+    RFC = tv[15]
+    REFI = tv[16]
+    XP = tv[17]
+    CKE = tv[18]
+    DQSCK = tv[19]
+    BUR = tv[20]
+    page = knobs[0]
+    sched = knobs[1]
+    bufkind = knobs[2]
+    bufsize = knobs[3]
+    respk = knobs[4]
+    refresh_on = knobs[5]
+    maxpost = knobs[6]
+    maxpull = -knobs[7]
+    arbk = knobs[8]
+    maxact = knobs[9]
+    pdk = knobs[10]
+    strict = knobs[11]
+    next_cas = 0
+    if arbk == 0:
+        maxact = 1 << 30
+    in_order = respk == 1 or arbk == 2
+    rda_off = eparams[0]
+    wra_off = eparams[1]
+
+    # ---- controller state -------------------------------------------------
+    cap = 2 * bufsize + 4
+    q = np.zeros((nbanks, cap), np.int64)
+    qn = np.zeros(nbanks, np.int64)
+    n_rd = 0
+    n_wr = 0
+    n_tot = 0
+    last_bank = 0
+    state = np.zeros(nbanks, np.int64)        # 0 precharged, 1 active
+    orow = np.full(nbanks, -1, np.int64)
+    keep = np.zeros(nbanks, np.int64)
+    cur = np.full(nbanks, -1, np.int64)
+    blocked = 0
+    touched = np.zeros(nbanks, np.int64)      # bank machine has held a request
+    bcmd = np.zeros(nbanks, np.int64)
+    dirty = np.ones(nbanks, np.int64)
+    changed = True
+    btime = np.zeros(nbanks, np.int64)
+    bpid = np.zeros(nbanks, np.int64)
+    last_dir = 0
+    activated = 0
+    # checker
+    lb = np.full((nbanks, 6), NEG, np.int64)
+    lg = np.full((ngroups, 3), NEG, np.int64)
+    lr = np.full(9, NEG, np.int64)
+    faw = np.full(4, NEG, np.int64)
+    fawn = 0
+    fawi = 0
+    last_cmd = NEG
+    # refresh manager
+    rm_state = 0  # 0 regular, 1 pulled-in
+    flex = 0
+    trig = REFI
+    # power-down (staggered): 0 awake, 1 powered down
+    pd_state = 0
+    pd_since = 0
+    pd_active = 0
+    # responses
+    ready = np.full(n, INF, np.int64)
+    rq = np.zeros(n, np.int64)                # fifo of CAS order
+    rq_h = 0
+    rq_t = 0
+    next_id = 0
+    resp_last = NEG
+    ndone = 0
+    # arbiter / player
+    arbq = np.zeros(n, np.int64)
+    aq_h = 0
+    aq_t = 0
+    head_avail = INF
+    ctrl_last_acc = NEG
+    active = 0
+    nxt = 0
+    p_arr = _next_arrival(-1, 0, req_t, tck_ps, player_ps, relative)
+    # DRAMPower tracking
+    dp = np.zeros(3, np.int64)
+    bact = np.zeros(nbanks, np.int64)
+    ap = np.full(nbanks, -1, np.int64)
+    st[S_LAST] = NEG
+    st[S_WEND] = 0
+
+    now = p_arr
+    rerun = False
+    pend_free = 0
+    last_progress = now
+    stall_limit = 1000000 + 20 * REFI
+    while True:
+        if rerun:
+            # a later delta cycle of the same clock: the slot freed by this cycle's
+            # response lets the arbiter admit the waiting request only now, after
+            # this cycle's command decision
+            rerun = False
+            active -= pend_free
+            pend_free = 0
+        # (1) responses: at most one per cycle
+        if resp_last < now:
+            rid = -1
+            if in_order:
+                if next_id < n and ready[next_id] <= now:
+                    rid = next_id
+                    next_id += 1
+            elif rq_h < rq_t and ready[rq[rq_h]] <= now:
+                rid = rq[rq_h]
+                rq_h += 1
+            if rid >= 0:
+                resp_cyc[rid] = now
+                resp_last = now
+                ndone += 1
+                if arbk != 0:
+                    pend_free += 1
+                if ndone == n:
+                    break
+        # (2a) arbiter takes the player's request
+        if nxt < n and now >= p_arr:
+            if (arbk == 0 and aq_h == aq_t) or (arbk != 0 and active < maxact):
+                if aq_h == aq_t:
+                    head_avail = max(now, ctrl_last_acc + 1)
+                arbq[aq_t] = nxt
+                aq_t += 1
+                send_cyc[nxt] = p_arr
+                if arbk != 0:
+                    active += 1
+                    if nxt + 1 < n:
+                        p_arr = _next_arrival(now, nxt + 1, req_t, tck_ps, player_ps, relative)
+                nxt += 1
+        # (2b)/(5b) controller accepts the arbiter's head (twice: before and after a CAS)
+        issued_cas = False
+        for phase in range(2):
+            if phase == 1 and not issued_cas:
+                break
+            if aq_h < aq_t and now >= head_avail:
+                if bufkind == 0:
+                    space = qn[last_bank] < bufsize
+                elif bufkind == 1:
+                    space = n_rd < bufsize and n_wr < bufsize
+                else:
+                    space = n_tot < bufsize
+                if space:
+                    r = arbq[aq_h]
+                    aq_h += 1
+                    b = req_bank[r]
+                    q[b, qn[b]] = r
+                    qn[b] += 1
+                    n_tot += 1
+                    if req_w[r] == 1:
+                        n_wr += 1
+                    else:
+                        n_rd += 1
+                    last_bank = b
+                    dirty[b] = 1
+                    ctrl_last_acc = now
+                    if aq_h < aq_t:
+                        head_avail = now + 1
+                    else:
+                        head_avail = INF
+                    if arbk == 0 and nxt < n:
+                        p_arr = _next_arrival(now, nxt, req_t, tck_ps, player_ps, relative)
+            if phase == 0:
+                # (4) bank machines propose commands (state as of their last start())
+                for b in range(nbanks):
+                    if not changed and dirty[b] == 0:
+                        # nothing this bank's proposal depends on has changed
+                        if bcmd[b] != NOP and btime[b] < now:
+                            btime[b] = now
+                        continue
+                    dirty[b] = 0
+                    bcmd[b] = NOP
+                    if pd_state == 1:
+                        continue
+                    r = _pick(b, q, qn, state, orow, req_row, req_w, req_addr, sched, last_dir)
+                    if r < 0:
+                        continue
+                    if keep[b] == 1:
+                        if req_row[r] == orow[b]:
+                            cur[b] = r
+                    else:
+                        cur[b] = r
+                    touched[b] = 1
+                    p = cur[b]
+                    c = NOP
+                    if state[b] == 0:
+                        if blocked == 0:
+                            c = ACT
+                    elif req_row[p] == orow[b]:
+                        if blocked == 0:
+                            auto = False
+                            if page == 1:
+                                auto = qn[b] >= 2 and not _further_hit(b, q, qn, orow, req_row, sched)
+                            elif page == 2:
+                                auto = True
+                            elif page == 3:
+                                auto = not _further_hit(b, q, qn, orow, req_row, sched)
+                            if req_w[p] == 1:
+                                c = WRA if auto else WR
+                            else:
+                                c = RDA if auto else RD
+                    elif keep[b] == 0:
+                        c = PRE
+                    if c != NOP:
+                        bcmd[b] = c
+                        btime[b] = _earliest(c, b, req_bg[p], now, tv, lb, lg, lr, faw, fawn, fawi, last_cmd)
+                        bpid[b] = p
+                # (3) refresh manager
+                rm_cmd = NOP
+                rm_time = INF
+                if refresh_on == 1 and now >= trig:
+                    if now >= trig + REFI:
+                        trig += REFI
+                        rm_state = 0
+                    busy = False
+                    for b in range(nbanks):
+                        if touched[b] == 1:
+                            busy = True
+                            break
+                    go = False
+                    if rm_state == 0:
+                        if flex == maxpost:
+                            if blocked == 0:
+                                blocked = 1
+                                for b in range(nbanks):
+                                    dirty[b] = 1
+                            go = True
+                        elif busy:
+                            flex += 1
+                            trig += REFI
+                        else:
+                            go = True
+                    else:
+                        if busy:
+                            rm_state = 0
+                            trig += REFI
+                        else:
+                            go = True
+                    if go:
+                        rm_cmd = PREA if activated > 0 else REFA
+                        rm_time = _earliest(rm_cmd, 0, 0, now, tv, lb, lg, lr, faw, fawn, fawi, last_cmd)
+                # power-down manager (Staggered)
+                pd_cmd = NOP
+                if pdk == 1:
+                    want_wake = n_tot > 0 or (aq_h < aq_t and now >= head_avail) or (refresh_on == 1 and now >= trig)
+                    if pd_state == 1 and want_wake:
+                        if now >= pd_since + CKE and now >= last_cmd + 1:
+                            pd_cmd = PDX
+                    elif pd_state == 0 and not want_wake and n_tot == 0:
+                        # enter once every pending CAS has completed its burst
+                        ok = now >= last_cmd + 1 and now >= lr[1] + CL + BUR + 1 and now >= lr[2] + WL + BUR + tv[11] \
+                            and now >= lr[5] + RFC and now >= lr[8] + XP
+                        if ok and rm_cmd == NOP:
+                            pd_cmd = PDE
+                # (5) command mux: oldest among the legal-now commands
+                sel = -2
+                if pd_cmd != NOP:
+                    sel = -3
+                elif rm_cmd != NOP and rm_time == now:
+                    sel = -1
+                else:
+                    best_pid = INF
+                    for b in range(nbanks):
+                        if bcmd[b] != NOP and btime[b] == now and bpid[b] < best_pid:
+                            if strict == 1 and bcmd[b] >= RD and bpid[b] != next_cas:
+                                continue
+                            best_pid = bpid[b]
+                            sel = b
+                changed = sel != -2
+                if sel == -3:
+                    if pd_cmd == PDE:
+                        pd_state = 1
+                        pd_since = now
+                        pd_active = 1 if activated > 0 else 0
+                        st[S_NPDE] += 1
+                    else:
+                        pd_state = 0
+                        if pd_active == 1:
+                            st[S_APDC] += now - pd_since
+                        else:
+                            st[S_PPDC] += now - pd_since
+                        lr[8] = now
+                    last_cmd = now
+                    st[S_NCMD] += 1
+                elif sel == -1:
+                    _dp_flush(st, dp, bact, ap, now, RP)
+                    if rm_cmd == PREA:
+                        for b in range(nbanks):
+                            state[b] = 0
+                            keep[b] = 0
+                        activated = 0
+                        lr[4] = now
+                        if dp[0] > 0:
+                            st[S_ACTC] += now - dp[1]
+                            dp[2] = now
+                            st[S_NPRE] += dp[0]
+                            dp[0] = 0
+                            for b in range(nbanks):
+                                bact[b] = 0
+                        _dp_mark(st, now, RP)
+                    else:
+                        lr[5] = now
+                        blocked = 0
+                        st[S_NREF] += 1
+                        if dp[0] == 0:
+                            st[S_PREC] += max(0, now - dp[2])
+                        dp[2] = now + RFC - RP
+                        st[S_ACTC] += RFC - RP
+                        _dp_mark(st, now, 0)
+                        if rm_state == 1:
+                            flex -= 1
+                        else:
+                            rm_state = 1
+                        if flex == maxpull:
+                            rm_state = 0
+                            trig += REFI
+                    last_cmd = now
+                    st[S_NCMD] += 1
+                elif sel >= 0:
+                    b = sel
+                    c = bcmd[b]
+                    p = bpid[b]
+                    g = req_bg[p]
+                    _dp_flush(st, dp, bact, ap, now, RP)
+                    last_cmd = now
+                    st[S_NCMD] += 1
+                    if c == ACT:
+                        state[b] = 1
+                        orow[b] = req_row[p]
+                        keep[b] = 1
+                        activated += 1
+                        lb[b, 0] = now
+                        lg[g, 0] = now
+                        lr[0] = now
+                        faw[fawi] = now
+                        fawi = (fawi + 1) % 4
+                        if fawn < 4:
+                            fawn += 1
+                        if dp[0] == 0:
+                            st[S_PREC] += now - dp[2]
+                            dp[1] = now
+                        if bact[b] == 0:
+                            bact[b] = 1
+                            dp[0] += 1
+                        st[S_NACT] += 1
+                        _dp_mark(st, now, RCD)
+                    elif c == PRE:
+                        state[b] = 0
+                        keep[b] = 0
+                        activated -= 1
+                        lb[b, 1] = now
+                        lr[3] = now
+                        _dp_pre(st, dp, bact, now, b, RP)
+                    else:
+                        # CAS: RD, RDA, WR, WRA
+                        keep[b] = 0
+                        if c == RD or c == RDA:
+                            if c == RD:
+                                lb[b, 2] = now
+                            else:
+                                lb[b, 3] = now
+                                lr[6] = now
+                            lg[g, 1] = now
+                            lr[1] = now
+                            ready[p] = now + CL + BUR
+                            st[S_NRD] += 1
+                            _dp_mark(st, now, CL + DQSCK + 1 + BUR)
+                            if c == RDA:
+                                ap[b] = max(now + rda_off, lb[b, 0] + RAS)
+                        else:
+                            if c == WR:
+                                lb[b, 4] = now
+                            else:
+                                lb[b, 5] = now
+                                lr[7] = now
+                            lg[g, 2] = now
+                            lr[2] = now
+                            ready[p] = now + WL + BUR
+                            st[S_NWR] += 1
+                            _dp_mark(st, now, WL + BUR + tv[11])
+                            if c == WRA:
+                                ap[b] = max(now + wra_off, lb[b, 0] + RAS)
+                        if c == RDA or c == WRA:
+                            state[b] = 0
+                            activated -= 1
+                        # remove from the bank queue
+                        k = 0
+                        while q[b, k] != p:
+                            k += 1
+                        while k < qn[b] - 1:
+                            q[b, k] = q[b, k + 1]
+                            k += 1
+                        qn[b] -= 1
+                        n_tot -= 1
+                        if req_w[p] == 1:
+                            n_wr -= 1
+                        else:
+                            n_rd -= 1
+                        last_dir = req_w[p]
+                        next_cas += 1
+                        rq[rq_t] = p
+                        rq_t += 1
+                        issued_cas = True
+                        last_progress = now
+        if pend_free > 0:
+            rerun = True
+            continue
+        # (6) next cycle at which anything can happen
+        t_next = INF
+        for b in range(nbanks):
+            if bcmd[b] != NOP and btime[b] < t_next:
+                t_next = btime[b]
+        if rm_cmd != NOP:
+            t_next = min(t_next, rm_time)
+        elif refresh_on == 1 and trig > now:
+            t_next = min(t_next, trig)
+        if pdk == 1:
+            t_next = min(t_next, now + 1) if (pd_cmd != NOP) else t_next
+            if pd_state == 1:
+                t_next = min(t_next, max(pd_since + CKE, now + 1))
+            elif n_tot == 0 and pd_state == 0:
+                t_next = min(t_next, max(last_cmd + 1, lr[1] + CL + BUR + 1, lr[2] + WL + BUR + tv[11], lr[5] + RFC, lr[8] + XP))
+        if nxt < n and (arbk == 0 and aq_h == aq_t or arbk != 0 and active < maxact):
+            t_next = min(t_next, p_arr)
+        if aq_h < aq_t:
+            t_next = min(t_next, head_avail)
+        if in_order:
+            if next_id < n and ready[next_id] < INF:
+                t_next = min(t_next, max(ready[next_id], resp_last + 1))
+        elif rq_h < rq_t:
+            t_next = min(t_next, max(ready[rq[rq_h]], resp_last + 1))
+        if t_next >= INF:
+            return -1
+        if n_tot > 0 and now - last_progress > stall_limit:
+            # requests wait but no CAS can ever issue (e.g. CmdMux Strict waiting
+            # for a request its bank machine does not propose): a livelock
+            return -1
+        now = max(now + 1, t_next)
+    # end: pending auto-precharges, then the energy window
+    _dp_flush(st, dp, bact, ap, INF - 1, RP)
+    if pd_state == 1:
+        if pd_active == 1:
+            st[S_APDC] += now - pd_since
+        else:
+            st[S_PPDC] += now - pd_since
+    t_end = max(st[S_WEND], 0)
+    st[S_WEND] = t_end
+    if dp[0] > 0:
+        st[S_ACTC] += max(0, t_end - dp[1])
+    else:
+        st[S_PREC] += max(0, t_end - dp[2])
+    st[S_LAST] = now
+    return 0

@@ -1,0 +1,168 @@
+"""``DRAMSimulator``: the DRAM memory-controller design problem (DRAMSys class).
+
+Design space: DRAMSys 4.0 ``mcconfig`` knobs with ArchGym's value lists
+(:data:`.knobs.KNOBS`; 442,368 designs; ``power_down=True`` adds
+``PowerDownPolicy``, ``integer=True`` is the integer variant).  Workload: one memory trace, given as
+
+* a shipped name (:data:`.trace.SHIPPED_WORKLOADS`, generated, no files):
+  ``stream`` is bit-identical to ArchGym's ``stream.stl`` (sequential 0x0,
+  0x40, ..., one request per player cycle); ``random`` is *statistically*
+  the same as ArchGym's ``random.stl`` (10,000 uniform 64-B-aligned reads
+  over 1 GiB, one per cycle) but not bit-identical;
+* ``cloud-1`` / ``cloud-2`` (ArchGym's captured traces) or ``random.stl``
+  itself: resolved from ``trace_dir=`` or the ``ARCHGYM_DRAM_TRACES``
+  environment variable, never required;
+* a path to an ``.stl``/``.rstl``/``.csv`` file;
+* a generator spec dict (``{"pattern": "random", "n": 5000, "offered_load": 0.5}``).
+
+Metrics: ``total_time_ns`` (DRAMSys "Total Time", completion of the last
+response; ArchGym's "latency"), ``avg_read_latency_ns`` and
+``p99_read_latency_ns`` (player send to response), ``bandwidth_gbps``
+(bytes moved / total time), ``row_hit_rate`` (1 - ACTs / CAS commands),
+``energy_pj`` and ``avg_power_mw`` (DRAMPower equations, power over
+DRAMPower's energy window).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar, Mapping
+
+from archgym.simulator import Metric, Simulator, WorkloadError
+
+from .controller import ControllerDeadlock, RunResult, run
+from .knobs import DEFAULT_MCCONFIG, dram_space
+from .standards import MemSpec, load_standard
+from .trace import SHIPPED_WORKLOADS, Trace, generate, load_trace
+
+__all__ = ["DRAMSimulator", "simulate", "resolve_workload"]
+
+_FILE_ONLY = ("cloud-1", "cloud-2")
+
+
+def _generate_for(spec: Mapping[str, Any], mem: MemSpec, name: str) -> Trace:
+    row_bytes = mem.columns * mem.bus_bits // 8
+    kw = dict(capacity=mem.capacity_bytes, burst_bytes=mem.burst_bytes, row_bytes=row_bytes,
+              banks=mem.banks, peak_gbps=mem.peak_bandwidth_gbps, player_ns=1e3 / mem.trace_player_mhz)
+    s = dict(spec)
+    s.setdefault("name", name)
+    return generate(s, **kw)
+
+
+def resolve_workload(workload: Any, mem: MemSpec, trace_dir: str | Path | None = None) -> Trace:
+    """Turn a workload name, path, spec dict or :class:`Trace` into a :class:`Trace`."""
+    if isinstance(workload, Trace):
+        return workload
+    if isinstance(workload, Mapping):
+        try:
+            return _generate_for(workload, mem, str(workload.get("name", workload.get("pattern", "generated"))))
+        except ValueError as e:
+            raise WorkloadError(str(e)) from None
+    if not isinstance(workload, (str, Path)):
+        raise WorkloadError(f"workload must be a name, a path or a generator spec dict, got {type(workload).__name__}")
+    name = str(workload)
+    dirs = [Path(d) for d in (trace_dir, os.environ.get("ARCHGYM_DRAM_TRACES")) if d]
+    stem = name[:-4] if name.endswith(".stl") else name
+    if name in SHIPPED_WORKLOADS:
+        return _generate_for(SHIPPED_WORKLOADS[name], mem, name)
+    for d in dirs:
+        for cand in (d / name, d / f"{stem}.stl"):
+            if cand.is_file():
+                return load_trace(cand)
+    p = Path(name)
+    if p.suffix.lower() in (".stl", ".rstl", ".csv") or p.is_file():
+        if not p.is_file():
+            raise WorkloadError(f"trace file {name!r} does not exist")
+        return load_trace(p)
+    if stem in _FILE_ONLY:
+        raise WorkloadError(f"workload {name!r} is ArchGym's captured trace; pass trace_dir= or set "
+                            "ARCHGYM_DRAM_TRACES to the folder holding it")
+    raise WorkloadError(f"unknown workload {name!r}; shipped: {', '.join(DRAMSimulator.workload_names)}, "
+                        "or a .stl/.rstl/.csv path, or a generator spec dict")
+
+
+def simulate(trace: Trace | str | Path | Mapping[str, Any], mcconfig: Mapping[str, Any] | None = None,
+             memory: str | MemSpec = "ddr3-1600", *, jit: bool | None = None,
+             trace_dir: str | Path | None = None) -> RunResult:
+    """Simulate one trace under one DRAMSys-style ``mcconfig`` dict (missing keys: ArchGym baseline).
+
+    Returns a :class:`.controller.RunResult`; ``.metrics()`` gives the metric dict.
+    """
+    mem = memory if isinstance(memory, MemSpec) else load_standard(memory)
+    tr = resolve_workload(trace, mem, trace_dir)
+    return run(mem, tr, mcconfig, jit=jit)
+
+
+class DRAMSimulator(Simulator):
+    """DRAM controller + device model reproducing DRAMSys 4.0 on ArchGym's setup.
+
+    ``DRAMSimulator(workload="stream", memory="ddr3-1600", **options)``;
+    options: ``power_down`` (add PowerDownPolicy to the space, default False),
+    ``integer`` (search every integer buffer size / active-transaction count /
+    refresh flexibility instead of powers of two, default False),
+    ``trace_dir`` (folder with ArchGym's ``.stl`` traces), ``jit`` (None =
+    numba if installed), ``fixed`` (extra mcconfig keys held constant).
+    Construction is cheap; the trace is built on first evaluation.
+    """
+
+    name: ClassVar[str] = "DRAM"
+    version: ClassVar[str] = "1.0"
+    metrics: ClassVar[tuple[Metric, ...]] = (
+        Metric("total_time_ns", "ns", True, "completion time of the last response (DRAMSys Total Time)", 1e5),
+        Metric("avg_read_latency_ns", "ns", True, "mean read latency from player send to response", 1e3),
+        Metric("p99_read_latency_ns", "ns", True, "99th-percentile read latency", 1e4),
+        Metric("bandwidth_gbps", "GB/s", False, "bytes moved / total time", 10.0),
+        Metric("row_hit_rate", "fraction", False, "1 - ACT commands / CAS commands", 0.5),
+        Metric("energy_pj", "pJ", True, "DRAMPower total energy of the rank", 1e8),
+        Metric("avg_power_mw", "mW", True, "energy / DRAMPower energy window", 1e3),
+    )
+    workload_names: ClassVar[tuple[str, ...]] = tuple(SHIPPED_WORKLOADS) + _FILE_ONLY
+
+    def __init__(self, workload: Any = "stream", memory: str | MemSpec = "ddr3-1600", *,
+                 power_down: bool = False, integer: bool = False, trace_dir: str | Path | None = None,
+                 jit: bool | None = None, fixed: Mapping[str, Any] | None = None) -> None:
+        self.memory = memory if isinstance(memory, MemSpec) else load_standard(memory)
+        self.workload = workload
+        self.trace_dir = trace_dir
+        self.jit = jit
+        self.fixed = dict(fixed or {})
+        self.space = dram_space(power_down=power_down, integer=integer)
+        self._trace: Trace | None = None
+        if isinstance(workload, str) and not isinstance(workload, Path):
+            known = workload in SHIPPED_WORKLOADS or workload.removesuffix(".stl") in _FILE_ONLY
+            if not known and not Path(workload).suffix and not Path(workload).exists():
+                raise WorkloadError(f"unknown workload {workload!r}; shipped: {', '.join(self.workload_names)}, "
+                                    "or a .stl/.rstl/.csv path, or a generator spec dict")
+
+    @property
+    def workload_label(self) -> str:
+        w = self.workload
+        if isinstance(w, Mapping):
+            return str(w.get("name", w.get("pattern", "generated")))
+        if isinstance(w, Trace):
+            return w.name
+        return Path(str(w)).stem if isinstance(w, (str, Path)) else type(w).__name__
+
+    @property
+    def trace(self) -> Trace:
+        """The workload's trace (parsed or generated once, on first use)."""
+        if self._trace is None:
+            self._trace = resolve_workload(self.workload, self.memory, self.trace_dir)
+        return self._trace
+
+    def reference_config(self) -> dict:
+        """ArchGym's baseline controller configuration."""
+        return {k: DEFAULT_MCCONFIG[k] for k in self.space.names}
+
+    def simulate(self, config: Mapping[str, Any]) -> RunResult:
+        """Full :class:`.controller.RunResult` for a validated design."""
+        mc = dict(DEFAULT_MCCONFIG)
+        mc.update(self.fixed)
+        mc.update(config)
+        return run(self.memory, self.trace, mc, jit=self.jit)
+
+    def _evaluate(self, config: dict) -> dict:
+        try:
+            return self.simulate(config).metrics()
+        except ControllerDeadlock as e:  # only reachable through fixed={"CmdMux": "Strict"}
+            return self.infeasible(str(e))
