@@ -1,0 +1,331 @@
+"""Numbers behind the report: curves, fixed-budget tables, lottery, Pareto, wall time.
+
+Conventions (stated once, used everywhere):
+
+* A **problem** is one (study, environment id, env kwargs) combination --
+  workload and objective included -- because rewards are comparable only
+  within one.  Its label reads ``Toy-v0 | objective=cost``.
+* A **searcher** is an agent name; a **setting** is one of its hyperparameter
+  settings.  Curves and ranking pool every trial of an agent on a problem
+  (seeds x settings: the performance to expect with the spec's settings).
+* **Best reward at budget b** of a trial is the maximum reward among its first
+  ``b`` evaluations (a trial that stopped early keeps its final best).
+* **Bands and intervals** are mean +/- the 95% confidence half-width of the mean,
+  Student t with n-1 degrees of freedom over trials (no band when n = 1).
+* Pareto problems (objective kind ``pareto``) get objective vectors recomputed
+  from the stored metrics with the objective recorded in the trial's env
+  kwargs, bound to the simulator as the environment binds it; hypervolume uses
+  the origin as reference (see :mod:`archgym.experiments.pareto`).
+"""
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .pareto import hypervolume, nondominated
+
+__all__ = ["StudyData", "ParetoData", "load", "ci95", "summarize", "setting_label", "curves", "best_at",
+           "default_budgets", "ranking", "lottery", "lottery_summary", "wall_times", "pareto_problems",
+           "pareto_data", "hypervolume_curves", "hypervolume_table"]
+
+
+# --------------------------------------------------------------------------- statistics
+def ci95(values: Sequence[float]) -> float:
+    """Half-width of the 95% confidence interval of the mean (Student t); NaN if n < 2."""
+    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=np.float64)
+    n = len(x)
+    if n < 2:
+        return math.nan
+    try:
+        from scipy.stats import t
+
+        q = float(t.ppf(0.975, n - 1))
+    except Exception:  # scipy missing: normal approximation
+        q = 1.96
+    return q * float(x.std(ddof=1)) / math.sqrt(n)
+
+
+def summarize(values: Sequence[float]) -> dict:
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return {"n": 0, "mean": math.nan, "ci95": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+                "median": math.nan}
+    m, h = float(x.mean()), ci95(x)
+    return {"n": len(x), "mean": m, "ci95": h, "ci_low": m - h if math.isfinite(h) else math.nan,
+            "ci_high": m + h if math.isfinite(h) else math.nan, "median": float(np.median(x))}
+
+
+# --------------------------------------------------------------------------- loading
+def _label_kwargs(env_id: str, kwargs: dict) -> str:
+    parts = [env_id]
+    for k in sorted(kwargs, key=lambda k: (k != "workload", k != "objective", k)):
+        v = kwargs[k]
+        parts.append(f"{k}={v if isinstance(v, str) else json.dumps(v, sort_keys=True)}")
+    return " | ".join(parts)
+
+
+def setting_label(hp: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(hp.items())) or "defaults"
+
+
+@dataclass
+class StudyData:
+    """A store's trials and evaluations, labeled by problem and setting."""
+
+    path: str
+    trials: pd.DataFrame  # one row per trial (every status)
+    evals: pd.DataFrame  # one row per evaluation of complete trials
+    specs: dict[str, dict] = field(default_factory=dict)  # study name -> stored spec
+
+    @property
+    def problems(self) -> list[str]:
+        done = self.trials[self.trials["status"] == "complete"]
+        return list(dict.fromkeys(done["problem"]))
+
+    def complete(self) -> pd.DataFrame:
+        return self.trials[self.trials["status"] == "complete"]
+
+
+def _study_specs(path: str) -> dict[str, dict]:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return {name: json.loads(spec or "{}") for name, spec in con.execute("SELECT name, spec FROM studies")}
+    finally:
+        con.close()
+
+
+def load(path: str) -> StudyData:
+    """Read a results store (see the module docstring for the labels added)."""
+    import os
+
+    from archgym.store import Store
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(2, "no such results store", path)
+    with Store(path) as db:
+        trials = db.trials()
+        evals = db.evaluations()
+    multi = trials["study"].nunique() > 1 if len(trials) else False
+    labels = [(f"{s}: " if multi else "") + _label_kwargs(e, kw)
+              for s, e, kw in zip(trials["study"], trials["env_id"], trials["env_kwargs"])]
+    trials["problem"] = labels
+    trials["setting"] = trials["hyperparams"].map(setting_label)
+    if len(evals):
+        info = trials.set_index("trial_id")[["problem", "setting", "budget"]]
+        evals = evals.join(info, on="trial_id")
+    return StudyData(path=path, trials=trials, evals=evals, specs=_study_specs(path))
+
+
+# --------------------------------------------------------------------------- curves and fixed budgets
+def _step_matrix(ev: pd.DataFrame, column: str, horizon: int) -> np.ndarray:
+    """trials x steps matrix of ``column`` (running best), forward-filled past a trial's end."""
+    out = []
+    for _, g in ev.groupby("trial_id", sort=True):
+        v = g.sort_values("step")[column].to_numpy(dtype=np.float64)
+        if len(v) < horizon:
+            v = np.concatenate([v, np.full(horizon - len(v), v[-1] if len(v) else np.nan)])
+        out.append(v[:horizon])
+    return np.array(out)
+
+
+def curves(data: StudyData, problem: str) -> pd.DataFrame:
+    """Best reward vs evaluations per agent on ``problem``: columns ``agent``,
+    ``evaluations``, ``mean``, ``ci_low``, ``ci_high``, ``n``."""
+    ev = data.evals[data.evals["problem"] == problem]
+    rows = []
+    for agent, g in ev.groupby("agent", sort=False):
+        horizon = int(g["step"].max())
+        m = _step_matrix(g, "best_reward", horizon)
+        n = len(m)
+        mean = np.nanmean(m, axis=0)
+        if n > 1:
+            h = np.array([ci95(m[:, j]) for j in range(horizon)])
+        else:
+            h = np.full(horizon, np.nan)
+        rows.append(pd.DataFrame({"agent": agent, "evaluations": np.arange(1, horizon + 1), "mean": mean,
+                                  "ci_low": mean - h, "ci_high": mean + h, "n": n}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        columns=["agent", "evaluations", "mean", "ci_low", "ci_high", "n"])
+
+
+def default_budgets(data: StudyData, problem: str | None = None) -> list[int]:
+    """A quarter, half and all of the largest trial budget."""
+    t = data.complete() if problem is None else data.complete()[data.complete()["problem"] == problem]
+    if t.empty:
+        return []
+    b = int(t["budget"].max())
+    return sorted({max(1, b // 4), max(1, b // 2), b})
+
+
+def best_at(data: StudyData, budgets: Sequence[int], problem: str | None = None) -> pd.DataFrame:
+    """One row per (complete trial, budget): ``trial_id``, ``problem``, ``agent``,
+    ``setting``, ``seed``, ``budget``, ``best_reward``."""
+    ev = data.evals if problem is None else data.evals[data.evals["problem"] == problem]
+    rows = []
+    for (tid, prob, agent, setting, seed), g in ev.groupby(["trial_id", "problem", "agent", "setting", "seed"],
+                                                           sort=True):
+        steps = g["step"].to_numpy()
+        rewards = g["reward"].to_numpy(dtype=np.float64)
+        for b in budgets:
+            sel = rewards[steps <= b]
+            rows.append({"trial_id": tid, "problem": prob, "agent": agent, "setting": setting, "seed": seed,
+                         "budget": int(b), "best_reward": float(np.nanmax(sel)) if len(sel) else math.nan})
+    return pd.DataFrame(rows, columns=["trial_id", "problem", "agent", "setting", "seed", "budget", "best_reward"])
+
+
+def ranking(data: StudyData, budgets: Sequence[int] | None = None) -> pd.DataFrame:
+    """Agents ranked per problem and budget by mean best reward (1 = best):
+    ``problem``, ``budget``, ``rank``, ``agent``, ``n``, ``settings``, ``mean``,
+    ``ci95``, ``ci_low``, ``ci_high``, ``median``."""
+    cols = ["problem", "budget", "rank", "agent", "n", "settings", "mean", "ci95", "ci_low", "ci_high", "median"]
+    out = []
+    for problem in data.problems:
+        bs = list(budgets) if budgets else default_budgets(data, problem)
+        ba = best_at(data, bs, problem)
+        for b in bs:
+            rows = []
+            for agent, g in ba[ba["budget"] == b].groupby("agent", sort=False):
+                rows.append({"problem": problem, "budget": int(b), "agent": agent,
+                             "settings": g["setting"].nunique(), **summarize(g["best_reward"])})
+            rows.sort(key=lambda r: -r["mean"] if math.isfinite(r["mean"]) else math.inf)
+            for i, r in enumerate(rows, start=1):
+                r["rank"] = i
+            out.extend(rows)
+    return pd.DataFrame(out, columns=cols)
+
+
+def lottery(data: StudyData, problem: str, budgets: Sequence[int]) -> pd.DataFrame:
+    """Per agent with >= 2 settings on ``problem``: one row per (agent, setting,
+    budget) with ``best_reward`` = mean over that setting's seeds, and ``seeds``."""
+    ba = best_at(data, budgets, problem)
+    if ba.empty:
+        return pd.DataFrame(columns=["agent", "setting", "budget", "best_reward", "seeds"])
+    many = ba.groupby("agent")["setting"].nunique()
+    ba = ba[ba["agent"].isin(many[many >= 2].index)]
+    g = ba.groupby(["agent", "setting", "budget"], sort=False)["best_reward"]
+    return pd.DataFrame({"best_reward": g.mean(), "seeds": g.count()}).reset_index()
+
+
+def lottery_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Spread of the lottery per (agent, budget): settings, min, quartiles, max, best setting."""
+    rows = []
+    for (agent, b), g in table.groupby(["agent", "budget"], sort=False):
+        x = g["best_reward"].to_numpy()
+        q = np.nanpercentile(x, [0, 25, 50, 75, 100])
+        rows.append({"agent": agent, "budget": int(b), "settings": len(g), "min": q[0], "q25": q[1],
+                     "median": q[2], "q75": q[3], "max": q[4],
+                     "best_setting": g.loc[g["best_reward"].idxmax(), "setting"]})
+    return pd.DataFrame(rows, columns=["agent", "budget", "settings", "min", "q25", "median", "q75", "max",
+                                       "best_setting"])
+
+
+def wall_times(data: StudyData, by_problem: bool = True) -> pd.DataFrame:
+    """Per (problem, agent) -- or per agent over all problems -- trials, mean
+    trial wall time (s) with 95% CI, mean time inside the simulator, and the
+    searcher's own share (the rest: agent, environment and process overhead)."""
+    keys = ["problem", "agent"] if by_problem else ["agent"]
+    cols = keys + ["n", "wall_s", "wall_ci95", "simulator_s", "searcher_s"]
+    t = data.complete()
+    if t.empty:
+        return pd.DataFrame(columns=cols)
+    sim = data.evals.groupby("trial_id")["wall_time_s"].sum() if len(data.evals) else pd.Series(dtype=float)
+    rows = []
+    for key, g in t.groupby(keys, sort=False):
+        w = g["wall_time_s"].astype(float)
+        s = sim.reindex(g["trial_id"]).fillna(0.0).to_numpy()
+        rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))), "n": len(g),
+                     "wall_s": float(w.mean()), "wall_ci95": ci95(w), "simulator_s": float(s.mean()),
+                     "searcher_s": float((w.to_numpy() - s).mean())})
+    return pd.DataFrame(rows, columns=cols)
+
+
+# --------------------------------------------------------------------------- Pareto
+def _objective_kind(env_kwargs: dict) -> str | None:
+    spec = env_kwargs.get("objective")
+    if spec is None:
+        return None
+    try:
+        from archgym.objective import make_objective
+
+        return make_objective(spec).kind
+    except Exception:
+        return None
+
+
+def pareto_problems(data: StudyData) -> list[str]:
+    t = data.complete()
+    return [p for p in data.problems
+            if _objective_kind(t[t["problem"] == p]["env_kwargs"].iloc[0]) == "pareto"]
+
+
+def _bound_objective(data: StudyData, problem: str):
+    """The objective of ``problem`` bound as its environment binds it (the spec's
+    plugins are loaded first, so plugin simulators resolve)."""
+    import archgym
+
+    from .spec import prepare_plugins
+
+    row = data.complete()[data.complete()["problem"] == problem].iloc[0]
+    prepare_plugins((data.specs.get(row["study"]) or {}).get("_plugins"))
+    return archgym.make(row["env_id"], **row["env_kwargs"]).objective
+
+
+@dataclass
+class ParetoData:
+    """Objective vectors of every evaluation of a Pareto problem."""
+
+    metrics: list[str]  # the objective's metrics, in vector order
+    evals: pd.DataFrame  # evaluations of the problem (trial_id, agent, step, metrics, feasible)
+    vectors: np.ndarray  # len(evals) x len(metrics), higher better
+
+    def front(self, agent: str) -> pd.DataFrame:
+        """The agent's pooled non-dominated feasible designs (metric values)."""
+        mask = (self.evals["agent"] == agent).to_numpy() & self.evals["feasible"].to_numpy()
+        if not mask.any():
+            return self.evals.iloc[0:0]
+        sub = self.evals[mask]
+        keep = nondominated(self.vectors[mask])
+        return sub[keep].sort_values(self.metrics[0])
+
+
+def pareto_data(data: StudyData, problem: str) -> ParetoData:
+    obj = _bound_objective(data, problem)
+    ev = data.evals[data.evals["problem"] == problem].reset_index(drop=True)
+    names = list(obj.metrics)
+    vec = np.array([obj.vector({**{m: r[m] for m in names}, "feasible": r["feasible"]})
+                    for _, r in ev[names + ["feasible"]].iterrows()], dtype=np.float64).reshape(len(ev), len(names))
+    return ParetoData(metrics=names, evals=ev, vectors=vec)
+
+
+def hypervolume_curves(pd_: ParetoData, points: int = 25) -> pd.DataFrame:
+    """Hypervolume vs evaluations per agent (mean, 95% CI over trials) at up to
+    ``points`` evenly spaced evaluation counts."""
+    rows = []
+    for agent, g in pd_.evals.groupby("agent", sort=False):
+        horizon = int(g["step"].max())
+        steps = np.unique(np.linspace(1, horizon, min(points, horizon)).round().astype(int))
+        per_trial = []
+        for _, tg in g.groupby("trial_id"):
+            order = tg.sort_values("step").index.to_numpy()
+            vec = pd_.vectors[order]
+            per_trial.append([hypervolume(vec[: s]) for s in steps])
+        m = np.array(per_trial)
+        for j, s in enumerate(steps):
+            st = summarize(m[:, j])
+            rows.append({"agent": agent, "evaluations": int(s), **st})
+    return pd.DataFrame(rows)
+
+
+def hypervolume_table(curve: pd.DataFrame) -> pd.DataFrame:
+    """Final hypervolume per agent (mean, 95% CI)."""
+    if curve.empty:
+        return curve
+    last = curve.loc[curve.groupby("agent", sort=False)["evaluations"].idxmax()]
+    return last[["agent", "evaluations", "n", "mean", "ci95", "median"]].reset_index(drop=True)
