@@ -261,7 +261,7 @@ def cmd_run(args) -> int:
     print(f"{args.agent} on {env_id} ({env.simulator.workload_label}), budget {args.budget}, seed {args.seed}: "
           f"{len(traj)} evaluations, best reward {_fmt(float(best['reward'])) if best is not None else '-'}")
     if best is not None:
-        print("best design:", {n: best[n] for n in env.space.names})
+        print("best design:", _clean({n: best[n] for n in env.space.names}))
         units = {m.name: m.unit for m in env.simulator.metrics}
         for m in env.simulator.metric_names:
             print(f"  {m:<24} {_fmt(best[m])} {units[m]}".rstrip())
@@ -403,6 +403,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("archgym: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
     except _user_errors() as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, FileNotFoundError) and exc.filename:
