@@ -44,6 +44,7 @@ __all__ = [
     "crowding_distance",
     "result_vector",
     "pareto_front_frame",
+    "ParetoFrontMixin",
     "QueuedSearch",
 ]
 
@@ -236,7 +237,24 @@ def objective_names(objective: Any) -> list[str]:
 
 
 # --------------------------------------------------------------------------- batched ask/tell
-class QueuedSearch(AskTellAgent):
+class ParetoFrontMixin:
+    """``pareto_front()`` over ``self.evaluated_`` (tuples of index vector,
+    reward, objective vector), and ``pareto_front_`` set after every ``run``."""
+
+    def pareto_front(self):
+        """Non-dominated designs among all evaluated so far (DataFrame; see
+        :func:`pareto_front_frame`)."""
+        ev = getattr(self, "evaluated_", [])
+        return pareto_front_frame(self.space, [e[0] for e in ev], [e[2] for e in ev],
+                                  objective_names(self.objective), [e[1] for e in ev])
+
+    def run(self, env: Any, budget: int, seed: int):
+        traj = super().run(env, budget, seed)
+        self.pareto_front_ = self.pareto_front()
+        return traj
+
+
+class QueuedSearch(ParetoFrontMixin, AskTellAgent):
     """Base for searchers that propose designs in batches.
 
     Subclasses implement :meth:`_propose` (the next batch of index vectors,
@@ -323,14 +341,3 @@ class QueuedSearch(AskTellAgent):
             self._outstanding[key] -= 1
             self._results.append((idx, reward, vec))
 
-    def pareto_front(self):
-        """Non-dominated designs among all evaluated so far (DataFrame; see
-        :func:`pareto_front_frame`)."""
-        ev = getattr(self, "evaluated_", [])
-        return pareto_front_frame(self.space, [e[0] for e in ev], [e[2] for e in ev],
-                                  objective_names(self.objective), [e[1] for e in ev])
-
-    def run(self, env: Any, budget: int, seed: int):
-        traj = super().run(env, budget, seed)
-        self.pareto_front_ = self.pareto_front()
-        return traj

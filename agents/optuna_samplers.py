@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ._common import objective_names, ordered_mask, pareto_front_frame, result_vector
+from ._common import ParetoFrontMixin, ordered_mask, result_vector
 from .base import AskTellAgent, HyperParameter
 
 
@@ -37,7 +37,7 @@ def _import_optuna():
     return optuna
 
 
-class _OptunaSearch(AskTellAgent):
+class _OptunaSearch(ParetoFrontMixin, AskTellAgent):
     """Shared ask/tell plumbing around an Optuna study (see the module docstring)."""
 
     max_repeats = 10
@@ -92,16 +92,6 @@ class _OptunaSearch(AskTellAgent):
         if trials:
             self.study_.tell(trials.pop(0), self._values(vec))
 
-    def pareto_front(self):
-        """Non-dominated designs among all evaluated (DataFrame)."""
-        ev = self.evaluated_
-        return pareto_front_frame(self.space, [e[0] for e in ev], [e[2] for e in ev],
-                                  objective_names(self.objective), [e[1] for e in ev])
-
-    def run(self, env: Any, budget: int, seed: int):
-        traj = super().run(env, budget, seed)
-        self.pareto_front_ = self.pareto_front()
-        return traj
 
 
 _COMMON = (
