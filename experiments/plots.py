@@ -61,8 +61,10 @@ def _save(fig, path: str) -> str:
     return path
 
 
-def plot_curves(curve: pd.DataFrame, title: str, path: str) -> str:
-    """Best reward vs evaluations, one line per agent with its 95% CI band."""
+def _agent_bands(curve: pd.DataFrame, ylabel: str, title: str, path: str, *, symlog: bool = False,
+                 nonnegative: bool = False) -> str:
+    """One line per agent (``mean`` vs ``evaluations``) with its 95% CI band
+    (``ci_low``..``ci_high``) where more than one trial backs it."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     colors = _colors(list(dict.fromkeys(curve["agent"])))
@@ -71,14 +73,22 @@ def plot_curves(curve: pd.DataFrame, title: str, path: str) -> str:
         ax.plot(g["evaluations"], g["mean"], color=colors[agent], label=f"{agent} (n={n})")
         if n > 1:
             ax.fill_between(g["evaluations"], g["ci_low"], g["ci_high"], color=colors[agent], alpha=0.2, lw=0)
-    _maybe_symlog(ax, curve["mean"].to_numpy())
+    if symlog:
+        _maybe_symlog(ax, curve["mean"].to_numpy())
     _focus(ax, curve)
+    if nonnegative:
+        ax.set_ylim(bottom=max(ax.get_ylim()[0], 0.0))
     ax.set_xlabel("simulator evaluations")
-    ax.set_ylabel("best reward so far")
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, title="mean, 95% CI band", title_fontsize=8)
     return _save(fig, path)
+
+
+def plot_curves(curve: pd.DataFrame, title: str, path: str) -> str:
+    """Best reward vs evaluations, one line per agent with its 95% CI band."""
+    return _agent_bands(curve, "best reward so far", title, path, symlog=True)
 
 
 def plot_lottery(table: pd.DataFrame, title: str, path: str) -> str:
@@ -135,22 +145,9 @@ def plot_front(fronts: dict[str, pd.DataFrame], metrics: Sequence[str], title: s
 
 
 def plot_hypervolume(curve: pd.DataFrame, title: str, path: str) -> str:
-    """Hypervolume (objective-score space, origin reference) vs evaluations."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    colors = _colors(list(dict.fromkeys(curve["agent"])))
-    for agent, g in curve.groupby("agent", sort=False):
-        ax.plot(g["evaluations"], g["mean"], "-", color=colors[agent], label=f"{agent} (n={int(g['n'].iloc[0])})")
-        if g["n"].iloc[0] > 1:
-            ax.fill_between(g["evaluations"], g["ci_low"], g["ci_high"], color=colors[agent], alpha=0.2, lw=0)
-    _focus(ax, curve)
-    ax.set_ylim(bottom=max(ax.get_ylim()[0], 0.0))  # a hypervolume is never negative
-    ax.set_xlabel("simulator evaluations")
-    ax.set_ylabel("hypervolume")
-    ax.set_title(title, fontsize=9)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, title="mean, 95% CI band", title_fontsize=8)
-    return _save(fig, path)
+    """Hypervolume (objective-score space, origin reference) vs evaluations
+    (never negative, so the axis starts at 0 at the lowest)."""
+    return _agent_bands(curve, "hypervolume", title, path, nonnegative=True)
 
 
 def plot_wall_times(table: pd.DataFrame, path: str) -> str:

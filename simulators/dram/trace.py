@@ -71,15 +71,20 @@ class Trace:
         return int(np.sum(self.is_write))
 
 
-def _finish(times: list[int], writes: list[int], addrs: list[int], relative: bool, name: str,
-            where: str, lines: list[int]) -> Trace:
-    t = np.asarray(times, dtype=np.int64)
+def _collect(records, relative: bool, name: str, where: str) -> Trace:
+    """A :class:`Trace` from ``(line_no, time, "read"|"write", address)`` records;
+    absolute times must be non-decreasing (the error names file and line)."""
+    rows = list(records)
+    lines = [r[0] for r in rows]
+    t = np.array([r[1] for r in rows], dtype=np.int64)
     if not relative and t.size > 1:
         bad = np.nonzero(np.diff(t) < 0)[0]
         if bad.size:
             i = int(bad[0]) + 1
             raise ValueError(f"{where}:{lines[i]}: timestamps not sorted ({t[i]} after {t[i - 1]})")
-    return Trace(t, np.asarray(writes, dtype=np.int8), np.asarray(addrs, dtype=np.uint64), relative, name)
+    writes = np.array([1 if r[2] == "write" else 0 for r in rows], dtype=np.int8)
+    addrs = np.array([r[3] for r in rows], dtype=np.uint64)
+    return Trace(t, writes, addrs, relative, name)
 
 
 def parse_stl(path: str | Path, relative: bool | None = None) -> Trace:
@@ -87,10 +92,10 @@ def parse_stl(path: str | Path, relative: bool | None = None) -> Trace:
     p = Path(path)
     if relative is None:
         relative = p.suffix.lower() == ".rstl"
-    times: list[int] = []
-    writes: list[int] = []
-    addrs: list[int] = []
-    lines: list[int] = []
+    return _collect(_stl_records(p), relative, p.stem, str(p))
+
+
+def _stl_records(p: Path):
     with open(p, "r") as fh:
         for ln, line in enumerate(fh, 1):
             s = line.strip()
@@ -107,20 +112,16 @@ def parse_stl(path: str | Path, relative: bool | None = None) -> Trace:
             except (ValueError, IndexError):
                 raise ValueError(f"{p}:{ln}: malformed trace line {s[:60]!r} "
                                  "(expected '<time>:<TAB><read|write><TAB>0x<address>')") from None
-            times.append(t)
-            writes.append(1 if cmd == "write" else 0)
-            addrs.append(a)
-            lines.append(ln)
-    return _finish(times, writes, addrs, relative, p.stem, str(p), lines)
+            yield ln, t, cmd, a
 
 
 def parse_csv(path: str | Path) -> Trace:
     """Parse a CSV trace with columns time, command, address (absolute times)."""
     p = Path(path)
-    times: list[int] = []
-    writes: list[int] = []
-    addrs: list[int] = []
-    lines: list[int] = []
+    return _collect(_csv_records(p), False, p.stem, str(p))
+
+
+def _csv_records(p: Path):
     with open(p, newline="") as fh:
         rd = csv.reader(fh)
         header = None
@@ -144,11 +145,7 @@ def parse_csv(path: str | Path) -> Trace:
                     raise ValueError
             except (ValueError, IndexError):
                 raise ValueError(f"{p}:{ln}: malformed CSV trace row {','.join(row)[:60]!r}") from None
-            times.append(t)
-            writes.append(1 if cmd == "write" else 0)
-            addrs.append(a)
-            lines.append(ln)
-    return _finish(times, writes, addrs, False, p.stem, str(p), lines)
+            yield ln, t, cmd, a
 
 
 def load_trace(path: str | Path) -> Trace:
