@@ -26,12 +26,13 @@ from typing import Any, ClassVar, Mapping, Sequence
 import numpy as np
 
 from archgym.env import BudgetExhausted, DSEEnv
+from archgym.errors import UserInputError
 from archgym.space import DesignSpace
 
 __all__ = ["HyperParameter", "HyperParameterError", "Agent", "AskTellAgent", "unwrap_env"]
 
 
-class HyperParameterError(ValueError):
+class HyperParameterError(UserInputError):
     """An unknown hyperparameter, or a value outside its declared range."""
 
 

@@ -4,8 +4,10 @@ As in the MARL memory-controller study on ArchGym, each agent owns one
 parameter (or one named group of parameters) and all agents share the reward.
 
 ### Agents
-``groups`` maps agent name -> list of parameter names; by default every
-parameter is its own agent, named after it.  Groups must partition the space.
+``groups`` maps agent name -> list of parameter names; by default the groups
+the simulator declares in its space (``space.groups``), else every parameter
+is its own agent, named after it.  Groups must partition the space
+(:class:`~archgym.errors.GroupsError` otherwise).
 
 ### Action spaces
 An agent owning one parameter acts with ``Discrete(n)`` (the parameter's
@@ -55,16 +57,7 @@ class MultiAgentDSEEnv(ParallelEnv):
             raise ValueError("the multi-agent view needs a DSEEnv in mode='design'")
         self.env = dse
         names = dse.space.names
-        if groups is None:
-            groups = {n: [n] for n in names}
-        owned = [p for g in groups.values() for p in g]
-        unknown = sorted(set(owned) - set(names))
-        if unknown:
-            raise ValueError(f"groups name unknown parameter {unknown[0]!r}; parameters are: {', '.join(names)}")
-        if len(owned) != len(set(owned)) or set(owned) != set(names):
-            missing = sorted(set(names) - set(owned))
-            raise ValueError("groups must partition the parameters (each exactly once)"
-                             + (f"; not owned: {', '.join(missing)}" if missing else ""))
+        groups = dse.space.resolve_groups(groups)
         order = {n: i for i, n in enumerate(names)}
         self._columns = {a: sorted((order[p] for p in g)) for a, g in groups.items()}
         self.possible_agents = list(groups)

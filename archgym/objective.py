@@ -47,6 +47,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .errors import UserInputError
+
 __all__ = [
     "ObjectiveError",
     "Term",
@@ -58,7 +60,7 @@ __all__ = [
 ]
 
 
-class ObjectiveError(ValueError):
+class ObjectiveError(UserInputError):
     """An objective spec is malformed or names an unknown metric."""
 
 

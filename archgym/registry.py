@@ -30,6 +30,8 @@ import pickle
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .errors import UserInputError
+
 __all__ = [
     "RegistryError",
     "register",
@@ -52,7 +54,7 @@ AGENT_GROUP = "archgym.agents"
 NAMESPACE = "archgym"
 
 
-class RegistryError(KeyError):
+class RegistryError(UserInputError, KeyError):
     """Unknown simulator/agent id, or a plugin that fails to load."""
 
     def __str__(self) -> str:  # KeyError would quote the message

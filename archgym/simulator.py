@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Iterable, Mapping, Sequence
 import numpy as np
 
 from .space import DesignSpace, InvalidConfigError
+from .errors import UserInputError
 
 __all__ = ["Metric", "Simulator", "WorkloadError", "FEASIBLE", "REASON"]
 
@@ -39,7 +40,7 @@ FEASIBLE = "feasible"
 REASON = "reason"
 
 
-class WorkloadError(ValueError):
+class WorkloadError(UserInputError):
     """A workload name, file or description is unknown or malformed."""
 
 

@@ -25,6 +25,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .errors import GroupsError, UserInputError
+
 __all__ = [
     "InvalidConfigError",
     "ConstraintViolation",
@@ -38,7 +40,7 @@ __all__ = [
 ]
 
 
-class InvalidConfigError(ValueError):
+class InvalidConfigError(UserInputError):
     """A design names an unknown parameter, misses one, or has a value outside
     the allowed set.  The message names the parameter, the value and what is
     allowed, on one line."""
@@ -242,7 +244,8 @@ class Constraint:
 class DesignSpace:
     """An ordered, typed list of parameters with optional constraints."""
 
-    def __init__(self, parameters: Iterable[Parameter], constraints: Iterable[Constraint] = ()) -> None:
+    def __init__(self, parameters: Iterable[Parameter], constraints: Iterable[Constraint] = (),
+                 groups: Mapping[str, Sequence[str]] | None = None) -> None:
         self.parameters: tuple[Parameter, ...] = tuple(parameters)
         if not self.parameters:
             raise ValueError("a design space needs at least one parameter")
@@ -252,6 +255,62 @@ class DesignSpace:
             raise ValueError(f"duplicate parameter names: {sorted(dup)}")
         self._by_name = {p.name: p for p in self.parameters}
         self.constraints: tuple[Constraint, ...] = tuple(constraints)
+        #: groups the simulator declared (None: every parameter is its own group)
+        self.declared_groups: dict[str, list[str]] | None = (
+            None if groups is None else self.resolve_groups(groups))
+
+    # -- parameter groups -----------------------------------------------------
+    @property
+    def groups(self) -> dict[str, list[str]]:
+        """Named groups of parameters that partition the space, in space order.
+
+        The simulator's declared groups (e.g. ``compute``, ``on_chip``,
+        ``dram``) or, when it declares none, one group per parameter named
+        after it.  The multi-agent view and searcher use these by default.
+        """
+        if self.declared_groups is not None:
+            return {g: list(ps) for g, ps in self.declared_groups.items()}
+        return {n: [n] for n in self.names}
+
+    def resolve_groups(self, groups: Mapping[str, Sequence[str]] | str | None = None) -> dict[str, list[str]]:
+        """Validate ``groups`` (name -> parameter names) as a partition of the space.
+
+        ``None`` gives :attr:`groups`; the string ``"parameters"`` gives one
+        group per parameter; ``"declared"`` the simulator's groups.  Parameters
+        inside each group come back in space order.  Raises
+        :class:`~archgym.errors.GroupsError` naming an unknown, repeated or
+        missing parameter, or an empty group.
+        """
+        if groups is None or groups == "declared":
+            return self.groups
+        if groups == "parameters":
+            return {n: [n] for n in self.names}
+        if isinstance(groups, str) or not isinstance(groups, Mapping):
+            raise GroupsError(f"groups must be a mapping of group name -> parameter names, "
+                              f"'parameters' or 'declared'; got {groups!r}")
+        order = {n: i for i, n in enumerate(self.names)}
+        seen: dict[str, str] = {}
+        out: dict[str, list[str]] = {}
+        for gname, members in groups.items():
+            if isinstance(members, str):
+                members = [members]
+            members = list(members)
+            if not members:
+                raise GroupsError(f"group {gname!r} is empty; every group needs at least one parameter")
+            for p in members:
+                if p not in order:
+                    raise GroupsError(f"group {gname!r} names unknown parameter {p!r}; "
+                                      f"parameters are: {', '.join(self.names)}")
+                if p in seen:
+                    raise GroupsError(f"parameter {p!r} is in two groups ({seen[p]!r} and {gname!r}); "
+                                      "groups must partition the parameters")
+                seen[p] = str(gname)
+            out[str(gname)] = sorted(members, key=order.__getitem__)
+        missing = [n for n in self.names if n not in seen]
+        if missing:
+            raise GroupsError(f"parameter {missing[0]!r} is in no group; groups must partition the "
+                              f"parameters (not owned: {', '.join(missing)})")
+        return out
 
     # -- introspection ------------------------------------------------------
     @property
@@ -286,8 +345,20 @@ class DesignSpace:
         return f"DesignSpace({list(self.parameters)!r}, size={self.size})"
 
     def to_dict(self) -> dict:
-        return {"parameters": [p.to_dict() for p in self.parameters],
-                "constraints": [c.description for c in self.constraints]}
+        out = {"parameters": [p.to_dict() for p in self.parameters],
+               "constraints": [c.description for c in self.constraints]}
+        if self.declared_groups is not None:
+            out["groups"] = self.groups
+        return out
+
+    def fingerprint(self) -> str:
+        """A short content hash of the space (parameters, values, constraint
+        descriptions, groups): equal fingerprints mean the same canonical
+        encoding.  Proxy files and trial keys carry it."""
+        import hashlib
+        import json
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
 
     # -- validation -----------------------------------------------------------
     def validate(self, config: Mapping[str, Any], *, check_constraints: bool = True) -> dict:

@@ -56,6 +56,8 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from archgym.errors import UserInputError
+
 __all__ = ["SpecError", "SweepSpec", "EnvSpec", "SearcherSpec", "Trial", "load_spec", "parse_spec",
            "expand", "trial_key", "prepare_plugins"]
 
@@ -66,7 +68,7 @@ SEARCHER_KEYS = {"agent", "hyperparameters", "sample", "sample_seed", "sample_pa
 REGISTER_KEYS = {"simulators", "agents"}
 
 
-class SpecError(ValueError):
+class SpecError(UserInputError):
     """A sweep spec is malformed; the message is one line naming file, line and key."""
 
 

@@ -166,3 +166,40 @@ def test_sampling_stays_in_space(space, seed):
         assert space.contains(space.sample(rng))
     u = rng.random(len(space))
     assert space.contains(space.decode(space.unit_to_indices(u)))
+
+
+# -- parameter groups -----------------------------------------------------------
+def _grouped_space(groups=None):
+    from archgym.space import Categorical, DesignSpace, Integer
+    return DesignSpace([Integer("a", 0, 3), Integer("b", 0, 3), Categorical("c", ["x", "y"])], groups=groups)
+
+
+def test_groups_default_is_one_per_parameter():
+    space = _grouped_space()
+    assert space.declared_groups is None
+    assert space.groups == {"a": ["a"], "b": ["b"], "c": ["c"]}
+
+
+def test_declared_groups_come_back_in_space_order_and_in_to_dict():
+    space = _grouped_space({"hw": ["b", "a"], "sw": ["c"]})
+    assert space.groups == {"hw": ["a", "b"], "sw": ["c"]}
+    assert space.resolve_groups("parameters") == {"a": ["a"], "b": ["b"], "c": ["c"]}
+    assert space.to_dict()["groups"] == {"hw": ["a", "b"], "sw": ["c"]}
+    assert space.fingerprint() != _grouped_space().fingerprint()
+    assert _grouped_space().fingerprint() == _grouped_space().fingerprint()
+
+
+@pytest.mark.parametrize("groups, needle", [
+    ({"g": ["a", "b"]}, "'c' is in no group"),
+    ({"g": ["a", "b"], "h": ["b", "c"]}, "'b' is in two groups"),
+    ({"g": ["a", "b", "c", "zz"]}, "unknown parameter 'zz'"),
+    ({"g": ["a", "b", "c"], "h": []}, "group 'h' is empty"),
+    ("everything", "groups must be a mapping"),
+])
+def test_bad_groups_raise_one_line_user_error(groups, needle):
+    from archgym.errors import GroupsError, UserInputError
+    space = _grouped_space()
+    with pytest.raises(GroupsError) as err:
+        space.resolve_groups(groups)
+    assert isinstance(err.value, UserInputError)
+    assert needle in str(err.value) and "\n" not in str(err.value)
