@@ -1,6 +1,6 @@
 """DNN operator graphs (DAGs of tensors) for the scratchpad simulator.
 
-Every builder returns a :class:`archgym.simulators.scratchpad.graph.Graph`
+Every builder returns a :class:`.opgraph.Graph`
 at batch 1 with ``precision_bytes`` bytes per element.  Weights are separate
 ``weight`` tensors (so they compete for scratchpad space and spills really
 happen); the network input is an ``input`` tensor; everything else is an
@@ -25,7 +25,9 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from archgym.simulators.scratchpad.graph import Graph, Op, Tensor
+from archgym.simulator import WorkloadError
+
+from .opgraph import Graph, Op, Tensor
 
 __all__ = ["GraphBuilder", "FMap", "GRAPH_BUILDERS", "graph_names", "build_graph", "resnet18", "resnet50",
            "mobilenetv2", "googlenet", "inception_stack", "transformer_encoder", "nas_cells", "random_dag"]
@@ -50,7 +52,7 @@ class GraphBuilder:
 
     def __init__(self, name: str, precision_bytes: int = 1, weight_tile_bytes: int | None = TILE) -> None:
         if precision_bytes not in (1, 2, 4):
-            raise ValueError(f"precision_bytes must be 1, 2 or 4, got {precision_bytes!r}")
+            raise WorkloadError(f"precision_bytes must be 1, 2 or 4, got {precision_bytes!r}")
         self.name, self.p, self.tile = name, precision_bytes, weight_tile_bytes
         self.tensors: list[Tensor] = []
         self.ops: list[Op] = []
@@ -334,7 +336,5 @@ def build_graph(name: str, precision_bytes: int = 1, **kwargs) -> Graph:
     try:
         fn = GRAPH_BUILDERS[name]
     except KeyError:
-        from archgym.simulator import WorkloadError
-
         raise WorkloadError(f"unknown workload graph {name!r}; known: {', '.join(GRAPH_BUILDERS)}") from None
     return fn(precision_bytes=precision_bytes, **kwargs)
