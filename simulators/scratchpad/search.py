@@ -10,9 +10,10 @@ never worse than the fixed-order optimum).  Then slide a window of
    become inputs, tensors used after it become outputs), in the capacity
    left by the tensors the current plan keeps resident across the whole
    window without using them, warm-started from the window's current
-   order; a pinned *sink* operator at the end of the window reads every
-   tensor used again after it, so leaving the window with those tensors
-   resident is part of the local problem.  Any topological order of a window, between
+   order.  Two local models are tried: the plain sub-graph, then (if that
+   did not help) one with a pinned *sink* operator at the end of the window
+   that reads every tensor used again after it, so leaving the window with
+   those tensors resident is part of the local problem.  Any topological order of a window, between
    the fixed prefix and suffix, is a topological order of the whole graph.
 2. *replace globally, exactly*: the whole new order gets its optimal
    replacement from the fixed-order solver (:func:`.ilp_fixed.solve_fixed_order`);
@@ -24,8 +25,8 @@ the best plan so far is returned when ``time_limit_s`` runs out.
 *Deterministic*: for a given ``seed``, the same windows are tried in the same
 order, so the result is reproducible whenever neither the time limit nor a
 solver time limit cuts the search (``max_windows`` gives a budget that does
-not depend on machine speed; ``info["windows_cut"]`` counts window solves
-stopped by their time limit).
+not depend on machine speed; ``info["windows_cut"]`` counts solves stopped
+by their time limit or without a plan).
 
 Lower bound: graphs with at most ``exact_max_ops`` operators are first
 given to the exact free-order model; its bound (proven optimum, or the
@@ -95,19 +96,24 @@ def windowed_search(graph: Graph, capacity: int, *, window_ops: int = 10, max_wi
             if plan.noncompulsory_bytes == 0 or left() <= 0 or (max_windows is not None and solved >= max_windows):
                 stop = True
                 break
-            order = _reorder_window(graph, capacity, plan, a, b, min(window_time_s, max(0.05, left())), kw)
             solved += 1
-            if order is None:
-                cut += 1
-                continue
-            if order == plan.order:
-                continue
-            cand = solve_fixed_order(graph, capacity, order, time_limit_s=min(window_time_s, max(0.05, left())),
-                                     **kw)
-            if cand.status != "optimal":
-                cut += 1
-            if cand.noncompulsory_bytes < plan.noncompulsory_bytes:
-                plan, improved = cand, improved + 1
+            tried: list[list[int]] = []
+            for sink in (False, True):
+                order = _reorder_window(graph, capacity, plan, a, b, min(window_time_s, max(0.05, left())), kw,
+                                        sink=sink)
+                if order is None:
+                    cut += 1
+                    continue
+                if order == plan.order or order in tried:
+                    continue
+                tried.append(order)
+                cand = solve_fixed_order(graph, capacity, order,
+                                         time_limit_s=min(window_time_s, max(0.05, left())), **kw)
+                if cand.status != "optimal":
+                    cut += 1
+                if cand.noncompulsory_bytes < plan.noncompulsory_bytes:
+                    plan, improved = cand, improved + 1
+                    break
         if stop:
             break
         if plan.noncompulsory_bytes >= before:  # stalled: widen the windows
@@ -126,15 +132,15 @@ def windowed_search(graph: Graph, capacity: int, *, window_ops: int = 10, max_wi
 
 
 def _reorder_window(graph: Graph, capacity: int, plan: Plan, a: int, b: int, time_s: float,
-                    kw: dict) -> list[int] | None:
+                    kw: dict, sink: bool = True) -> list[int] | None:
     """The plan's order with positions ``a..b-1`` re-ordered by the exact
     free-order model of the window's sub-graph; None if that model found
     nothing in time (or the window does not fit next to what the plan keeps).
 
-    The sub-graph ends with a pinned *sink* operator that reads every tensor
-    the window touches and the rest of the run uses again, so the local
-    model pays for leaving the window with them resident (as the current
-    order does) instead of treating them as stored and gone."""
+    With ``sink``, the sub-graph ends with a pinned *sink* operator that
+    reads every tensor the window touches and the rest of the run uses again,
+    so the local model pays for leaving the window with them resident (as
+    the current order does) instead of treating them as stored and gone."""
     ops = plan.order[a:b]
     sub = graph.subgraph(ops)
     touched = set(sub.tensors)
@@ -143,7 +149,7 @@ def _reorder_window(graph: Graph, capacity: int, plan: Plan, a: int, b: int, tim
     room = capacity - sum(graph.size(x) for x in background)
     outgoing = tuple(x for x in sub.tensors if x in after)
     pin = None
-    if outgoing and sum(graph.size(x) for x in outgoing) + 1 <= room:
+    if sink and outgoing and sum(graph.size(x) for x in outgoing) + 1 <= room:
         sink = Op("__sink__", outgoing, ("__sink__.out",))
         sub = Graph.build(sub.name, list(sub.tensors.values()) + [Tensor("__sink__.out", 1, "activation")],
                           sub.ops + [sink])
