@@ -242,10 +242,11 @@ def cmd_run(args) -> int:
             bar.close()
     if args.store:
         from archgym.store import Store
+        from archgym.trial_key import trial_key
 
         with Store(args.store) as store:
             sid = store.study(args.study)
-            key = f"{env_id}|{args.agent}|{json.dumps(hp, sort_keys=True)}|{json.dumps(env_kwargs, sort_keys=True, default=str)}|seed={args.seed}"
+            key = trial_key(env_id, env_kwargs, args.agent, agent.get_params(), args.seed, args.budget)
             tid = store.add_trial(sid, key, args.agent, agent.get_params(), env_id, env_kwargs, args.seed, args.budget)
             store.start_trial(tid)
             store.complete_trial(tid, env.history, env.simulator.name, env.simulator.version,

@@ -33,18 +33,21 @@ A spec names a study and the product to run::
         hyperparameters: {ant_count: 8}  # fixed/grid values are not sampled (crossed with samples)
 
 Expansion order is fixed: environments x workloads x objectives x searchers x
-hyperparameter settings x seeds, each in the order written.  A trial's id is a
-hash of its canonical content (env id, env kwargs, agent, explicitly set
-hyperparameters, seed, budget), so it survives reordering the spec, and adding
-entries never changes the ids of existing trials.  Unset hyperparameters are
-left to the agent's defaults and are not part of the id.
+hyperparameter settings x seeds, each in the order written.  A trial's id is
+:func:`archgym.trial_key.trial_key` (the same function ``archgym run --store``
+uses): a hash of everything that determines its trajectory -- env id and
+simulator version, env kwargs (files by content hash), agent, *all*
+hyperparameters resolved (defaults included), seed, budget -- so it survives
+reordering the spec, adding entries never changes the ids of existing trials,
+and a changed agent default or simulator version makes new trials instead of
+reusing stale ones.  ``Trial.hyperparams`` keeps only the explicitly set
+values (the labels of reports); the key covers the resolved ones.
 
 Validation errors are one line: ``<file>:<line>: <key path>: <problem>``.
 """
 from __future__ import annotations
 
 import difflib
-import hashlib
 import importlib
 import itertools
 import json
@@ -57,6 +60,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from archgym.errors import UserInputError
+from archgym.trial_key import canonical_json, trial_key
 
 __all__ = ["SpecError", "SweepSpec", "EnvSpec", "SearcherSpec", "Trial", "load_spec", "parse_spec",
            "expand", "trial_key", "prepare_plugins"]
@@ -91,13 +95,7 @@ class Trial:
                 "hyperparams": dict(self.hyperparams), "seed": self.seed, "budget": self.budget}
 
 
-def _canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def trial_key(content: Mapping[str, Any]) -> str:
-    """Stable id of a trial: the first 16 hex digits of SHA-256 of its canonical JSON."""
-    return hashlib.sha256(_canonical(content).encode()).hexdigest()[:16]
+_canonical = canonical_json
 
 
 # --------------------------------------------------------------------------- spec
@@ -515,9 +513,7 @@ def expand(spec: SweepSpec) -> list[Trial]:
             for searcher in spec.searchers:
                 for hp in searcher.settings:
                     for seed in spec.seeds:
-                        content = {"env_id": env.id, "env_kwargs": kwargs, "agent": searcher.agent,
-                                   "hyperparams": hp, "seed": int(seed), "budget": int(budget)}
-                        key = trial_key(content)
+                        key = trial_key(env.id, kwargs, searcher.agent, hp, int(seed), int(budget))
                         if key in seen:  # the same trial listed twice runs once
                             continue
                         seen.add(key)

@@ -31,7 +31,7 @@ def test_list_and_info():
 def test_evaluate_one_and_batch(tmp_path):
     out = cli("evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8, "mode": "a"}', "--json")
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == {"cost": 0.0, "area": 10.0, "feasible": True, "reason": ""}
+    assert json.loads(out.stdout) == {"cost": 0.0, "area": 10.0, "feasible": True, "reason": "", "in_space": True}
     f = tmp_path / "designs.jsonl"
     f.write_text('{"x": 7, "y": 8, "mode": "a"}\n{"x": 20, "y": 8, "mode": "a"}\n')
     out = cli("evaluate", "Toy-v0", "--config", str(f), "--json")
