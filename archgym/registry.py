@@ -30,10 +30,11 @@ import pickle
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .errors import UserInputError
+from .errors import OptionError, UserInputError
 
 __all__ = [
     "RegistryError",
+    "OptionError",
     "register",
     "register_agent",
     "register_env",
@@ -196,7 +197,34 @@ def make_simulator(sim_id: str, **kwargs: Any):
     if entry is None:
         raise RegistryError(f"{sim_id!r} is an environment without a simulator")
     cls = entry.load()
-    return cls(**{**entry.kwargs, **kwargs})
+    options = {**entry.kwargs, **kwargs}
+    _check_options(sid, cls, options)
+    try:
+        return cls(**options)
+    except UserInputError:
+        raise
+    except ValueError as exc:  # a constructor's check of its options: the user's value is wrong
+        raise OptionError(f"{sid}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}") from exc
+
+
+def _check_options(env_id: str, factory: Any, options: dict) -> None:
+    """Refuse option names ``factory`` does not take (one line naming the allowed
+    ones) instead of a TypeError traceback.  Factories taking ``**kwargs`` are
+    checked by themselves."""
+    import inspect
+
+    try:
+        sig = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return
+    params = sig.parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    allowed = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"]
+    unknown = [k for k in options if k not in allowed]
+    if unknown:
+        extra = sorted(set(_ENV_KEYS) | {"backend"}) if env_id in _SIMS else []
+        raise OptionError(f"{env_id}: unknown option {unknown[0]!r}; allowed: {', '.join(allowed + extra) or '(none)'}")
 
 
 def _apply_backend(sim, backend: Any):
@@ -233,7 +261,10 @@ def make(env_id: str, *, backend: Any = "simulator", **kwargs: Any):
     sid = resolve_id(env_id)
     if sid in _ENVS:
         entry = _ENVS[sid]
-        return entry.load()(**{**entry.kwargs, **kwargs})
+        factory = entry.load()
+        options = {**entry.kwargs, **kwargs}
+        _check_options(sid, factory, options)
+        return factory(**options)
     from .env import DSEEnv
 
     env_kwargs = {k: kwargs.pop(k) for k in _ENV_KEYS if k in kwargs}

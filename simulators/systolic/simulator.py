@@ -36,6 +36,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from archgym.errors import OptionError
 from archgym.simulator import Metric, Simulator
 from archgym.space import Categorical, DesignSpace, InvalidConfigError, powers_of_two
 
@@ -86,7 +87,8 @@ class SystolicSimulator(Simulator):
     def __init__(self, workload: Any = "resnet18", word_bytes: int = 1, clock_mhz: float = 1000.0,
                  dram_sharing: str = "shared", **options: Any) -> None:
         if options:
-            raise TypeError(f"unknown option(s) for SystolicSimulator: {', '.join(sorted(options))}")
+            raise OptionError(f"unknown option(s) for SystolicSimulator: {', '.join(sorted(options))}; allowed: "
+                              "workload, word_bytes, clock_mhz, dram_sharing")
         if not (isinstance(word_bytes, (int, np.integer)) and word_bytes > 0):
             raise ValueError(f"word_bytes must be a positive integer, got {word_bytes!r}")
         if not (isinstance(clock_mhz, (int, float)) and math.isfinite(clock_mhz) and clock_mhz > 0):
