@@ -51,11 +51,16 @@ from archgym.env import BudgetExhausted, DSEEnv
 from archgym.errors import UserInputError
 from archgym.space import DesignSpace
 
-__all__ = ["HyperParameter", "HyperParameterError", "Agent", "AskTellAgent", "unwrap_env"]
+__all__ = ["HyperParameter", "HyperParameterError", "RunInputError", "Agent", "AskTellAgent", "unwrap_env",
+           "check_seed"]
 
 
 class HyperParameterError(UserInputError):
     """An unknown hyperparameter, or a value outside its declared range."""
+
+
+class RunInputError(UserInputError):
+    """A bad argument of :meth:`Agent.run`: budget, seed, or an env a searcher cannot drive."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,7 @@ def unwrap_env(env: Any) -> DSEEnv:
     """The :class:`DSEEnv` under any Gymnasium wrappers."""
     inner = getattr(env, "unwrapped", env)
     if not isinstance(inner, DSEEnv):
-        raise TypeError(f"searchers need an archgym DSEEnv, got {type(inner).__name__}")
+        raise RunInputError(f"searchers need an archgym DSEEnv (a simulator's env), got {type(inner).__name__}")
     return inner
 
 
@@ -168,9 +173,17 @@ class Agent:
 
 
 def _check_budget(budget: int) -> int:
-    if isinstance(budget, (bool, np.bool_)) or int(budget) != budget or budget < 1:
-        raise ValueError(f"budget must be a positive integer number of evaluations, got {budget!r}")
+    if isinstance(budget, (bool, np.bool_)) or not isinstance(budget, (int, np.integer)) or budget < 1:
+        raise RunInputError(f"budget must be a positive integer number of evaluations, got {budget!r}")
     return int(budget)
+
+
+def check_seed(seed: int) -> int:
+    """A seed as ``run`` takes it: an integer >= 0 (``None`` is refused: the
+    same seed must give the same trajectory)."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise RunInputError(f"seed must be an integer >= 0 (same seed, same trajectory), got {seed!r}")
+    return int(seed)
 
 
 class AskTellAgent(Agent):
@@ -195,6 +208,7 @@ class AskTellAgent(Agent):
 
     def run(self, env: Any, budget: int, seed: int):
         budget = _check_budget(budget)
+        seed = check_seed(seed)
         dse = unwrap_env(env)
         start = dse.n_evaluations
         dse.reset(seed=int(seed))

@@ -12,6 +12,7 @@
                 [--scheduler ADDRESS] [--retry-failed]
     archgym report STORE [--out DIR]
     archgym compare STORE [--budgets 100,300]
+    archgym failures STORE [--study NAME] [--short]
 
 Error contract: a mistake in the user's input -- any
 :class:`archgym.errors.UserInputError` (bad design value, workload, objective,
@@ -330,6 +331,24 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_failures(args) -> int:
+    from archgym.experiments.runner import failure_reason
+    from archgym.store import Store
+
+    with Store(args.store, readonly=True) as db:
+        t = db.trials(args.study)
+    t = t[t["status"] == "failed"]
+    if t.empty:
+        print(f"no failed trials in {args.store}")
+        return 0
+    for _, r in t.iterrows():
+        print(f"== trial {r['trial_key']} ({r['study']}): {r['agent']} on {r['env_id']}, seed {r['seed']}, "
+              f"budget {r['budget']}: {failure_reason(r['error'])}")
+        if not args.short:
+            print((r["error"] or "").rstrip())
+    return 0
+
+
 def cmd_report(args) -> int:
     from archgym.experiments.report import write_report
 
@@ -423,6 +442,12 @@ def _configure_compare(s: argparse.ArgumentParser) -> None:
     s.add_argument("--budgets", help="comma-separated evaluation counts")
 
 
+def _configure_failures(s: argparse.ArgumentParser) -> None:
+    s.add_argument("store")
+    s.add_argument("--study", help="only this study")
+    s.add_argument("--short", action="store_true", help="one line per trial, no tracebacks")
+
+
 #: Every subcommand, in ``--help`` order.  Add one with an entry here: a
 #: :class:`Command`, or ``"module:attribute"`` naming one (imported when the
 #: parser is built, so keep that module light).
@@ -436,6 +461,7 @@ COMMANDS: dict[str, Command | str] = {
                      cmd_sweep),
     "report": Command("plots and a Markdown/HTML report from a results store", _configure_report, cmd_report),
     "compare": Command("ranking table of searchers at fixed budgets", _configure_compare, cmd_compare),
+    "failures": Command("failed trials of a store with their tracebacks", _configure_failures, cmd_failures),
 }
 
 

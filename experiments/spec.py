@@ -63,7 +63,7 @@ from archgym.errors import UserInputError
 from archgym.trial_key import canonical_json, trial_key
 
 __all__ = ["SpecError", "SweepSpec", "EnvSpec", "SearcherSpec", "Trial", "load_spec", "parse_spec",
-           "expand", "trial_key", "prepare_plugins"]
+           "expand", "trial_key", "prepare_plugins", "check_problems"]
 
 TOP_KEYS = {"study", "description", "store", "budget", "seeds", "objectives", "imports", "pythonpath",
             "register", "environments", "searchers"}
@@ -106,6 +106,7 @@ class EnvSpec:
     kwargs: dict = field(default_factory=dict)
     objectives: list[Any] = field(default_factory=lambda: [None])
     budget: int | None = None
+    location: str = ""  # "<file>:<line>: environments[i]", for errors found later
 
 
 @dataclass
@@ -161,6 +162,7 @@ class _Located:
     def record(self, node: yaml.Node, path: tuple) -> None:
         self.lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
             for k, v in node.value:
                 try:
                     key = yaml.constructor.SafeConstructor().construct_object(k, deep=True)
@@ -168,6 +170,12 @@ class _Located:
                     continue
                 if not isinstance(key, (str, int, float, bool)) and key is not None:
                     continue
+                line = k.start_mark.line + 1
+                if key in seen:
+                    at = _fmt_path(path + (key,))
+                    raise SpecError(f"{self.source}:{line}: {at}: duplicate key {key!r} (first given on line "
+                                    f"{seen[key]}); a mapping may name each key once")
+                seen[key] = line
                 self.record(v, path + (key,))
                 self.lines[path + (key,)] = k.start_mark.line + 1  # the key's own line
                 self.lines[path + (key, "__value__")] = v.start_mark.line + 1
@@ -274,8 +282,13 @@ def prepare_plugins(plugins: Mapping[str, Any] | None) -> None:
 def load_spec(path: str | os.PathLike) -> SweepSpec:
     """Read and validate a YAML spec file (plugins are imported and registered)."""
     path = os.fspath(path)
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        raise SpecError(f"no such sweep spec: {path!r}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read sweep spec {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
     return parse_spec(text, source=path)
 
 
@@ -412,7 +425,10 @@ def _environment(chk: _Checker, value: Any, path: tuple, default_objs: list[Any]
     elif sim_cls is not None and default_objs != [None]:
         _objectives(chk, default_objs, path + ("id",), sim_cls)
     budget = chk.int_(value["budget"], path + ("budget",), low=1) if "budget" in value else None
-    return EnvSpec(id=env_id, workloads=list(workloads), kwargs=kwargs, objectives=list(objs), budget=budget)
+    line = chk.where.line(path)
+    location = f"{chk.where.source}:{line}: {_fmt_path(path)}" if line else f"{chk.where.source}: {_fmt_path(path)}"
+    return EnvSpec(id=env_id, workloads=list(workloads), kwargs=kwargs, objectives=list(objs), budget=budget,
+                   location=location)
 
 
 def _searcher(chk: _Checker, value: Any, path: tuple) -> SearcherSpec:
@@ -495,6 +511,32 @@ def _sample_settings(free: list, n: int, seed: int) -> list[dict]:
         if len(out) == n:
             break
     return out
+
+
+# --------------------------------------------------------------------------- up-front checks
+def check_problems(spec: SweepSpec) -> None:
+    """Build every problem of the spec once (environment x workload x
+    objective, with its kwargs) in this process, so a bad workload, a missing
+    trace file (e.g. ArchGym's ``cloud-1``, which needs ``ARCHGYM_DRAM_TRACES``
+    or ``trace_dir=``), an unknown env option or an objective the simulator
+    cannot score fails before any trial runs, as one :class:`SpecError` line
+    naming the spec entry.  Building an env evaluates the simulator's
+    reference design once (the same first step every trial takes)."""
+    import archgym
+
+    for env in spec.environments:
+        for workload, objective in itertools.product(env.workloads, env.objectives):
+            kwargs = dict(env.kwargs)
+            if workload is not None:
+                kwargs["workload"] = workload
+            if objective is not None:
+                kwargs["objective"] = objective
+            try:
+                archgym.make(env.id, **kwargs)
+            except (UserInputError, FileNotFoundError) as exc:
+                what = f"{env.id}" + (f" with workload {workload!r}" if workload is not None else "")
+                msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise SpecError(f"{env.location or spec.path or '<spec>'}: {what}: {msg}") from None
 
 
 # --------------------------------------------------------------------------- expansion

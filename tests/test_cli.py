@@ -62,7 +62,7 @@ def test_run_records_to_store(tmp_path):
     (("evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8, '), "neither a file nor valid JSON"),
     (("evaluate", "Toy-v0", "--config", "[1, 2]"), "must be a JSON object"),
     (("run", "Toy-v0", "--agent", "nope", "--budget", "3"), "unknown agent 'nope'"),
-    (("run", "Toy-v0", "--agent", "random", "--budget", "0"), "budget must be a positive integer"),
+    (("run", "Toy-v0", "--agent", "random", "--budget", "0"), "--budget must be an integer >= 1"),
     (("run", "Toy-v0", "--agent", "random", "--budget", "3", "--set", "lr=1"), "unknown hyperparameter 'lr'"),
     (("run", "Toy-v0", "--agent", "random", "--budget", "3", "--objective", "speed"), "unknown metric 'speed'"),
     (("evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8, "mode": "a"}', "--per-layer"), "no per-component"),
