@@ -392,9 +392,11 @@ def _parse_terms(text: str, spec: str | None = None, offset: int = 0) -> list[Te
             return terms
         if not (sc.peek(",") or sc.peek("+")):
             sc.fail("expected ',' or '+' between terms")
+        sep = sc.i
         sc.i += 1
         if sc.at_end():
-            sc.fail("empty term after the last ',' or '+'")
+            sc.i = sep
+            sc.fail("empty term: nothing follows the last separator")
 
 
 def _parse_pairs(text: str, spec: str, offset: int) -> dict[str, float]:
