@@ -22,6 +22,7 @@ for the affected trial(s), so the sweep goes on.
 """
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from typing import Any, Iterable, Iterator, Mapping
@@ -91,7 +92,7 @@ class LocalExecutor(Executor):
         from concurrent.futures import ProcessPoolExecutor
 
         return ProcessPoolExecutor(max_workers=self.slots, mp_context=mp.get_context("spawn"),
-                                   initializer=warm_worker, initargs=(self.plugins,))
+                                   initializer=warm_worker, initargs=(self.plugins, os.getpid()))
 
     def imap_unordered(self, tasks):
         from concurrent.futures import FIRST_COMPLETED, wait

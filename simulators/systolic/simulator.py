@@ -249,7 +249,7 @@ class SystolicSimulator(Simulator):
         ``dram_words``, ``sram_words``, ``feasible``."""
         import pandas as pd
 
-        cfg = self.space.validate(config)
+        cfg, _ = self.validate_design(config)
         d = self._design_columns([cfg])
         per = self._per_layer(d, report=True)
         cols = {"layer": [lay.name for lay in self.layers]}
