@@ -204,7 +204,8 @@ def make_simulator(sim_id: str, **kwargs: Any):
     except UserInputError:
         raise
     except ValueError as exc:  # a constructor's check of its options: the user's value is wrong
-        raise OptionError(f"{sid}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}") from exc
+        text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+        raise OptionError(f"{sid}: {text.strip().splitlines()[0] if text.strip() else type(exc).__name__}") from exc
 
 
 def _check_options(env_id: str, factory: Any, options: dict) -> None:
@@ -237,19 +238,20 @@ def _apply_backend(sim, backend: Any):
     if callable(backend):
         out = backend(sim)
         if not isinstance(out, Simulator):
-            raise TypeError(f"backend callable returned {type(out).__name__}, not a Simulator")
+            raise OptionError(f"backend callable returned {type(out).__name__}, not a Simulator")
         return out
     if isinstance(backend, (str, os.PathLike)):
         path = os.fspath(backend)
         if not os.path.exists(path):
-            raise ValueError(f"backend must be 'simulator', a Simulator, or a path to a saved proxy; "
+            raise OptionError(f"backend must be 'simulator', a Simulator, or a path to a saved proxy; "
                              f"{path!r} does not exist")
         with open(path, "rb") as fh:
             out = pickle.load(fh)
         if not isinstance(out, Simulator):
-            raise TypeError(f"{path!r} holds a {type(out).__name__}, not a Simulator")
+            raise OptionError(f"{path!r} holds a {type(out).__name__}, not a Simulator")
         return out
-    raise TypeError(f"unsupported backend {backend!r}")
+    raise OptionError(f"unsupported backend {backend!r}; allowed: 'simulator', a Simulator, a saved proxy's path "
+                      "or a callable")
 
 
 _ENV_KEYS = ("objective", "mode", "episode_length", "max_evaluations", "render_mode")

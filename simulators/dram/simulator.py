@@ -28,6 +28,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
+from archgym.errors import OptionError
 from archgym.simulator import Metric, Simulator, WorkloadError
 
 from .controller import ControllerDeadlock, RunResult, run
@@ -140,6 +141,8 @@ class DRAMSimulator(Simulator):
         self.workload = workload
         self.trace_dir = trace_dir
         self.jit = jit
+        if fixed is not None and not isinstance(fixed, Mapping):
+            raise OptionError(f"fixed must be a mapping of controller parameter to value, got {fixed!r}")
         self.fixed = dict(fixed or {})
         self.space = dram_space(power_down=power_down, integer=integer)
         self._trace: Trace | None = None
