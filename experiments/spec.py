@@ -514,6 +514,17 @@ def _sample_settings(free: list, n: int, seed: int) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- up-front checks
+def _problems(env: EnvSpec):
+    """``(workload, env kwargs)`` per workload x objective of one environment, in spec order."""
+    for workload, objective in itertools.product(env.workloads, env.objectives):
+        kwargs = dict(env.kwargs)
+        if workload is not None:
+            kwargs["workload"] = workload
+        if objective is not None:
+            kwargs["objective"] = objective
+        yield workload, kwargs
+
+
 def check_problems(spec: SweepSpec) -> None:
     """Build every problem of the spec once (environment x workload x
     objective, with its kwargs) in this process, so a bad workload, a missing
@@ -525,12 +536,7 @@ def check_problems(spec: SweepSpec) -> None:
     import archgym
 
     for env in spec.environments:
-        for workload, objective in itertools.product(env.workloads, env.objectives):
-            kwargs = dict(env.kwargs)
-            if workload is not None:
-                kwargs["workload"] = workload
-            if objective is not None:
-                kwargs["objective"] = objective
+        for workload, kwargs in _problems(env):
             try:
                 archgym.make(env.id, **kwargs)
             except (UserInputError, FileNotFoundError) as exc:
@@ -546,12 +552,7 @@ def expand(spec: SweepSpec) -> list[Trial]:
     seen: set[str] = set()
     for env in spec.environments:
         budget = env.budget or spec.budget
-        for workload, objective in itertools.product(env.workloads, env.objectives):
-            kwargs = dict(env.kwargs)
-            if workload is not None:
-                kwargs["workload"] = workload
-            if objective is not None:
-                kwargs["objective"] = objective
+        for _, kwargs in _problems(env):
             for searcher in spec.searchers:
                 for hp in searcher.settings:
                     for seed in spec.seeds:

@@ -173,16 +173,10 @@ def test_designs_outside_the_space_match_scalesim(shared_data):
     per-layer report matches SCALE-Sim's own cycle and access counts exactly."""
     from archgym.simulators.systolic import SystolicSimulator
     from archgym.simulators.systolic.simulator import MODEL_MAX
-    from archgym.simulators.workloads import Layer
 
-    ref = json.loads((shared_data / "systolic" / "scalesim_reference.json").read_text())
-    layers = {}
-    for lay in ref["layers"]:
-        if lay["kind"] == "gemm":
-            layers[lay["name"]] = Layer.gemm(lay["name"], lay["gemm_m"], lay["gemm_n"], lay["gemm_k"])
-        else:
-            layers[lay["name"]] = Layer(lay["name"], "conv", lay["ifmap_h"], lay["ifmap_w"], lay["filt_h"],
-                                        lay["filt_w"], lay["channels"], lay["num_filters"], lay["stride"])
+    from test_systolic_reference import _reference
+
+    ref, layers = _reference()
     cases = [c for c in ref["cases"] if c["group"] == "compute_bound" and c["status"] == "ok"]
     assert len(cases) >= 100
     exact = ["compute_cycles", "stall_cycles", "sram_ifmap_reads", "sram_filter_reads", "sram_ofmap_writes"]

@@ -44,7 +44,7 @@ import numpy as np
 
 from archgym.errors import OptionError
 from archgym.simulator import Metric, Simulator
-from archgym.space import Categorical, DesignSpace, InvalidConfigError, powers_of_two
+from archgym.space import Categorical, DesignSpace, InvalidConfigError, as_whole_number, powers_of_two
 
 from ..workloads.layers import Layer, as_layers, list_networks
 from . import compute, energy
@@ -62,17 +62,6 @@ MODEL_MAX = 1 << 20
 
 class ConfigFileError(InvalidConfigError):
     """A SCALE-Sim ``.cfg`` file is unreadable, lacks a key, or has a value the model cannot take."""
-
-
-def _whole_number(value: Any) -> int | None:
-    """``value`` as an exact int; None for bools, strings and non-integral numbers."""
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
-        return int(value)
-    return None
 
 
 class SystolicSimulator(Simulator):
@@ -142,7 +131,7 @@ class SystolicSimulator(Simulator):
             if name == "dataflow":
                 out[name] = self.space[name].validate(value)
                 continue
-            n = _whole_number(value)
+            n = as_whole_number(value)
             if n is None or not 1 <= n <= MODEL_MAX:
                 raise InvalidConfigError(f"parameter {name!r}: {value!r} is not a size the model can cost; "
                                          f"allowed: integers 1..{MODEL_MAX} (search space: "
@@ -327,7 +316,7 @@ class SystolicSimulator(Simulator):
     def _cfg_size(path: Path, key: str, raw: str) -> int:
         """A whole number 1..MODEL_MAX from a ``.cfg`` value (``32.9`` is refused, not truncated)."""
         try:
-            n = _whole_number(float(raw))
+            n = as_whole_number(float(raw))
         except ValueError:
             n = None
         if n is None or not 1 <= n <= MODEL_MAX:
