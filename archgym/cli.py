@@ -225,7 +225,7 @@ def cmd_evaluate(args) -> int:
                 print(df.to_string(index=False))
         return 0
     if many:
-        df = sim.evaluate_batch(_progress(configs, "evaluate"))
+        df = _evaluate_many(sim, configs)
         records = df.to_dict(orient="records")
         if args.json:
             _print_json(records)
@@ -241,6 +241,22 @@ def cmd_evaluate(args) -> int:
         unit = units.get(k, "")
         print(f"{k:<24} {_fmt(v)} {unit}".rstrip())
     return 0
+
+
+def _evaluate_many(sim, configs: list[dict]):
+    """The batch path for designs of the space; if any lies outside it, every
+    design through ``Simulator.evaluate`` (which costs what the model supports
+    and adds the ``in_space`` column)."""
+    from archgym.space import ConstraintViolation, InvalidConfigError
+
+    try:
+        return sim.evaluate_batch(_progress(configs, "evaluate"))
+    except ConstraintViolation:
+        raise
+    except InvalidConfigError:
+        import pandas as pd
+
+        return pd.DataFrame([{**sim.validate_design(c)[0], **sim.evaluate(c)} for c in configs])
 
 
 def _progress(items, desc: str):

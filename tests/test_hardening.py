@@ -204,6 +204,10 @@ def test_scalesim_tpu_example_config_is_costed(tmp_path, capsys):
              '"ofmap_sram_kb": 64, "dram_bw_words_per_cycle": 8}'
     assert main(["evaluate", "Systolic-v0", "--config", one_kb, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["in_space"] is False
+    in_space = one_kb.replace('"ifmap_sram_kb": 1,', '"ifmap_sram_kb": 64,')
+    assert main(["evaluate", "Systolic-v0", "--config", f"[{in_space}, {one_kb}]", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["in_space"] for r in rows] == [True, False] and [r["ifmap_sram_kb"] for r in rows] == [64, 1]
     env = archgym.make("Systolic-v0")  # searchers stay in the space
     with pytest.raises(InvalidConfigError, match="ifmap_sram_kb"):
         env.evaluate(json.loads(one_kb))
