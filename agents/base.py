@@ -41,6 +41,7 @@ Writing a searcher
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Sequence
@@ -143,6 +144,20 @@ class Agent:
     name: ClassVar[str] = "agent"
     hyperparameters: ClassVar[tuple[HyperParameter, ...]] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every ``run`` a subclass defines checks ``budget`` and ``seed`` first
+        (one-line :class:`RunInputError`), so no searcher can be run with
+        ``seed=None`` or a fractional budget by accident."""
+        super().__init_subclass__(**kwargs)
+        run = cls.__dict__.get("run")
+        if run is not None and not getattr(run, "_checks_run_args", False):
+            @functools.wraps(run)
+            def checked_run(self, env: Any, budget: int, seed: int, *args: Any, **kw: Any):
+                return run(self, env, _check_budget(budget), check_seed(seed), *args, **kw)
+
+            checked_run._checks_run_args = True  # type: ignore[attr-defined]
+            cls.run = checked_run
+
     def __init__(self, **params: Any) -> None:
         declared = {h.name: h for h in self.hyperparameters}
         unknown = [k for k in params if k not in declared]
@@ -208,7 +223,6 @@ class AskTellAgent(Agent):
 
     def run(self, env: Any, budget: int, seed: int):
         budget = _check_budget(budget)
-        seed = check_seed(seed)
         dse = unwrap_env(env)
         start = dse.n_evaluations
         dse.reset(seed=int(seed))

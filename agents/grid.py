@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import AskTellAgent, HyperParameter, _check_budget, check_seed, unwrap_env
+from .base import AskTellAgent, HyperParameter, _check_budget, unwrap_env
 
 
 class GridExhausted(RuntimeError):
@@ -104,7 +104,6 @@ class GridSearch(AskTellAgent):
     def run(self, env: Any, budget: int, seed: int):
         """As :meth:`AskTellAgent.run`, stopping early once the grid is exhausted."""
         _check_budget(budget)
-        check_seed(seed)
         dse = unwrap_env(env)
         start = dse.n_evaluations
         try:

@@ -36,7 +36,7 @@ import numpy as np
 
 from archgym.env import BudgetExhausted, DSEEnv
 
-from .base import Agent, HyperParameter, _check_budget, check_seed, unwrap_env
+from .base import Agent, HyperParameter, _check_budget, unwrap_env
 
 __all__ = ["PPOAgent", "A2CAgent", "DQNAgent", "SACAgent"]
 
@@ -99,7 +99,6 @@ class _SB3Agent(Agent):
 
     def run(self, env: Any, budget: int, seed: int):
         budget = _check_budget(budget)
-        seed = check_seed(seed)
         dse = unwrap_env(env)
         from archgym._threads import limit_threads
 
