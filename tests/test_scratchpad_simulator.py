@@ -44,9 +44,28 @@ def test_infeasible_names_operator(nas):
     assert r["feasible"] is False and "operator '" in r["reason"] and math.isnan(r["offchip_bytes"])
 
 
-def test_bad_config_is_rejected(nas):
-    with pytest.raises(InvalidConfigError, match="scratchpad_kb"):
-        nas.evaluate(_cfg(100))
+def test_designs_outside_the_space_are_costed(nas):
+    out = nas.evaluate(_cfg(100))  # 100 KiB is not a power of two: outside the space, still a scratchpad
+    assert out["in_space"] is False and out["feasible"] is False and "operator '" in out["reason"]
+    inside = nas.evaluate(_cfg(512))
+    assert inside["in_space"] is True and nas.evaluate({**_cfg(512), "dram_bw_gbps": 12.5})["in_space"] is False
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"scratchpad_kb": 0.5}, "'scratchpad_kb': 0.5 is not a value the model can cost; allowed: a positive integer"),
+    ({"scratchpad_kb": 0}, "'scratchpad_kb': 0 is not"),
+    ({"scratchpad_kb": True}, "'scratchpad_kb': True is not"),
+    ({"dram_bw_gbps": -1}, "'dram_bw_gbps': -1 is not a value the model can cost; allowed: a positive number"),
+    ({"dram_bw_gbps": "fast"}, "'dram_bw_gbps': 'fast' is not"),
+    ({"compute_macs_per_cycle": 2.5}, "'compute_macs_per_cycle': 2.5 is not"),
+    ({"policy": "magic"}, "'policy': 'magic' is not a policy; allowed: ilp_fixed_order"),
+])
+def test_bad_config_is_rejected(nas, bad, message):
+    with pytest.raises(InvalidConfigError, match=message):
+        nas.evaluate({**_cfg(512), **bad})
+
+
+def test_unknown_policy_in_constructor():
     with pytest.raises(ValueError, match="unknown policy"):
         ScratchpadSimulator(policies=("magic",))
 

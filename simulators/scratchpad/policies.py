@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from archgym.errors import OptionError
+
 from .baselines import BASELINES
 from .dnc import divide_and_conquer
 from .graph import Graph
@@ -64,4 +66,4 @@ def run_policy(policy: str, graph: Graph, capacity: int, *, order: Sequence[int]
         return windowed_search(graph, capacity, seed=seed, exact_max_ops=free_order_max_ops // 2, **kw)
     if policy == "divide_and_conquer":
         return divide_and_conquer(graph, capacity, block_ops=block_ops, **kw)
-    raise ValueError(f"unknown policy {policy!r}; policies are {', '.join(POLICIES)}")
+    raise OptionError(f"unknown policy {policy!r}; policies are {', '.join(POLICIES)}")

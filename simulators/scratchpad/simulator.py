@@ -28,11 +28,13 @@ do not depend on bandwidth or throughput); nothing is written to disk.
 """
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, Mapping
 
+from archgym.errors import OptionError
 from archgym.simulator import Metric, Simulator
-from archgym.space import Categorical, DesignSpace, Ordinal, powers_of_two
+from archgym.space import Categorical, DesignSpace, InvalidConfigError, Ordinal, as_whole_number, powers_of_two
 
 from .baselines import InfeasibleError
 from .budgets import BUDGET_LEVELS, budget_kb, budget_range
@@ -98,7 +100,7 @@ class ScratchpadSimulator(Simulator):
         pols = tuple(policies or POLICIES)
         bad = [p for p in pols if p not in POLICIES]
         if bad:
-            raise ValueError(f"unknown policy {bad[0]!r}; policies are {', '.join(POLICIES)}")
+            raise OptionError(f"unknown policy {bad[0]!r}; policies are {', '.join(POLICIES)}")
         self._graph: Graph | None = None
         self.budget_levels = tuple(float(f) for f in budget_levels)
         self._levels_space = scratchpad_kb is None
@@ -161,6 +163,35 @@ class ScratchpadSimulator(Simulator):
         check = check_plan(self.graph, plan, int(capacity_bytes), require_offsets=policy.endswith(("offsets", "fit")))
         self._cache[key] = (plan, check, wall)
         return self._cache[key]  # type: ignore[return-value]
+
+    def _validate_outside_space(self, config: Mapping[str, Any]) -> dict | None:
+        """Any scratchpad of a whole number of KiB (>= 1), any positive DRAM
+        bandwidth and throughput, any policy of :data:`~.policies.POLICIES`."""
+        if set(config) != set(self.space.names):
+            return None  # unknown or missing parameters: the space's error says which
+        out: dict[str, Any] = {}
+        for name in self.space.names:
+            value = config[name]
+            if name == "policy":
+                if value not in POLICIES:
+                    raise InvalidConfigError(f"parameter 'policy': {value!r} is not a policy; "
+                                             f"allowed: {', '.join(POLICIES)}")
+                out[name] = value
+                continue
+            if name == "dram_bw_gbps":
+                try:
+                    n: Any = math.nan if isinstance(value, bool) else float(value)
+                except (TypeError, ValueError):
+                    n = math.nan
+                ok, what = math.isfinite(n) and n > 0, "number"
+            else:
+                n = as_whole_number(value)
+                ok, what = n is not None and n >= 1, "integer"
+            if not ok:
+                raise InvalidConfigError(f"parameter {name!r}: {value!r} is not a value the model can cost; "
+                                         f"allowed: a positive {what} (search space: {self.space[name].allowed()})")
+            out[name] = n
+        return out
 
     def _evaluate(self, config: dict) -> dict:
         capacity = int(config["scratchpad_kb"]) * 1024
