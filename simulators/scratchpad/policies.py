@@ -8,8 +8,9 @@ policy                      what it does
 ``ilp_free_order``          (3) best topological order + replacement; graphs
                             with more than ``free_order_max_ops`` operators
                             use the windowed search instead
-``ilp_free_order_offsets``  (4) (3) plus addresses (one per tensor); D&C
-                            beyond ``free_order_max_ops // 2`` operators
+``ilp_free_order_offsets``  (4) (3) plus addresses (one per tensor); beyond
+                            ``free_order_max_ops // 2`` operators, the
+                            windowed search's order placed by (2)
 ``divide_and_conquer``      block-wise free order, stitched (see :mod:`.dnc`)
 ``windowed_search``         windowed re-scheduling around the exact
                             fixed-order solver (:mod:`.search`): anytime,
@@ -54,12 +55,12 @@ def run_policy(policy: str, graph: Graph, capacity: int, *, order: Sequence[int]
     if policy in ("ilp_free_order", "ilp_free_order_offsets"):
         offsets = policy.endswith("offsets")
         if graph.n_ops > (free_order_max_ops // 2 if offsets else free_order_max_ops):
-            if offsets:
-                plan = divide_and_conquer(graph, capacity, block_ops=block_ops, offsets=offsets, **kw)
-                plan.info["fallback"] = "divide_and_conquer"
-            else:
-                plan = windowed_search(graph, capacity, seed=seed, **kw)
-                plan.info["fallback"] = "windowed_search"
+            plan = windowed_search(graph, capacity, seed=seed, **kw)
+            if offsets:  # addresses for the order found, as formulation (2) does
+                found = plan
+                plan = solve_fixed_order(graph, capacity, found.order, offsets=True, **kw)
+                plan.info = dict(found.info)
+            plan.info["fallback"] = "windowed_search"
             return plan
         return solve_free_order(graph, capacity, offsets=offsets, **kw)
     if policy == "windowed_search":
