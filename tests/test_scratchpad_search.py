@@ -121,3 +121,12 @@ def test_workloads_do_not_import_scratchpad():
 def test_bad_workload_options_are_user_errors(make, message):
     with pytest.raises(UserInputError, match=message):
         make()
+
+
+def test_optimality_gap_ignores_solver_rounding():
+    from archgym.simulators.scratchpad.plan import Plan
+
+    plan = Plan([0], [{}], [[]], [[]], 11, status="optimal", bound=11 - 1.9e-13)  # HiGHS's float objective
+    assert plan.optimality_gap == 0.0
+    plan.bound = 5.5
+    assert plan.optimality_gap == 0.5
