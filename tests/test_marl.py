@@ -4,7 +4,6 @@ PettingZoo view's ``episode_length``."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -18,11 +17,9 @@ from archgym.agents.base import HyperParameterError  # noqa: E402
 from archgym.agents.marl import MARLAgent  # noqa: E402
 from archgym.env import DSEEnv  # noqa: E402
 from archgym.errors import GroupsError  # noqa: E402
-from separable import NAMES, OPTIMUM, PAIRS, SeparableSimulator  # noqa: E402
+from archgym.experiments.benchmarks.separable import NAMES, OPTIMUM, PAIRS, SeparableSimulator  # noqa: E402
 from test_cli import cli  # noqa: E402
 from test_experiments_plugin import restore_registry  # noqa: E402,F401
-
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def sep_env(groups: bool = False) -> DSEEnv:
@@ -153,9 +150,8 @@ def test_sweep_spec_with_groups(tmp_path):
     spec = tmp_path / "marl.yaml"
     spec.write_text(f"""\
 study: marl_small
-pythonpath: [{TESTS_DIR}]
 register:
-  simulators: {{Separable-v0: "separable:SeparableSimulator"}}
+  simulators: {{Separable-v0: "archgym.experiments.benchmarks.separable:SeparableSimulator"}}
 budget: 21
 seeds: 2
 environments:

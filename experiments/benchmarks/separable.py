@@ -6,6 +6,8 @@ own term, 0 at its best value and between 1 and 3 elsewhere (a fixed,
 seeded table), so the unique optimum is every parameter at its best value
 (``cost == 0``; reward 1 under the default objective ``ref / (ref + cost)``,
 a monotone function of the sum).  Optionally grouped in pairs (``groups=True``).
+Used by the multi-agent searcher's tests (tests/test_marl.py) and benchmark
+(:mod:`archgym.experiments.benchmarks.marl`).
 """
 from __future__ import annotations
 
