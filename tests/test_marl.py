@@ -64,6 +64,12 @@ def test_budget_is_exact_for_any_budget(budget, batch):
     assert env.max_evaluations is None
 
 
+def test_runs_on_a_parameter_mode_env_through_a_design_view():
+    env = DSEEnv(SeparableSimulator(), mode="parameter")
+    df = MARLAgent(batch_size=4).run(env, 10, seed=0)
+    assert len(df) == 10 and env.n_evaluations == 10
+
+
 @pytest.mark.parametrize("critic", ["local", "central"])
 def test_same_seed_same_trajectory_and_seeds_differ(critic):
     a = frame(MARLAgent(critic=critic, batch_size=8).run(sep_env(), 40, seed=11))
