@@ -1,0 +1,48 @@
+"""Sizes and self-overlaps of 1-D index sets ``{sum_i c_i * x_i : 0 <= x_i < n_i}`` (sumsets).
+
+A data dimension indexed by several loop dimensions (an input row ``stride*p +
+dilation*r``) covers such a set; it need not be contiguous (stride > filter).
+Single-term sets have closed forms; multi-term ones are computed once per
+distinct shape (cached) and looked up for whole batches with
+:func:`per_row`.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["sumset", "sumset_size", "sumset_overlap", "per_row"]
+
+
+@lru_cache(maxsize=65536)
+def sumset(terms: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Sorted distinct values of ``sum c*x`` over ``terms = ((c, n), ...)``."""
+    vals = np.zeros(1, dtype=np.int64)
+    for c, n in terms:
+        if n > 1:
+            vals = np.unique((vals[:, None] + c * np.arange(n, dtype=np.int64)[None, :]).ravel())
+    return vals
+
+
+def sumset_size(terms: tuple[tuple[int, int], ...]) -> int:
+    """Number of distinct values of the sumset."""
+    return int(sumset(terms).size)
+
+
+@lru_cache(maxsize=262144)
+def sumset_overlap(terms: tuple[tuple[int, int], ...], shift: int) -> int:
+    """``|S ∩ (S + shift)|``: words of a tile still held after the tile moves by ``shift``."""
+    s = sumset(terms)
+    return int(np.intersect1d(s, s + shift, assume_unique=True).size)
+
+
+def per_row(rows: np.ndarray, fn: Callable[[tuple[int, ...]], int]) -> np.ndarray:
+    """Apply ``fn`` to each distinct row of the int array ``rows`` (shape ``(n, k)``), vectorized back."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    if rows.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    uniq, inv = np.unique(rows, axis=0, return_inverse=True)
+    vals = np.array([fn(tuple(int(v) for v in r)) for r in uniq], dtype=np.int64)
+    return vals[inv.reshape(-1)]
