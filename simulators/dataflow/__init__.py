@@ -14,6 +14,7 @@ cases in ``shared/data/dataflow`` is reproduced exactly
 (``tests/test_dataflow_reference.py``); both modes equal a literal loop-nest
 interpreter on random small problems (``tests/test_dataflow_interpreter.py``).
 """
+from .arch_simulator import AcceleratorArchSimulator
 from .arch import Architecture, Compute, Fanout, StorageLevel, eyeriss_like, simple_three_level
 from .errors import (ArchitectureError, DataflowInputError, MappingError, ProblemError, UnsupportedFeatureError)
 from .evaluate import evaluate_mapping
@@ -23,7 +24,7 @@ from .problem import DataSpace, Problem, conv_problem, gemm_problem, problem_fro
 from .simulator import DataflowMappingSimulator
 from .timeloop_io import read_architecture, read_mapping, read_problem
 
-__all__ = ["Architecture", "Compute", "Fanout", "StorageLevel", "eyeriss_like", "simple_three_level",
+__all__ = ["AcceleratorArchSimulator", "Architecture", "Compute", "Fanout", "StorageLevel", "eyeriss_like", "simple_three_level",
            "ArchitectureError", "DataflowInputError", "MappingError", "ProblemError", "UnsupportedFeatureError",
            "evaluate_mapping", "LevelMapping", "Mapping", "REUSE_MODES", "Nest", "analyze", "DataSpace", "Problem",
            "conv_problem", "gemm_problem", "problem_from_layer", "DataflowMappingSimulator", "read_architecture",

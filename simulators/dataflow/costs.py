@@ -102,6 +102,6 @@ def costs(arch: Architecture, counts: dict[str, Any], macs: int) -> dict[str, np
         "area_mm2": np.full(compute.shape, float(area)),
         "edp": energy * cycles,
         "dram_accesses": dram,
-        "utilization": float(macs) / (cycles * arch.mac_instances),
+        "utilization": float(macs) / (np.maximum(cycles, 1.0) * arch.mac_instances),
         "macs": np.full(compute.shape, float(macs)),
     }

@@ -17,7 +17,7 @@ import numpy as np
 from .arch import Architecture
 from .costs import costs
 from .errors import DataflowInputError
-from .mapping import Mapping, infeasibility_reasons, nest_of
+from .mapping import Mapping, capacity_reasons, nest_of, structural_reasons, subset
 from .model import REUSE_MODES, Nest, analyze
 from .problem import Problem
 
@@ -33,15 +33,23 @@ def check_reuse(reuse: str) -> str:
     return reuse
 
 
-def evaluate_nest(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exact",
-                  extra_bad: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray, dict]:
-    """Metric arrays, reason strings (``""`` = feasible; metrics NaN otherwise) and raw counts."""
-    counts = analyze(problem, arch, nest, check_reuse(reuse))
-    reasons = infeasibility_reasons(problem, arch, nest, counts["capacity"])
+def evaluate_nest(problem: Problem, arch: Architecture, nest: Nest,
+                  reuse: str = "exact") -> tuple[dict[str, np.ndarray], np.ndarray, dict]:
+    """Metric arrays, reason strings (``""`` = feasible; metrics NaN otherwise) and raw counts
+    (zeros for mappings rejected by the cheap structural checks, which skip the model)."""
+    check_reuse(reuse)
+    n = nest.n
+    reasons = structural_reasons(problem, arch, nest)
+    ok = np.nonzero(reasons == "")[0]
+    sub = analyze(problem, arch, subset(nest, ok), reuse)
+    counts: dict[str, Any] = {}
+    for k, v in sub.items():
+        full = np.zeros((n,) + v.shape[1:], dtype=v.dtype)
+        full[ok] = v
+        counts[k] = full
+    reasons[ok] = capacity_reasons(problem, arch, sub["capacity"])
     metrics = costs(arch, counts, problem.macs)
     bad = reasons != ""
-    if extra_bad is not None:
-        bad = bad | extra_bad
     for v in metrics.values():
         v[bad] = np.nan
     return metrics, reasons, counts

@@ -4,8 +4,8 @@
 them innermost first; the reader reverses).  Spatial factors of level ``l``
 belong to the fan-out directly below it.  :meth:`Mapping.check` raises
 :class:`MappingError` for structural mistakes (unknown names, factors that do
-not multiply to the bounds, bad permutations); :func:`infeasibility` returns
-the reason a structurally valid mapping cannot run (a tile over capacity,
+not multiply to the bounds, bad permutations); :func:`structural_reasons` and :func:`capacity_reasons` give the
+reason a structurally valid mapping cannot run (a tile over capacity,
 spatial factors over the fan-out), naming the level and dimension.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .errors import MappingError
 from .model import Nest
 from .problem import Problem
 
-__all__ = ["LevelMapping", "Mapping", "nest_of", "infeasibility_reasons"]
+__all__ = ["LevelMapping", "Mapping", "nest_of", "structural_reasons", "capacity_reasons", "subset"]
 
 
 @dataclass(frozen=True)
@@ -107,14 +107,14 @@ def nest_of(mappings: Sequence[Mapping], problem: Problem, arch: Architecture) -
     return Nest(tf, sx, sy, order, keep)
 
 
-def infeasibility_reasons(problem: Problem, arch: Architecture, nest: Nest, capacity: np.ndarray) -> np.ndarray:
-    """Reason strings (``""`` = feasible) per mapping: factor products, fan-out sizes, capacities."""
+def structural_reasons(problem: Problem, arch: Architecture, nest: Nest) -> np.ndarray:
+    """Reason strings (``""`` = fine) per mapping for checks that need no counts: factor products
+    and fan-out sizes.  Cheap, so infeasible mappings are rejected before the model runs."""
     n, L, D = nest.tf.shape
     reasons = np.full(n, "", dtype=object)
     bounds = np.array([problem.bounds[d] for d in problem.dims], dtype=np.int64)
     prod = np.prod(nest.tf * nest.sx * nest.sy, axis=1)
-    bad = np.nonzero(np.any(prod != bounds[None, :], axis=1))[0]
-    for i in bad:
+    for i in np.nonzero(np.any(prod != bounds[None, :], axis=1))[0]:
         j = int(np.nonzero(prod[i] != bounds)[0][0])
         reasons[i] = (f"dimension {problem.dims[j]!r}: factors multiply to {int(prod[i, j])}, "
                       f"bound is {int(bounds[j])}")
@@ -128,12 +128,25 @@ def infeasibility_reasons(problem: Problem, arch: Architecture, nest: Nest, capa
                 big = [f"{problem.dims[j]}={int(arr[i, lv, j])}" for j in range(D) if arr[i, lv, j] > 1]
                 reasons[i] = (f"{where}: spatial {axis} factors {' x '.join(big)} = {int(use[i])} exceed "
                               f"mesh{axis} {lim}")
-        cap = arch.levels[lv].capacity_words
-        if cap is not None:
-            need = capacity[:, lv].sum(axis=1)
-            for i in np.nonzero((need > cap) & (reasons == ""))[0]:
-                parts = ", ".join(f"{ds.name} {int(capacity[i, lv, s])}" for s, ds in enumerate(problem.dataspaces)
-                                  if capacity[i, lv, s])
-                reasons[i] = (f"level {arch.levels[lv].name!r}: tiles need {int(need[i])} words ({parts}), "
-                              f"capacity is {cap}")
     return reasons
+
+
+def capacity_reasons(problem: Problem, arch: Architecture, capacity: np.ndarray) -> np.ndarray:
+    """Reason strings per mapping whose tiles (``capacity`` ``(N, L, S)`` words) overflow a level."""
+    n, L, _ = capacity.shape
+    reasons = np.full(n, "", dtype=object)
+    for lv in range(L):
+        cap = arch.levels[lv].capacity_words
+        if cap is None:
+            continue
+        need = capacity[:, lv].sum(axis=1)
+        for i in np.nonzero((need > cap) & (reasons == ""))[0]:
+            parts = ", ".join(f"{ds.name} {int(capacity[i, lv, s])}" for s, ds in enumerate(problem.dataspaces)
+                              if capacity[i, lv, s])
+            reasons[i] = f"level {arch.levels[lv].name!r}: tiles need {int(need[i])} words ({parts}), capacity is {cap}"
+    return reasons
+
+
+def subset(nest: Nest, rows: np.ndarray) -> Nest:
+    """The mappings ``rows`` of ``nest``."""
+    return Nest(nest.tf[rows], nest.sx[rows], nest.sy[rows], nest.order[rows], nest.keep[rows])

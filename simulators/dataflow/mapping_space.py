@@ -2,12 +2,13 @@
 
 Parameters (dimensions with bound 1 are left out; all are finite):
 
-* ``t_<level>_<dim>`` for every level but the backing store: the temporal
-  factor, one of the divisors of the dimension's bound.  The backing store's
-  factor is the residual ``bound / product of the others``; when that is not
-  an integer the mapping is infeasible (reason names the dimension).
-* ``sx_<fanout>_<dim>`` / ``sy_<fanout>_<dim>`` for each fan-out axis wider
-  than 1: spatial factor, a divisor of the bound no larger than the axis.
+* ``f_<dim>_<i>`` for every prime factor (with multiplicity) of every
+  dimension's bound: the *slot* that takes it, a storage level's name
+  (temporal loop there) or ``<fanout>.X`` / ``<fanout>.Y`` (spatial).  A
+  level's tile factor is the product of its primes, so each level chooses a
+  divisor of the bound and every design multiplies out exactly (no residual
+  can be fractional); what remains infeasible is physical: spatial factors
+  over a fan-out axis, tiles over a capacity.
 * ``order_<level>`` for every level: the loop order of the level's dimensions,
   innermost first (Timeloop's permutation string, e.g. ``"RSPQCM"``).
 * ``keep_<level>_<dataspace>`` for every level but the backing store:
@@ -25,7 +26,7 @@ from typing import Any, Mapping as TMapping
 
 import numpy as np
 
-from archgym.space import Categorical, DesignSpace, Ordinal
+from archgym.space import Categorical, DesignSpace
 
 from .arch import Architecture
 from .errors import MappingError
@@ -33,7 +34,7 @@ from .mapping import Mapping
 from .model import Nest
 from .problem import Problem
 
-__all__ = ["divisors", "MappingSpace", "MAX_ORDER_DIMS"]
+__all__ = ["divisors", "prime_factors", "MappingSpace", "MAX_ORDER_DIMS"]
 
 #: loop orders are enumerated (n! values); more active dimensions than this are refused
 MAX_ORDER_DIMS = 8
@@ -43,6 +44,17 @@ def divisors(n: int) -> list[int]:
     """Divisors of ``n`` in increasing order."""
     small = [d for d in range(1, int(n ** 0.5) + 1) if n % d == 0]
     return sorted(set(small + [n // d for d in small]))
+
+
+def prime_factors(n: int) -> list[int]:
+    """Prime factors of ``n`` with multiplicity, ascending (``12 -> [2, 2, 3]``)."""
+    out, p = [], 2
+    while p * p <= n:
+        while n % p == 0:
+            out.append(p)
+            n //= p
+        p += 1
+    return out + ([n] if n > 1 else [])
 
 
 class MappingSpace:
@@ -57,34 +69,30 @@ class MappingSpace:
                                f"mapping space enumerates loop orders of at most {MAX_ORDER_DIMS}")
         self.sep = "" if all(len(d) == 1 for d in self.active) else ","
         self.orders = [self.sep.join(p) for p in itertools.permutations(self.active)]
-        # order tables: (n_orders, D) dimension indices outer -> inner (inactive dims outermost)
         didx = {d: i for i, d in enumerate(self.dims)}
         inactive = [didx[d] for d in self.dims if d not in self.active]
+        # order table: (n_orders, D) dimension indices outer -> inner (inactive dims outermost)
         self._order_table = np.array([inactive + [didx[d] for d in reversed(p)]
                                       for p in itertools.permutations(self.active)], dtype=np.int64)
-        params: list = []
-        self._temporal: list[tuple[int, int, int, np.ndarray]] = []  # (param, level, dim, values)
-        self._spatial: list[tuple[int, int, str, int, np.ndarray]] = []  # (param, level, axis, dim, values)
-        self._order: list[tuple[int, int]] = []
-        self._keep: list[tuple[int, int, int]] = []
+        # slots: (name, kind, level) with kind "t" (temporal), "x" or "y" (spatial below the level)
+        self.slots: list[tuple[str, str, int]] = []
         for lv, level in enumerate(arch.levels):
-            if lv > 0:
-                for d in self.active:
-                    vals = divisors(problem.bounds[d])
-                    self._temporal.append((len(params), lv, didx[d], np.array(vals, dtype=np.int64)))
-                    params.append(Ordinal(f"t_{level.name}_{d}", vals, f"temporal factor of {d} at {level.name}"))
+            self.slots.append((level.name, "t", lv))
             f = arch.fanouts[lv]
             if f is not None:
                 for axis, size in (("x", f.mesh_x), ("y", f.mesh_y)):
-                    if size <= 1:
-                        continue
-                    for d in self.active:
-                        vals = [v for v in divisors(problem.bounds[d]) if v <= size]
-                        if len(vals) < 2:
-                            continue
-                        self._spatial.append((len(params), lv, axis, didx[d], np.array(vals, dtype=np.int64)))
-                        params.append(Ordinal(f"s{axis}_{f.name}_{d}", vals,
-                                              f"spatial factor of {d} on {f.name}'s {axis.upper()} axis"))
+                    if size > 1:
+                        self.slots.append((f"{f.name}.{axis.upper()}", axis, lv))
+        slot_names = [s[0] for s in self.slots]
+        params: list = []
+        self._factors: list[tuple[int, int, int]] = []  # (param, dim, prime)
+        for d in self.active:
+            for i, p in enumerate(prime_factors(problem.bounds[d])):
+                self._factors.append((len(params), didx[d], p))
+                params.append(Categorical(f"f_{d}_{i}", slot_names,
+                                          f"where prime factor {p} of {d} (bound {problem.bounds[d]}) is mapped"))
+        self._order: list[tuple[int, int]] = []
+        self._keep: list[tuple[int, int, int]] = []
         for lv, level in enumerate(arch.levels):
             self._order.append((len(params), lv))
             params.append(Categorical(f"order_{level.name}", self.orders,
@@ -98,39 +106,27 @@ class MappingSpace:
                                           f"whether {level.name} holds {ds.name}"))
         self.space = DesignSpace(params)
         self.names = self.space.names
-        self._bounds = np.array([problem.bounds[d] for d in self.dims], dtype=np.int64)
+        self._slot_kind = np.array(["txy".index(k) for _, k, _ in self.slots], dtype=np.int64)
+        self._slot_level = np.array([lv for _, _, lv in self.slots], dtype=np.int64)
 
     # ------------------------------------------------------------------ decoding
-    def nest(self, idx: np.ndarray) -> tuple[Nest, np.ndarray]:
-        """Nest of canonical index rows ``(N, params)`` and a mask of rows whose backing-store
-        residual is not an integer (infeasible)."""
+    def nest(self, idx: np.ndarray) -> Nest:
+        """Nest of canonical index rows ``(N, params)`` (numpy gathers only)."""
         idx = np.asarray(idx, dtype=np.int64)
         n = idx.shape[0]
         L, D, S = len(self.arch.levels), len(self.dims), len(self.problem.dataspaces)
-        tf = np.ones((n, L, D), dtype=np.int64)
-        sx = np.ones_like(tf)
-        sy = np.ones_like(tf)
-        for p, lv, d, vals in self._temporal:
-            tf[:, lv, d] = vals[idx[:, p]]
-        for p, lv, axis, d, vals in self._spatial:
-            (sx if axis == "x" else sy)[:, lv, d] = vals[idx[:, p]]
-        inner = np.prod(tf[:, 1:] * sx[:, 1:] * sy[:, 1:], axis=1) * sx[:, 0] * sy[:, 0]
-        bad = np.any(self._bounds[None, :] % inner != 0, axis=1)
-        tf[:, 0] = np.where(self._bounds[None, :] % inner == 0, self._bounds[None, :] // inner, 1)
+        fac = np.ones((n, 3, L, D), dtype=np.int64)  # kind (t, x, y), level, dim
+        rows = np.arange(n)
+        for p, d, prime in self._factors:
+            slot = idx[:, p]
+            fac[rows, self._slot_kind[slot], self._slot_level[slot], d] *= prime
         order = np.empty((n, L, D), dtype=np.int64)
         for p, lv in self._order:
             order[:, lv] = self._order_table[idx[:, p]]
         keep = np.ones((n, L, S), dtype=bool)
         for p, lv, s in self._keep:
             keep[:, lv, s] = idx[:, p] == 0
-        return Nest(tf, sx, sy, order, keep), bad
-
-    def residual_reason(self, nest: Nest, i: int) -> str:
-        """Why row ``i`` has no integral backing-store factor (names the dimension)."""
-        inner = np.prod(nest.tf[i, 1:] * nest.sx[i, 1:] * nest.sy[i, 1:], axis=0) * nest.sx[i, 0] * nest.sy[i, 0]
-        j = int(np.nonzero(self._bounds % inner != 0)[0][0])
-        return (f"dimension {self.dims[j]!r}: factors below {self.arch.levels[0].name!r} multiply to {int(inner[j])}, "
-                f"which does not divide the bound {int(self._bounds[j])}")
+        return Nest(fac[:, 0], fac[:, 1], fac[:, 2], order, keep)
 
     def indices(self, configs: list[TMapping[str, Any]]) -> np.ndarray:
         """Canonical index matrix of validated configs (fast path of ``space.encode``)."""
@@ -144,25 +140,25 @@ class MappingSpace:
     def config_of(self, mapping: Mapping) -> dict:
         """The design of this space that is ``mapping`` (raises :class:`MappingError` if it cannot be)."""
         cfg: dict[str, Any] = {}
+        for d in self.active:
+            pool: list[str] = []  # one slot name per prime factor, ascending primes
+            for name, kind, lv in self.slots:
+                lm = mapping.levels[lv]
+                fac = lm.temporal if kind == "t" else (lm.spatial_x if kind == "x" else lm.spatial_y) or {}
+                pool += [f"{p}:{name}" for p in prime_factors(int(fac.get(d, 1)))]
+            for lv, lm in enumerate(mapping.levels):
+                f = self.arch.fanouts[lv]
+                for axis, fac in (("x", lm.spatial_x or {}), ("y", lm.spatial_y or {})):
+                    size = (f.mesh_x if axis == "x" else f.mesh_y) if f is not None else 1
+                    if int(fac.get(d, 1)) > size:
+                        where = f"fan-out {f.name!r}" if f is not None else \
+                            f"level {self.arch.levels[lv].name!r} (no fan-out below)"
+                        raise MappingError(f"{where}: spatial {axis.upper()} factor {d}={fac[d]} exceeds the "
+                                           f"{axis.upper()} size {size}")
+            pool.sort(key=lambda t: int(t.split(":")[0]))
+            for i, item in enumerate(pool):
+                cfg[f"f_{d}_{i}"] = item.split(":", 1)[1]
         for lv, (level, lm) in enumerate(zip(self.arch.levels, mapping.levels)):
-            if lv > 0:
-                for d in self.active:
-                    cfg[f"t_{level.name}_{d}"] = int(lm.temporal.get(d, 1))
-            f = self.arch.fanouts[lv]
-            for axis, fac in (("x", lm.spatial_x or {}), ("y", lm.spatial_y or {})):
-                size = (f.mesh_x if axis == "x" else f.mesh_y) if f is not None else 1
-                for d in self.active:
-                    v = int(fac.get(d, 1))
-                    name = f"s{axis}_{f.name}_{d}" if f is not None else ""
-                    if name in self.space.names:
-                        if v > size:
-                            raise MappingError(f"fan-out {f.name!r}: spatial {axis.upper()} factor {d}={v} exceeds "
-                                               f"mesh{axis.upper()} {size}")
-                        cfg[name] = v
-                    elif v > 1:
-                        where = f"fan-out {f.name!r} axis {axis.upper()} (size {size})" if f is not None \
-                            else f"level {level.name!r} (no fan-out below)"
-                        raise MappingError(f"{where}: spatial factor {d}={v} does not fit")
             listed = [d for d in lm.order if d in self.active]
             full = [d for d in self.active if d not in listed] + listed
             cfg[f"order_{level.name}"] = self.sep.join(reversed(full))

@@ -51,7 +51,7 @@ import numpy as np
 
 from .arch import Architecture
 from .problem import Problem
-from .sets import per_row, sumset_overlap, sumset_size
+from .sets import contiguous_span, per_row, sumset_overlap, sumset_size
 
 __all__ = ["Nest", "REUSE_MODES", "analyze"]
 
@@ -99,32 +99,37 @@ def _set_size(terms: list[tuple[int, int]], ext: np.ndarray, exact: bool) -> np.
         return ext[:, terms[0][0]].astype(np.int64)
     if not exact:
         return sum(c * (ext[:, d] - 1) for d, c in terms) + 1
-    rows = np.stack([ext[:, d] for d, _ in terms], axis=1)
     coefs = tuple(c for _, c in terms)
-    return per_row(rows, lambda r: sumset_size(tuple(zip(coefs, r))))
+    cols = np.stack([ext[:, d] for d, _ in terms], axis=1)
+    out = contiguous_span(coefs, cols)
+    slow = out < 0
+    if slow.any():
+        out[slow] = per_row(cols[slow], lambda r: sumset_size(tuple(zip(coefs, r))))
+    return out
 
 
 def _overlap(terms: list[tuple[int, int]], ext: np.ndarray, shift: np.ndarray, exact: bool,
              mask: np.ndarray) -> np.ndarray:
-    """``|S ∩ (S + shift)|`` for ``shift`` ``(N, K)``; entries outside ``mask`` are left 0."""
+    """``|S ∩ (S + shift)|`` for ``shift`` ``(N, K)``; entries outside ``mask`` may be left 0."""
     n, k = shift.shape
     if not terms:
         return (shift == 0).astype(np.int64)
-    if not exact or len(terms) == 1:
-        if len(terms) == 1:
-            d, c = terms[0]
-            e = ext[:, d][:, None]
-            if exact:
-                return np.where(shift % c == 0, np.maximum(0, e - np.abs(shift) // c), 0)
-            box = c * (e - 1) + 1
-        else:
-            box = (sum(c * (ext[:, d] - 1) for d, c in terms) + 1)[:, None]
+    if len(terms) == 1:
+        d, c = terms[0]
+        e = ext[:, d][:, None]
+        if exact:
+            return np.where(shift % c == 0, np.maximum(0, e - np.abs(shift) // c), 0)
+        return np.maximum(0, c * (e - 1) + 1 - np.abs(shift))
+    if not exact:
+        box = (sum(c * (ext[:, d] - 1) for d, c in terms) + 1)[:, None]
         return np.maximum(0, box - np.abs(shift))
-    out = np.zeros((n, k), dtype=np.int64)
-    ii, kk = np.nonzero(mask)
+    coefs = tuple(c for _, c in terms)
+    cols = np.stack([ext[:, d] for d, _ in terms], axis=1)
+    span = contiguous_span(coefs, cols)
+    out = np.maximum(0, span[:, None] - np.abs(shift))
+    ii, kk = np.nonzero(mask & (span < 0)[:, None])
     if ii.size:
-        rows = np.stack([ext[ii, d] for d, _ in terms] + [shift[ii, kk]], axis=1)
-        coefs = tuple(c for _, c in terms)
+        rows = np.concatenate([cols[ii], shift[ii, kk][:, None]], axis=1)
         out[ii, kk] = per_row(rows, lambda r: sumset_overlap(tuple(zip(coefs, r[:-1])), r[-1]))
     return out
 
@@ -135,16 +140,17 @@ def _distinct(terms: list[tuple[int, int]], sf: np.ndarray, inner: np.ndarray, l
     loops = [(d, c, lv) for d, c in terms for lv in range(lo, hi)]
     if not loops:
         return np.ones(n, dtype=np.int64)
-    if len(terms) == 1:
-        d = terms[0][0]
-        return np.prod(sf[:, lo:hi, d], axis=1)
     counts = np.stack([sf[:, lv, d] for d, _, lv in loops], axis=1)
-    if np.all(counts <= 1):
-        return np.ones(n, dtype=np.int64)
-    steps = np.stack([c * inner[:, lv + 1, d] for d, c, lv in loops], axis=1)
-    rows = np.concatenate([steps, counts], axis=1)
-    m = len(loops)
-    return per_row(rows, lambda r: sumset_size(tuple(zip(r[:m], r[m:]))))
+    out = np.prod(counts, axis=1)
+    if len(terms) == 1:
+        return out  # nested strides of one dimension never collide
+    slow = np.nonzero(np.sum(counts > 1, axis=1) > 1)[0]
+    if slow.size:
+        steps = np.stack([c * inner[slow, lv + 1, d] for d, c, lv in loops], axis=1)
+        rows = np.concatenate([steps, counts[slow]], axis=1)
+        m = len(loops)
+        out[slow] = per_row(rows, lambda r: sumset_size(tuple(zip(r[:m], r[m:]))))
+    return out
 
 
 def analyze(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exact") -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["sumset", "sumset_size", "sumset_overlap", "per_row"]
+__all__ = ["sumset", "sumset_size", "sumset_overlap", "per_row", "contiguous_span"]
 
 
 @lru_cache(maxsize=65536)
@@ -39,10 +39,37 @@ def sumset_overlap(terms: tuple[tuple[int, int], ...], shift: int) -> int:
 
 
 def per_row(rows: np.ndarray, fn: Callable[[tuple[int, ...]], int]) -> np.ndarray:
-    """Apply ``fn`` to each distinct row of the int array ``rows`` (shape ``(n, k)``), vectorized back."""
+    """Apply ``fn`` to each distinct row of the int array ``rows`` (shape ``(n, k)``), vectorized back.
+
+    Rows are packed into one int64 key per row (mixed radix over the columns' ranges) so finding
+    the distinct rows is a 1-D ``np.unique``."""
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     if rows.shape[0] == 0:
         return np.zeros(0, dtype=np.int64)
-    uniq, inv = np.unique(rows, axis=0, return_inverse=True)
+    lo = rows.min(axis=0)
+    span = rows.max(axis=0) - lo + 1
+    if float(np.prod(span.astype(np.float64))) < 2.0 ** 62:
+        radix = np.cumprod(np.concatenate([[1], span[:-1]])).astype(np.int64)
+        keys = (rows - lo) @ radix
+        _, first, inv = np.unique(keys, return_index=True, return_inverse=True)
+        uniq = rows[first]
+    else:
+        uniq, inv = np.unique(rows, axis=0, return_inverse=True)
     vals = np.array([fn(tuple(int(v) for v in r)) for r in uniq], dtype=np.int64)
     return vals[inv.reshape(-1)]
+
+
+def contiguous_span(coefs: tuple[int, ...], ext: np.ndarray) -> np.ndarray:
+    """Size of the sumset where it is a contiguous run, else -1 (``ext`` ``(n, terms)``, any order
+    of ``coefs``): true when the smallest non-trivial coefficient is 1 and every next term's
+    coefficient is at most the run covered so far (a filter window at least as wide as the stride)."""
+    order = np.argsort(coefs, kind="stable")
+    n = ext.shape[0]
+    span = np.ones(n, dtype=np.int64)
+    ok = np.ones(n, dtype=bool)
+    for t in order:
+        c, e = coefs[t], ext[:, t]
+        moves = e > 1
+        ok &= ~moves | (c <= span)
+        span = np.where(moves, span + c * (e - 1), span)
+    return np.where(ok, span, -1)

@@ -1,8 +1,9 @@
 """``DataflowMappingSimulator`` (``DataflowMapping-v0``): search the mapping of one layer on a fixed architecture.
 
-Design space: :class:`.mapping_space.MappingSpace` (temporal factors as
-divisor choices per level, spatial factors per fan-out axis, loop orders,
-keep/bypass per level and data space).  Defaults: the Eyeriss-like 168-PE
+Design space: :class:`.mapping_space.MappingSpace` (tile factors as divisor
+choices per level and fan-out axis, encoded by where each prime factor of a
+bound goes, so every design multiplies out; loop orders; keep/bypass per
+level and data space).  Defaults: the Eyeriss-like 168-PE
 architecture (:func:`.arch.eyeriss_like`) and ResNet-18's ``layer1.0.conv1``
 (3x3, 64 -> 64 channels, 56x56 outputs).
 
@@ -13,9 +14,9 @@ an :class:`.arch.Architecture`), ``reuse`` (``"exact"`` default, or
 
 Metrics: ``cycles`` (compute- or bandwidth-bound), ``energy_pj``, ``edp``
 (pJ x cycles), ``area_mm2``, ``dram_accesses`` (words at the backing store),
-``utilization`` (higher is better), ``macs``.  Infeasible mappings (a
-non-integral backing-store factor, spatial factors over a fan-out, tiles over
-a capacity) cost one vectorized pass and carry a reason naming the level and
+``utilization`` (higher is better), ``macs``.  Infeasible mappings (spatial
+factors over a fan-out axis, tiles over a capacity) cost at most one
+vectorized pass (fan-out overflow is rejected before the model runs) and carry a reason naming the level and
 dimension.  ``--config mapping.yaml`` reads a Timeloop mapping
 (:meth:`parse_config_file`); ``evaluate_details`` gives Timeloop's rows.
 """
@@ -68,10 +69,7 @@ class DataflowMappingSimulator(Simulator):
 
     def evaluate_indices(self, idx: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Metrics and reasons of canonical index rows ``(N, params)`` (the vectorized kernel)."""
-        nest, bad = self.mspace.nest(idx)
-        metrics, reasons, _ = evaluate_nest(self.problem, self.arch, nest, self.reuse, bad)
-        for i in np.nonzero(bad)[0]:
-            reasons[i] = self.mspace.residual_reason(nest, int(i))
+        metrics, reasons, _ = evaluate_nest(self.problem, self.arch, self.mspace.nest(idx), self.reuse)
         return metrics, reasons
 
     def _evaluate_batch(self, configs: list[dict]):
@@ -99,7 +97,7 @@ class DataflowMappingSimulator(Simulator):
         import pandas as pd
 
         cfg = self.space.validate(config)
-        nest, _ = self.mspace.nest(self.mspace.indices([cfg]))
+        nest = self.mspace.nest(self.mspace.indices([cfg]))
         _, _, counts = evaluate_nest(self.problem, self.arch, nest, self.reuse)
         return pd.DataFrame(count_rows(self.problem, self.arch, counts))
 
