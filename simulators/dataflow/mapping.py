@@ -77,7 +77,14 @@ class Mapping:
                                        f"{', '.join(sorted(dsn))}")
         for d in problem.dims:
             if prod[d] != problem.bounds[d]:
-                raise MappingError(f"dimension {d!r}: factors over all levels multiply to {prod[d]}, "
+                parts = []
+                for lv, f, lm in zip(arch.levels, arch.fanouts, self.levels):
+                    parts.append(f"{lv.name} {lm.temporal.get(d, 1)}")
+                    sp = (lm.spatial_x or {}).get(d, 1) * (lm.spatial_y or {}).get(d, 1)
+                    if sp > 1:
+                        parts.append(f"{f.name if f is not None else lv.name + ' spatial'} {sp}")
+                per = " x ".join(parts)
+                raise MappingError(f"dimension {d!r}: factors multiply to {prod[d]} ({per}), "
                                    f"bound is {problem.bounds[d]}")
 
 

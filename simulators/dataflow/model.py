@@ -182,7 +182,7 @@ def analyze(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exac
     w_k = (n_k - 1) * prefix
     fan = np.prod(sf, axis=2)  # (n, L)
     instances = np.cumprod(np.concatenate([np.ones((n, 1), dtype=np.int64), fan[:, :-1]], axis=1), axis=1)
-    macs_pi = np.prod(tf.reshape(n, -1), axis=1)
+    macs_pi = np.prod(tf.reshape(n, L * D), axis=1)
     mac_instances = np.prod(fan, axis=1)
 
     reads = np.zeros((n, L, S), dtype=np.int64)
