@@ -1,10 +1,10 @@
 """The internal mapper: a seeded, budgeted, deterministic search for a good mapping of one layer.
 
-Budget = mappings evaluated.  Half the budget samples random mappings of the
+Budget = mappings evaluated.  A quarter of the budget samples random mappings of the
 :class:`.mapping_space.MappingSpace` whose prime factors are *repaired* to fit
 the fan-outs (a prime that would overflow a fan-out axis goes to the temporal
 loop of the level above instead); the rest hill-climbs from the best feasible
-mapping in batches (each candidate changes one to three parameters of the
+mapping in batches of ``batch`` (each candidate changes one to three parameters of the
 incumbent, repaired the same way).  The baseline mapping (everything at the
 backing store) is always evaluated first, so a feasible result always exists.
 Same (problem, architecture, budget, seed) -> same mapping.
@@ -68,7 +68,7 @@ def _score(problem: Problem, arch: Architecture, ms: MappingSpace, idx: np.ndarr
 
 
 def map_layer(problem: Problem, arch: Architecture, budget: int = 1000, seed: int = 0, reuse: str = "exact",
-              objective: str = "edp", batch: int = 250, space: MappingSpace | None = None) -> MapperResult:
+              objective: str = "edp", batch: int = 20, space: MappingSpace | None = None) -> MapperResult:
     """Search ``budget`` mappings of ``problem`` on ``arch`` (see the module docstring)."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective {objective!r}; allowed: {', '.join(OBJECTIVES)}")
@@ -76,7 +76,7 @@ def map_layer(problem: Problem, arch: Architecture, budget: int = 1000, seed: in
     rng = np.random.default_rng(seed)
     nvec = ms.space.nvec
     base = ms.space.encode(ms.baseline_config())[None, :]
-    n_random = max(0, budget // 2 - 1)
+    n_random = max(0, budget // 4 - 1)
     cand = [base, _repair(ms, ms.space.sample_indices(rng, n=n_random))] if n_random else [base]
     idx = np.concatenate(cand, axis=0)
     score, metrics = _score(problem, arch, ms, idx, reuse, objective)

@@ -19,6 +19,7 @@ from .arch import Architecture
 from .errors import MappingError
 from .model import Nest
 from .problem import Problem
+from .sets import group_rows
 
 __all__ = ["LevelMapping", "Mapping", "nest_of", "structural_reasons", "capacity_reasons", "subset"]
 
@@ -114,6 +115,15 @@ def nest_of(mappings: Sequence[Mapping], problem: Problem, arch: Architecture) -
     return Nest(tf, sx, sy, order, keep)
 
 
+def _by_key(rows: np.ndarray, keys: np.ndarray, text) -> np.ndarray:
+    """Reason strings for ``rows``, built once per distinct row of ``keys`` by ``text(key_row)``."""
+    out = np.full(rows.size, "", dtype=object)
+    if rows.size:
+        first, inv = group_rows(keys)
+        out[:] = np.array([text(keys[i]) for i in first], dtype=object)[inv]
+    return out
+
+
 def structural_reasons(problem: Problem, arch: Architecture, nest: Nest) -> np.ndarray:
     """Reason strings (``""`` = fine) per mapping for checks that need no counts: factor products
     and fan-out sizes.  Cheap, so infeasible mappings are rejected before the model runs."""
@@ -121,20 +131,26 @@ def structural_reasons(problem: Problem, arch: Architecture, nest: Nest) -> np.n
     reasons = np.full(n, "", dtype=object)
     bounds = np.array([problem.bounds[d] for d in problem.dims], dtype=np.int64)
     prod = np.prod(nest.tf * nest.sx * nest.sy, axis=1)
-    for i in np.nonzero(np.any(prod != bounds[None, :], axis=1))[0]:
-        j = int(np.nonzero(prod[i] != bounds)[0][0])
-        reasons[i] = (f"dimension {problem.dims[j]!r}: factors multiply to {int(prod[i, j])}, "
-                      f"bound is {int(bounds[j])}")
+    bad = np.nonzero(np.any(prod != bounds[None, :], axis=1))[0]
+
+    def product_text(p):
+        j = int(np.nonzero(p != bounds)[0][0])
+        return f"dimension {problem.dims[j]!r}: factors multiply to {int(p[j])}, bound is {int(bounds[j])}"
+
+    reasons[bad] = _by_key(bad, prod[bad], product_text)
     for lv in range(L):
         f = arch.fanouts[lv]
         mx, my = (f.mesh_x, f.mesh_y) if f is not None else (1, 1)
         where = f"fan-out {f.name!r}" if f is not None else f"level {arch.levels[lv].name!r} (no fan-out below)"
         for axis, arr, lim in (("X", nest.sx, mx), ("Y", nest.sy, my)):
             use = np.prod(arr[:, lv], axis=1)
-            for i in np.nonzero((use > lim) & (reasons == ""))[0]:
-                big = [f"{problem.dims[j]}={int(arr[i, lv, j])}" for j in range(D) if arr[i, lv, j] > 1]
-                reasons[i] = (f"{where}: spatial {axis} factors {' x '.join(big)} = {int(use[i])} exceed "
-                              f"mesh{axis} {lim}")
+            rows = np.nonzero((use > lim) & (reasons == ""))[0]
+
+            def fanout_text(fac, axis=axis, lim=lim):
+                big = [f"{problem.dims[j]}={int(fac[j])}" for j in range(D) if fac[j] > 1]
+                return f"{where}: spatial {axis} factors {' x '.join(big)} = {int(np.prod(fac))} exceed mesh{axis} {lim}"
+
+            reasons[rows] = _by_key(rows, arr[rows, lv], fanout_text)
     return reasons
 
 
@@ -146,11 +162,13 @@ def capacity_reasons(problem: Problem, arch: Architecture, capacity: np.ndarray)
         cap = arch.levels[lv].capacity_words
         if cap is None:
             continue
-        need = capacity[:, lv].sum(axis=1)
-        for i in np.nonzero((need > cap) & (reasons == ""))[0]:
-            parts = ", ".join(f"{ds.name} {int(capacity[i, lv, s])}" for s, ds in enumerate(problem.dataspaces)
-                              if capacity[i, lv, s])
-            reasons[i] = f"level {arch.levels[lv].name!r}: tiles need {int(need[i])} words ({parts}), capacity is {cap}"
+        rows = np.nonzero((capacity[:, lv].sum(axis=1) > cap) & (reasons == ""))[0]
+
+        def text(tiles, lv=lv, cap=cap):
+            parts = ", ".join(f"{ds.name} {int(tiles[s])}" for s, ds in enumerate(problem.dataspaces) if tiles[s])
+            return f"level {arch.levels[lv].name!r}: tiles need {int(tiles.sum())} words ({parts}), capacity is {cap}"
+
+        reasons[rows] = _by_key(rows, capacity[rows, lv], text)
     return reasons
 
 

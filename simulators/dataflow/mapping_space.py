@@ -108,6 +108,9 @@ class MappingSpace:
         self.names = self.space.names
         self._slot_kind = np.array(["txy".index(k) for _, k, _ in self.slots], dtype=np.int64)
         self._slot_level = np.array([lv for _, _, lv in self.slots], dtype=np.int64)
+        self._by_dim = [(d, np.array([p for p, dd, _ in self._factors if dd == d], dtype=np.int64),
+                         np.array([q for _, dd, q in self._factors if dd == d], dtype=np.int64))
+                        for d in sorted({dd for _, dd, _ in self._factors})]
 
     # ------------------------------------------------------------------ decoding
     def nest(self, idx: np.ndarray) -> Nest:
@@ -116,10 +119,10 @@ class MappingSpace:
         n = idx.shape[0]
         L, D, S = len(self.arch.levels), len(self.dims), len(self.problem.dataspaces)
         fac = np.ones((n, 3, L, D), dtype=np.int64)  # kind (t, x, y), level, dim
-        rows = np.arange(n)
-        for p, d, prime in self._factors:
-            slot = idx[:, p]
-            fac[rows, self._slot_kind[slot], self._slot_level[slot], d] *= prime
+        for d, params, primes in self._by_dim:
+            chosen = idx[:, params]  # (n, primes of d): slot of each prime
+            for s in range(len(self.slots)):
+                fac[:, self._slot_kind[s], self._slot_level[s], d] = np.prod(np.where(chosen == s, primes, 1), axis=1)
         order = np.empty((n, L, D), dtype=np.int64)
         for p, lv in self._order:
             order[:, lv] = self._order_table[idx[:, p]]

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["sumset", "sumset_size", "sumset_overlap", "per_row", "contiguous_span"]
+__all__ = ["sumset", "sumset_size", "sumset_overlap", "group_rows", "per_row", "contiguous_span"]
 
 
 @lru_cache(maxsize=65536)
@@ -38,25 +38,29 @@ def sumset_overlap(terms: tuple[tuple[int, int], ...], shift: int) -> int:
     return int(np.intersect1d(s, s + shift, assume_unique=True).size)
 
 
-def per_row(rows: np.ndarray, fn: Callable[[tuple[int, ...]], int]) -> np.ndarray:
-    """Apply ``fn`` to each distinct row of the int array ``rows`` (shape ``(n, k)``), vectorized back.
-
-    Rows are packed into one int64 key per row (mixed radix over the columns' ranges) so finding
-    the distinct rows is a 1-D ``np.unique``."""
+def group_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of an int array ``(n, k)``: ``(index of each distinct row's first occurrence,
+    inverse)``.  Rows are packed into one int64 key (mixed radix over the columns' ranges) so this is
+    a 1-D ``np.unique``; falls back to ``np.unique(axis=0)`` if the key would overflow."""
     rows = np.ascontiguousarray(rows, dtype=np.int64)
-    if rows.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64)
     lo = rows.min(axis=0)
     span = rows.max(axis=0) - lo + 1
     if float(np.prod(span.astype(np.float64))) < 2.0 ** 62:
         radix = np.cumprod(np.concatenate([[1], span[:-1]])).astype(np.int64)
-        keys = (rows - lo) @ radix
-        _, first, inv = np.unique(keys, return_index=True, return_inverse=True)
-        uniq = rows[first]
+        _, first, inv = np.unique((rows - lo) @ radix, return_index=True, return_inverse=True)
     else:
-        uniq, inv = np.unique(rows, axis=0, return_inverse=True)
-    vals = np.array([fn(tuple(int(v) for v in r)) for r in uniq], dtype=np.int64)
-    return vals[inv.reshape(-1)]
+        _, first, inv = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    return first, inv.reshape(-1)
+
+
+def per_row(rows: np.ndarray, fn: Callable[[tuple[int, ...]], int]) -> np.ndarray:
+    """Apply ``fn`` to each distinct row of the int array ``rows`` (shape ``(n, k)``), vectorized back."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if rows.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    first, inv = group_rows(rows)
+    vals = np.array([fn(tuple(int(v) for v in rows[i])) for i in first], dtype=np.int64)
+    return vals[inv]
 
 
 def contiguous_span(coefs: tuple[int, ...], ext: np.ndarray) -> np.ndarray:
