@@ -131,6 +131,7 @@ BAD = [
      "attributes: {datawidth: 8, width: 64, depth: {{ depth }}}", "Jinja templates are not supported"),
     ("arch.yaml", "class: regfile", "class: regfile\n    sparse_optimizations: {}",
      "sparse optimizations are not supported"),
+    ("mapping.yaml", "split: 4", "split: -1", "spatial entry for 'PE': split must be a non-negative integer, got -1"),
     ("mapping.yaml", "keep: [Weights, Inputs, Outputs]\n  bypass: []\n- target: PE",
      "keep: [Weights, Inputs]\n  bypass: [Outputs]\n- target: PE",
      "the backing store 'MainMemory' must keep every data space ('Outputs' is bypassed)"),

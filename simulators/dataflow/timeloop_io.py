@@ -302,7 +302,8 @@ def parse_mapping(doc: Any, problem: Problem, arch: Architecture, where: str = "
                 if d not in perm:
                     perm.append(d)
             split = e.get("split", len(perm))
-            split = _pos_int(split + 1, f"{here}: split", MappingError) - 1 if isinstance(split, int) else split
+            if isinstance(split, bool) or not isinstance(split, int) or split < 0:
+                raise MappingError(f"{here}: split must be a non-negative integer, got {split!r}")
             for i, d in enumerate(perm):
                 if d not in dims:
                     raise MappingError(f"{here}: unknown dimension {d!r}; dimensions: {', '.join(dims)}")
