@@ -169,3 +169,24 @@ def test_mapping_space_encodes_divisors_and_is_searchable():
     assert len(ms.space["order_DRAM"].values) == 720 and ms.space.size > 10 ** 30
     nest = ms.nest(ms.space.sample_indices(0, n=50))
     assert (np.prod(nest.tf * nest.sx * nest.sy, axis=1) == [64, 64, 3, 3, 1, 56, 56]).all()
+
+
+def test_einsum_and_library_layers_convert_to_problems():
+    from archgym.simulators.dataflow import LevelMapping, Mapping, einsum_problem, gemm_problem, problem_from_layer
+    from archgym.simulators.dataflow.arch import simple_three_level
+    from archgym.simulators.workloads import Layer
+
+    mm = einsum_problem("mk,kn->mn", {"m": 8, "k": 16, "n": 4})          # dims M, K, N; operands A, B, Z
+    ref = gemm_problem(M=8, N=4, K=16)                                    # dims M, N, K; same operand names
+    mapping = Mapping((LevelMapping({"K": 2}, ("K", "M", "N")),
+                       LevelMapping({"M": 4, "N": 2}, ("N", "M", "K"), spatial_x={"K": 8}),
+                       LevelMapping({"M": 2, "N": 2}, ("M", "N", "K"), keep=frozenset({"A", "Z"}))))
+    arch = simple_three_level()
+    for reuse in ("exact", "timeloop"):
+        a, b = (evaluate_mapping(p, arch, mapping, reuse) for p in (mm, ref))
+        assert a["rows"] == b["rows"] and a["metrics"] == b["metrics"]
+    att = einsum_problem("hqd,hkd->hqk", {"h": 12, "q": 128, "k": 128, "d": 64}, operands=["Q", "K", "S"])
+    assert att.macs == 12 * 128 * 128 * 64 and att.dataspace("S").read_write
+    assert att.dataspace("Q").dims == {"H", "Q", "D"}
+    dw = problem_from_layer(Layer("dw", "dwconv", 10, 10, 3, 3, 32, 1, 1))
+    assert dw.macs == 32 * 9 * 8 * 8 and "C" in dw.dataspace("Outputs").dims

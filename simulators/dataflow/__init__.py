@@ -20,12 +20,12 @@ from .errors import (ArchitectureError, DataflowInputError, MappingError, Proble
 from .evaluate import evaluate_mapping
 from .mapping import LevelMapping, Mapping
 from .model import REUSE_MODES, Nest, analyze
-from .problem import DataSpace, Problem, conv_problem, gemm_problem, problem_from_layer
+from .problem import DataSpace, Problem, conv_problem, einsum_problem, gemm_problem, problem_from_layer
 from .simulator import DataflowMappingSimulator
 from .timeloop_io import read_architecture, read_mapping, read_problem
 
 __all__ = ["AcceleratorArchSimulator", "Architecture", "Compute", "Fanout", "StorageLevel", "eyeriss_like", "simple_three_level",
            "ArchitectureError", "DataflowInputError", "MappingError", "ProblemError", "UnsupportedFeatureError",
            "evaluate_mapping", "LevelMapping", "Mapping", "REUSE_MODES", "Nest", "analyze", "DataSpace", "Problem",
-           "conv_problem", "gemm_problem", "problem_from_layer", "DataflowMappingSimulator", "read_architecture",
+           "conv_problem", "einsum_problem", "gemm_problem", "problem_from_layer", "DataflowMappingSimulator", "read_architecture",
            "read_mapping", "read_problem"]

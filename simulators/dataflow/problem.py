@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 
 from .errors import ProblemError
 
-__all__ = ["DataSpace", "Problem", "conv_problem", "gemm_problem", "problem_from_layer"]
+__all__ = ["DataSpace", "Problem", "conv_problem", "gemm_problem", "einsum_problem", "problem_from_layer"]
 
 Term = tuple[str, int]
 
@@ -120,6 +120,30 @@ def gemm_problem(name: str = "gemm", *, M: int, N: int, K: int) -> Problem:
         DataSpace("B", ((("K", 1),), (("N", 1),))),
         DataSpace("Z", ((("M", 1),), (("N", 1),)), True),
     ))
+
+
+def einsum_problem(spec: str, sizes: Mapping[str, int], name: str = "einsum",
+                   operands: Sequence[str] | None = None) -> Problem:
+    """A problem from an einsum with one output, e.g. attention's ``"bhqd,bhkd->bhqk"`` (Q K^T) or
+    ``"bhqk,bhkd->bhqd"`` (P V).  Dimensions are the letters (upper-cased), ``sizes`` gives each
+    letter's bound; operands are named ``operands`` (default ``A, B, ..., Z`` for the output)."""
+    if "->" not in spec:
+        raise ProblemError(f"einsum {spec!r}: expected 'in1,in2->out'")
+    lhs, out = spec.replace(" ", "").split("->")
+    ins = lhs.split(",")
+    letters = list(dict.fromkeys(ch for part in ins + [out] for ch in part))
+    for ch in letters:
+        if not ch.isalpha():
+            raise ProblemError(f"einsum {spec!r}: {ch!r} is not a dimension letter")
+        if ch not in sizes and ch.upper() not in sizes:
+            raise ProblemError(f"einsum {spec!r}: no size for dimension {ch!r}")
+    names = list(operands) if operands is not None else [chr(ord("A") + i) for i in range(len(ins))] + ["Z"]
+    if len(names) != len(ins) + 1:
+        raise ProblemError(f"einsum {spec!r}: {len(names)} operand names for {len(ins) + 1} operands")
+    bounds = {ch.upper(): int(sizes.get(ch, sizes.get(ch.upper()))) for ch in letters}
+    spaces = tuple(DataSpace(n, tuple(((ch.upper(), 1),) for ch in part), i == len(ins))
+                   for i, (n, part) in enumerate(zip(names, ins + [out])))
+    return Problem(name, tuple(ch.upper() for ch in letters), bounds, spaces)
 
 
 def problem_from_layer(layer: Any) -> Problem:
