@@ -190,3 +190,16 @@ def test_einsum_and_library_layers_convert_to_problems():
     assert att.dataspace("Q").dims == {"H", "Q", "D"}
     dw = problem_from_layer(Layer("dw", "dwconv", 10, 10, 3, 3, 32, 1, 1))
     assert dw.macs == 32 * 9 * 8 * 8 and "C" in dw.dataspace("Outputs").dims
+
+
+def test_accelerator_arch_is_deterministic_grouped_and_sums_layers():
+    sim = archgym.make_simulator("AcceleratorArch-v0", mapper_budget=12)
+    assert sim.space.groups == {"compute": ["pe_rows", "pe_cols", "word_bits"],
+                                "on_chip": ["glb_kb", "ifmap_spad_words", "weights_spad_words", "psum_spad_words",
+                                            "glb_bw", "dram_bw"]}
+    cfg = sim.reference_config()
+    first, again = sim.evaluate(cfg), sim.evaluate(cfg)
+    assert first == again and first["feasible"]
+    assert first["edp"] == pytest.approx(first["energy_pj"] * first["cycles"])
+    layers = sim.evaluate_details(cfg)
+    assert len(layers) == 21 and layers["cycles"].sum() == pytest.approx(first["cycles"])
