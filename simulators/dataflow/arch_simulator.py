@@ -26,8 +26,11 @@ Metrics (network totals): ``cycles`` (sum over layers), ``energy_pj`` (sum),
 ``edp`` (energy x cycles of the whole network), ``area_mm2``.  Options:
 ``workload`` (network name, default ``resnet18``, or anything
 :func:`archgym.simulators.workloads.as_layers` takes), ``mapper_budget``
-(mappings per layer, default 400), ``mapper_seed`` (default 0),
-``mapper_objective`` (``edp``/``energy``/``cycles``), ``reuse``.
+(mappings per distinct layer, default 200), ``mapper_seed`` (default 0),
+``mapper_objective`` (``edp``/``energy``/``cycles``), ``reuse``.  The last
+``CACHE_DESIGNS`` designs' per-layer results are memoized per instance (the
+mapper is deterministic, so a repeated design costs nothing and returns the
+same numbers).
 """
 from __future__ import annotations
 
@@ -64,7 +67,10 @@ class AcceleratorArchSimulator(Simulator):
         Metric("edp", "pJ*cycles", True, "network energy x network cycles", 1e17),
     )
 
-    def __init__(self, workload: Any = "resnet18", mapper_budget: int = 400, mapper_seed: int = 0,
+    #: designs whose per-layer results are kept (per instance)
+    CACHE_DESIGNS = 256
+
+    def __init__(self, workload: Any = "resnet18", mapper_budget: int = 200, mapper_seed: int = 0,
                  mapper_objective: str = "edp", reuse: str = "exact", **options: Any) -> None:
         if options:
             raise TypeError(f"unknown option(s) for AcceleratorArchSimulator: {', '.join(sorted(options))}")
@@ -86,6 +92,7 @@ class AcceleratorArchSimulator(Simulator):
             Ordinal("glb_bw", (4, 8, 16, 32, 64), "global buffer read/write bandwidth", "words/cycle"),
             Ordinal("dram_bw", (2, 4, 8, 16, 32), "DRAM read/write bandwidth", "words/cycle"),
         ], groups=GROUPS)
+        self._memo: dict[tuple, list[dict[str, float]]] = {}
 
     def architecture(self, config: dict) -> Architecture:
         """The Eyeriss-like architecture of a (validated) design."""
@@ -98,6 +105,14 @@ class AcceleratorArchSimulator(Simulator):
                             dram_bw=float(config["dram_bw"]), glb_bw=float(config["glb_bw"]))
 
     def _layers(self, config: dict) -> list[dict[str, float]]:
+        key = tuple(config[n] for n in self.space.names)
+        if key not in self._memo:
+            if len(self._memo) >= self.CACHE_DESIGNS:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[key] = self._map_network(config)
+        return [dict(r) for r in self._memo[key]]
+
+    def _map_network(self, config: dict) -> list[dict[str, float]]:
         arch = self.architecture(config)
         cache: dict[Any, dict[str, float]] = {}
         out = []
