@@ -79,7 +79,7 @@ def _compile(numba, cache: bool):
 def _warm_up(core) -> None:
     """Compile (or load from cache) the core with a one-request run."""
     one = np.zeros(1, np.int64)
-    tv = np.ones(21, np.int64)
+    tv = np.ones(_core.T_LEN, np.int64)
     knobs = encode_mcconfig({})
     core.simulate_core(one, one, one, one, one, one, tv, 1, 1, 1000, 1000, False, knobs,
                        np.ones(2, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64),
@@ -128,13 +128,6 @@ class RunResult:
         }
 
 
-def _check_capacity(spec: MemSpec, trace: Trace) -> None:
-    if len(trace) and int(trace.addresses.max()) >= spec.capacity_bytes:
-        i = int(np.argmax(trace.addresses >= np.uint64(spec.capacity_bytes)))
-        raise ValueError(f"trace {trace.name!r}: request {i} address {int(trace.addresses[i]):#x} is beyond "
-                         f"the {spec.name} capacity of {spec.capacity_bytes:#x} bytes")
-
-
 def run(spec: MemSpec, trace: Trace, mcconfig: Mapping[str, Any] | None = None, *, jit: bool | None = None) -> RunResult:
     """Simulate ``trace`` on ``spec`` under the controller configuration ``mcconfig``.
 
@@ -143,7 +136,7 @@ def run(spec: MemSpec, trace: Trace, mcconfig: Mapping[str, Any] | None = None, 
     pure-Python core, ``True`` requires numba.
     """
     knobs = encode_mcconfig(mcconfig or {})
-    _check_capacity(spec, trace)
+    spec.check_capacity(trace.addresses, trace.name)
     core = _core
     if jit is None or jit:
         j = _jitted()
@@ -157,7 +150,8 @@ def run(spec: MemSpec, trace: Trace, mcconfig: Mapping[str, Any] | None = None, 
     st = np.zeros(_core.S_LEN, np.int64)
     rc = core.simulate_core(
         np.ascontiguousarray(trace.times, np.int64), np.ascontiguousarray(trace.is_write, np.int64),
-        bank, bg, row, trace.addresses.astype(np.int64), spec.timing_vector(), spec.banks, spec.bankgroups,
+        bank, bg, row, trace.addresses.astype(np.int64), spec.timing_vector(), spec.channel_banks,
+        spec.channel_bankgroups,
         spec.tck_ps, spec.player_ps, bool(trace.relative), knobs, auto_precharge_offsets(spec), send, resp, st)
     if rc != 0:
         raise ControllerDeadlock("DRAM controller made no progress (deadlock); with CmdMux=Strict this is a known "
