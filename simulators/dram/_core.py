@@ -161,6 +161,8 @@ S_APDC = 9
 S_PPDC = 10
 S_NCMD = 11
 S_NPDE = 12
+S_ITER = 13      # event-loop iterations (profiling)
+S_PROPOSE = 14   # bank-machine proposals computed (profiling)
 S_LEN = 16
 
 
@@ -229,6 +231,49 @@ def _earliest(cmd, b, g, rk, now, tv, lb, lg, lr, faw, fawn, fawi, bus):
     return t
 
 
+def _retime(t, cmd, g, rk, ic, ig, irk, now, tv, faw, fawn, fawi, bus):
+    """:func:`_earliest` of ``cmd`` (group ``g``, rank ``rk``, another bank) updated
+    incrementally after command ``ic`` was issued at ``now`` on group ``ig``, rank
+    ``irk``: the previous result ``t`` raised by every term ``ic`` changed
+    (the checker's "last" times only grow, so this equals a full recomputation).
+    Refresh and power-down commands are not handled here (they re-plan every bank).
+    """
+    t = max(t, now)
+    if rk == irk:
+        same_g = g == ig
+        if cmd == RD or cmd == RDA:
+            if ic == RD or ic == RDA:
+                t = max(t, now + tv[T_CCD_S])
+                if same_g:
+                    t = max(t, now + tv[T_CCD_L])
+            elif ic == WR or ic == WRA:
+                t = max(t, now + tv[T_WR_RD_S])
+                if same_g:
+                    t = max(t, now + tv[T_WR_RD_L])
+        elif cmd == WR or cmd == WRA:
+            if ic == RD or ic == RDA:
+                t = max(t, now + tv[T_RD_WR])
+            elif ic == WR or ic == WRA:
+                t = max(t, now + tv[T_CCD_S])
+                if same_g:
+                    t = max(t, now + tv[T_CCD_L])
+        elif cmd == ACT:
+            if ic == ACT:
+                t = max(t, now + tv[T_RRD_S])
+                if same_g:
+                    t = max(t, now + tv[T_RRD_L])
+                if fawn[rk] >= 4:
+                    t = max(t, faw[rk, fawi[rk]] + tv[T_FAW])
+        elif cmd == PRE:
+            if ic == PRE:
+                t = max(t, now + tv[T_PRE_PRE])
+    if cmd >= RD and cmd <= WRA:
+        t = max(t, bus[1])
+    else:
+        t = max(t, bus[0])
+    return t
+
+
 def _cmd_len(cmd, tv):
     """Command-bus cycles taken by ``cmd``."""
     if cmd == ACT:
@@ -284,9 +329,9 @@ def _dp_pre(st, dp, bact, t, b, RP):
     _dp_mark(st, t, RP)
 
 
-def _dp_flush(st, dp, bact, ap, t, RP):
-    """Apply pending auto-precharges with time <= t, in time order."""
-    while True:
+def _dp_flush(st, dp, bact, ap, t, RP, ap_n):
+    """Apply pending auto-precharges with time <= t, in time order; returns how many remain."""
+    while ap_n > 0:
         bb = -1
         tb = INF
         for b in range(ap.shape[0]):
@@ -294,9 +339,11 @@ def _dp_flush(st, dp, bact, ap, t, RP):
                 tb = ap[b]
                 bb = b
         if bb < 0:
-            return
+            return ap_n
         ap[bb] = -1
+        ap_n -= 1
         _dp_pre(st, dp, bact, tb, bb, RP)
+    return ap_n
 
 
 def _pick(b, q, qn, state, orow, req_row, req_w, req_addr, sched, last_dir):
@@ -431,6 +478,9 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks,
     fawn = np.zeros(nranks, np.int64)
     fawi = np.zeros(nranks, np.int64)
     bus = np.full(2, NEG, np.int64)
+    clen = np.ones(PDX + 1, np.int64)
+    for c in range(PDX + 1):
+        clen[c] = _cmd_len(c, tv)
     last_cmd = NEG
     # refresh managers (one per rank)
     rm_state = np.zeros(nranks, np.int64)  # 0 regular, 1 pulled-in
@@ -465,15 +515,22 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks,
     dp = np.zeros(3, np.int64)
     bact = np.zeros(nbanks, np.int64)
     ap = np.full(nbanks, -1, np.int64)
+    ap_n = 0                                  # pending auto-precharges in ap
     st[S_LAST] = NEG
     st[S_WEND] = 0
 
     now = p_arr
+    last_ic = NOP
+    last_ig = 0
+    last_irk = 0
+    last_it = 0
+    space_blocked = False
     rerun = False
     pend_free = 0
     last_progress = now
     stall_limit = 1000000 + 20 * REFI
     while True:
+        st[S_ITER] += 1
         if rerun:
             # a later delta cycle of the same clock: the slot freed by this cycle's
             # response lets the arbiter admit the waiting request only now, after
@@ -506,6 +563,7 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks,
                     head_avail = max(now, ctrl_last_acc + 1)
                 arbq[aq_t] = nxt
                 aq_t += 1
+                space_blocked = False
                 send_cyc[nxt] = p_arr
                 if arbk != 0:
                     active += 1
@@ -525,6 +583,7 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks,
                     space = n_rd < bufsize and n_wr < bufsize
                 else:
                     space = n_tot < bufsize
+                space_blocked = not space
                 if space:
                     r = arbq[aq_h]
                     aq_h += 1
@@ -548,12 +607,18 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks,
             if phase == 0:
                 # (4) bank machines propose commands (state as of their last start())
                 for b in range(nbanks):
-                    if not changed and dirty[b] == 0:
-                        # nothing this bank's proposal depends on has changed
-                        if bcmd[b] != NOP and btime[b] < now:
-                            btime[b] = now
+                    if dirty[b] == 0:
+                        # the bank's own state and queue are unchanged, so is its
+                        # proposal; a command elsewhere can only delay it
+                        if bcmd[b] != NOP:
+                            if changed:
+                                btime[b] = max(now, _retime(btime[b], bcmd[b], req_bg[bpid[b]], b // bpr, last_ic,
+                                                            last_ig, last_irk, last_it, tv, faw, fawn, fawi, bus))
+                            elif btime[b] < now:
+                                btime[b] = now
                         continue
                     dirty[b] = 0
+                    st[S_PROPOSE] += 1
                     bcmd[b] = NOP
                     if pd_state == 1:
                         continue
@@ -672,7 +737,7 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks,
                             continue
                         if strict == 1 and c >= RD and bpid[b] != next_cas:
                             continue
-                        key = btime[b] + _cmd_len(c, tv)
+                        key = btime[b] + clen[c]
                         if rascas and c >= RD:
                             if key < cbest_key or (key == cbest_key and bpid[b] < cbest_pid):
                                 cbest_key = key
@@ -689,6 +754,20 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks,
                     if best_b >= 0 and btime[best_b] == now:
                         sel = best_b
                 changed = sel != -2
+                if sel == -3 or sel == -1:
+                    # power-down and refresh commands change every bank machine's state
+                    for b in range(nbanks):
+                        dirty[b] = 1
+                elif sel >= 0:
+                    dirty[sel] = 1
+                    last_ic = bcmd[sel]
+                    last_ig = req_bg[bpid[sel]]
+                    last_irk = sel // bpr
+                    last_it = now
+                    if sched == 2 and bcmd[sel] >= RD:
+                        # FrFcfsGrp's pick depends on the last CAS direction
+                        for b in range(nbanks):
+                            dirty[b] = 1
                 if sel == -3:
                     if pd_cmd == PDE:
                         pd_state = 1
@@ -712,7 +791,8 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks,
                 elif sel == -1:
                     rk = ref_rank
                     rc = rm_cmd[rk]
-                    _dp_flush(st, dp, bact, ap, now, RP)
+                    if ap_n > 0:
+                        ap_n = _dp_flush(st, dp, bact, ap, now, RP, ap_n)
                     if rc == PREA:
                         for b in range(rk * bpr, (rk + 1) * bpr):
                             state[b] = 0
@@ -754,7 +834,8 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks,
                     p = bpid[b]
                     g = req_bg[p]
                     rk = b // bpr
-                    _dp_flush(st, dp, bact, ap, now, RP)
+                    if ap_n > 0:
+                        ap_n = _dp_flush(st, dp, bact, ap, now, RP, ap_n)
                     last_cmd = now
                     _occupy_bus(c, now, tv, bus)
                     st[S_NCMD] += 1
@@ -801,6 +882,8 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks,
                             st[S_NRD] += 1
                             _dp_mark(st, now, CL + DQSCK + 1 + BUR)
                             if c == RDA:
+                                if ap[b] < 0:
+                                    ap_n += 1
                                 ap[b] = max(now + rda_off, lb[b, 0] + RAS)
                         else:
                             if c == WR:
@@ -814,6 +897,8 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks,
                             st[S_NWR] += 1
                             _dp_mark(st, now, WL + BUR + tv[T_WR])
                             if c == WRA:
+                                if ap[b] < 0:
+                                    ap_n += 1
                                 ap[b] = max(now + wra_off, lb[b, 0] + RAS)
                         if c == RDA or c == WRA:
                             state[b] = 0
@@ -864,7 +949,9 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks,
                                          _rank_last(lr, L_REFA) + RFC, _rank_last(lr, L_PDX) + tv[T_XP]))
         if nxt < n and (arbk == 0 and aq_h == aq_t or arbk != 0 and active < maxact):
             t_next = min(t_next, p_arr)
-        if aq_h < aq_t:
+        if aq_h < aq_t and not space_blocked:
+            # a head refused for lack of buffer space waits for a CAS to free a slot
+            # (the bank machines' next command times are already in t_next)
             t_next = min(t_next, head_avail)
         if in_order:
             if next_id < n and ready[next_id] < INF:
@@ -879,7 +966,7 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tv, nbanks,
             return -1
         now = max(now + 1, t_next)
     # end: pending auto-precharges, then the energy window
-    _dp_flush(st, dp, bact, ap, INF - 1, RP)
+    _dp_flush(st, dp, bact, ap, INF - 1, RP, ap_n)
     if pd_state == 1:
         if pd_active == 1:
             st[S_APDC] += now - pd_since

@@ -72,7 +72,8 @@ def _compile(numba, cache: bool):
     spec.loader.exec_module(mod)
     for fname, obj in list(mod.__dict__.items()):
         if isinstance(obj, types.FunctionType) and obj.__module__ == mod.__name__:
-            setattr(mod, fname, numba.njit(cache=cache, nogil=True)(obj))
+            inline = "never" if fname == "simulate_core" else os.environ.get("ARCHGYM_DRAM_INLINE", "always")
+            setattr(mod, fname, numba.njit(cache=cache, nogil=True, inline=inline)(obj))
     return mod
 
 
