@@ -143,3 +143,35 @@ def test_pure_python_core_matches_numba(memory):
     cfg = {"PagePolicy": "ClosedAdaptive", "Arbiter": "Fifo", "MaxActiveTransactions": 8}
     a, b = run(spec, tr, cfg, jit=False), run(spec, tr, cfg, jit=True)
     assert np.array_equal(a.complete_ns, b.complete_ns) and a.energy == b.energy
+
+
+def test_info_states_which_power_figures_are_validated():
+    r = subprocess.run([sys.executable, "-m", "archgym.cli", "info", "DRAM-v0"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "power of ddr3-1600 and ddr4-2400 only" in r.stdout
+    from archgym.simulators.dram.simulator import fidelity_notes
+    assert "power NOT validated" in fidelity_notes(load_standard("hbm2"))[0]
+    assert "NOT validated" in fidelity_notes(load_standard("hbm2-legacy"))[0]
+
+
+def test_numba_cache_goes_to_user_dir_when_package_is_read_only(monkeypatch, tmp_path):
+    from archgym.simulators.dram import controller
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(controller.os, "access", lambda path, mode: False)
+    controller._choose_cache_dir()
+    assert controller.os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "archgym" / "numba")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "/somewhere/else")        # the user's choice wins
+    controller._choose_cache_dir()
+    assert controller.os.environ["NUMBA_CACHE_DIR"] == "/somewhere/else"
+
+
+def test_batch_decodes_once_and_equals_single_runs():
+    sim = DRAMSimulator({"pattern": "mixed", "n": 400, "seed": 2}, memory="hbm2")
+    cfgs = [sim.space.sample(s) for s in range(3)]
+    batch = sim.evaluate_batch(cfgs)
+    decoded = sim._decoded
+    assert decoded is not None and sim.evaluate(cfgs[0]) and sim._decoded is decoded
+    fresh = [DRAMSimulator({"pattern": "mixed", "n": 400, "seed": 2}, memory="hbm2").evaluate(c) for c in cfgs]
+    assert list(batch["total_time_ns"]) == [f["total_time_ns"] for f in fresh]

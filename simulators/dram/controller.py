@@ -5,8 +5,11 @@
 core's source is compiled with ``numba.njit`` once per process; otherwise,
 or with ``jit=False``, the identical source runs as plain Python (about
 two orders of magnitude slower).  Set ``ARCHGYM_DRAM_NOJIT=1`` to force the
-pure path.  Compiled code is cached by numba next to ``_core.py`` (or in
-``NUMBA_CACHE_DIR``) so later processes skip the ~10 s compile.
+pure path.  Compiled code is cached by numba so later processes skip the
+compile: next to ``_core.py`` when that folder is writable, else (a
+read-only or system-wide install) in the user cache folder
+``$XDG_CACHE_HOME/archgym/numba`` (``~/.cache/archgym/numba``); an explicit
+``NUMBA_CACHE_DIR`` always wins.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from .knobs import encode_mcconfig
 from .standards import MemSpec
 from .trace import Trace
 
-__all__ = ["RunResult", "run", "jit_available", "ControllerDeadlock"]
+__all__ = ["RunResult", "run", "jit_available", "ControllerDeadlock", "DecodedTrace", "decode_trace"]
 
 
 class ControllerDeadlock(RuntimeError):
@@ -33,6 +36,26 @@ class ControllerDeadlock(RuntimeError):
 
 _JIT: Any = None
 _JIT_FAILED = False
+
+
+def user_cache_dir() -> str:
+    """Where numba's cache goes when the package folder is read-only."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "archgym", "numba")
+
+
+def _choose_cache_dir() -> None:
+    """Point numba's cache at a writable place unless the user chose one."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    here = os.path.dirname(os.path.abspath(_core.__file__))
+    pycache = os.path.join(here, "__pycache__")
+    if os.access(pycache if os.path.isdir(pycache) else here, os.W_OK):
+        return
+    d = user_cache_dir()
+    os.environ["NUMBA_CACHE_DIR"] = d
+    if "numba" in sys.modules:  # numba read its config already: update it too
+        sys.modules["numba"].config.CACHE_DIR = d
 
 
 def _jitted():
@@ -43,6 +66,7 @@ def _jitted():
     if os.environ.get("ARCHGYM_DRAM_NOJIT"):
         _JIT_FAILED = True
         return None
+    _choose_cache_dir()
     try:
         import numba
     except ImportError:
@@ -72,7 +96,8 @@ def _compile(numba, cache: bool):
     spec.loader.exec_module(mod)
     for fname, obj in list(mod.__dict__.items()):
         if isinstance(obj, types.FunctionType) and obj.__module__ == mod.__name__:
-            inline = "never" if fname == "simulate_core" else os.environ.get("ARCHGYM_DRAM_INLINE", "always")
+            # helpers inlined into the loop (numba IR level): no per-call array refcounting
+            inline = "never" if fname == "simulate_core" else "always"
             setattr(mod, fname, numba.njit(cache=cache, nogil=True, inline=inline)(obj))
     return mod
 
@@ -129,31 +154,70 @@ class RunResult:
         }
 
 
-def run(spec: MemSpec, trace: Trace, mcconfig: Mapping[str, Any] | None = None, *, jit: bool | None = None) -> RunResult:
-    """Simulate ``trace`` on ``spec`` under the controller configuration ``mcconfig``.
+@dataclass(frozen=True)
+class DecodedTrace:
+    """A trace prepared for one memory: the core's input arrays (decode once, run many designs)."""
 
-    ``mcconfig`` uses DRAMSys's key names; missing keys take ArchGym's
-    baseline.  ``jit=None`` uses numba when available, ``False`` forces the
-    pure-Python core, ``True`` requires numba.
-    """
-    knobs = encode_mcconfig(mcconfig or {})
+    spec: MemSpec
+    times: np.ndarray
+    is_write: np.ndarray
+    bank: np.ndarray
+    bankgroup: np.ndarray
+    row: np.ndarray
+    addresses: np.ndarray
+    relative: bool
+    timing: np.ndarray
+    offsets: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.times.shape[0])
+
+
+def decode_trace(spec: MemSpec, trace: Trace) -> DecodedTrace:
+    """Check ``trace`` against ``spec``'s capacity (:class:`.standards.CapacityError`) and
+    split its addresses with ``spec``'s mapping."""
     spec.check_capacity(trace.addresses, trace.name)
-    core = _core
+    bank, bg, row = spec.decode(trace.addresses)
+    return DecodedTrace(spec, np.ascontiguousarray(trace.times, np.int64),
+                        np.ascontiguousarray(trace.is_write, np.int64), bank, bg, row,
+                        trace.addresses.astype(np.int64), bool(trace.relative), spec.timing_vector(),
+                        auto_precharge_offsets(spec))
+
+
+def _core_for(jit: bool | None):
     if jit is None or jit:
         j = _jitted()
         if j is None and jit:
             raise RuntimeError("numba is not installed; install archgym[fast] or pass jit=False")
-        core = j or _core
-    bank, bg, row = spec.decode(trace.addresses)
-    n = len(trace)
+        return j or _core
+    return _core
+
+
+def run(spec: MemSpec, trace: Trace | None, mcconfig: Mapping[str, Any] | None = None, *, jit: bool | None = None,
+        decoded: DecodedTrace | None = None) -> RunResult:
+    """Simulate ``trace`` on ``spec`` under the controller configuration ``mcconfig``.
+
+    ``mcconfig`` uses DRAMSys's key names; missing keys take ArchGym's
+    baseline.  ``jit=None`` uses numba when available, ``False`` forces the
+    pure-Python core, ``True`` requires numba.  ``decoded`` (from
+    :func:`decode_trace` for this ``spec``) skips the capacity check and
+    address decoding when many designs run on one trace; ``trace`` may then
+    be None.
+    """
+    knobs = encode_mcconfig(mcconfig or {})
+    if decoded is None:
+        decoded = decode_trace(spec, trace)
+    elif decoded.spec is not spec:
+        raise ValueError("decoded trace was prepared for another memory spec")
+    core = _core_for(jit)
+    d = decoded
+    n = len(d)
     send = np.zeros(n, np.int64)
     resp = np.zeros(n, np.int64)
     st = np.zeros(_core.S_LEN, np.int64)
-    rc = core.simulate_core(
-        np.ascontiguousarray(trace.times, np.int64), np.ascontiguousarray(trace.is_write, np.int64),
-        bank, bg, row, trace.addresses.astype(np.int64), spec.timing_vector(), spec.channel_banks,
-        spec.channel_bankgroups,
-        spec.tck_ps, spec.player_ps, bool(trace.relative), knobs, auto_precharge_offsets(spec), send, resp, st)
+    rc = core.simulate_core(d.times, d.is_write, d.bank, d.bankgroup, d.row, d.addresses, d.timing,
+                            spec.channel_banks, spec.channel_bankgroups, spec.tck_ps, spec.player_ps, d.relative,
+                            knobs, d.offsets, send, resp, st)
     if rc != 0:
         raise ControllerDeadlock("DRAM controller made no progress (deadlock); with CmdMux=Strict this is a known "
                            "DRAMSys limitation (CAS order forced while a bank machine serves another request), "
@@ -162,7 +226,7 @@ def run(spec: MemSpec, trace: Trace, mcconfig: Mapping[str, Any] | None = None, 
     total = float(resp.max()) * tck if n else 0.0
     return RunResult(
         total_time_ns=total, send_ns=send * tck, complete_ns=resp * tck,
-        is_write=np.asarray(trace.is_write, np.int8), energy=energy_from_stats(spec, st),
+        is_write=d.is_write.astype(np.int8), energy=energy_from_stats(spec, st),
         n_act=int(st[_core.S_NACT]), n_pre=int(st[_core.S_NPRE]), n_refresh=int(st[_core.S_NREF]),
         n_commands=int(st[_core.S_NCMD]), burst_bytes=spec.burst_bytes,
     )

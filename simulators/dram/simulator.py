@@ -30,9 +30,9 @@ from typing import Any, ClassVar, Mapping
 
 from archgym.simulator import Metric, Simulator, WorkloadError
 
-from .controller import ControllerDeadlock, RunResult, run
+from .controller import ControllerDeadlock, DecodedTrace, RunResult, decode_trace, run
 from .knobs import DEFAULT_MCCONFIG, dram_space
-from .standards import MemSpec, load_standard
+from .standards import MemSpec, load_standard, standard_names
 from .trace import SHIPPED_WORKLOADS, Trace, generate, load_trace
 
 __all__ = ["DRAMSimulator", "simulate", "resolve_workload"]
@@ -79,6 +79,25 @@ def resolve_workload(workload: Any, mem: MemSpec, trace_dir: str | Path | None =
                             "ARCHGYM_DRAM_TRACES to the folder holding it")
     raise WorkloadError(f"unknown workload {name!r}; shipped: {', '.join(DRAMSimulator.workload_names)}, "
                         "or a .stl/.rstl/.csv path, or a generator spec dict")
+
+
+#: what each shipped memory's figures are checked against (``archgym info DRAM-v0``)
+_VALIDATED = {
+    "ddr3-1600": "total time and power validated against DRAMSys 4.0 (DRAMPower)",
+    "ddr4-2400": "total time and power validated against DRAMSys 4.0 (DRAMPower)",
+    "lpddr4-3200": "total time validated against DRAMSys 4.0; power NOT validated (DRAMSys 4.0 has no LPDDR4 "
+                   "power model): DRAMPower equations on the memspec's VDD1+VDD2 currents",
+    "hbm2": "total time validated against DRAMSys 4.0; power NOT validated (DRAMSys 4.0 has no HBM2 power model): "
+            "DRAMPower equations on DRAMsim3's HBM2_8Gb_x128 currents",
+}
+
+
+def fidelity_notes(mem: MemSpec) -> list[str]:
+    """One line per fact: which of ``mem``'s figures are validated, and against what."""
+    what = _VALIDATED.get(mem.name, "NOT validated against a reference simulator (time or power)")
+    return [f"fidelity: {what}",
+            "validated against DRAMSys 4.0: power of ddr3-1600 and ddr4-2400 only; "
+            "total time of ddr3-1600, ddr4-2400, lpddr4-3200, hbm2"]
 
 
 def simulate(trace: Trace | str | Path | Mapping[str, Any], mcconfig: Mapping[str, Any] | None = None,
@@ -128,6 +147,7 @@ class DRAMSimulator(Simulator):
         self.fixed = dict(fixed or {})
         self.space = dram_space(power_down=power_down, integer=integer)
         self._trace: Trace | None = None
+        self._decoded: DecodedTrace | None = None
         if isinstance(workload, str) and not isinstance(workload, Path):
             known = workload in SHIPPED_WORKLOADS or workload.removesuffix(".stl") in _FILE_ONLY
             if not known and not Path(workload).suffix and not Path(workload).exists():
@@ -150,6 +170,14 @@ class DRAMSimulator(Simulator):
             self._trace = resolve_workload(self.workload, self.memory, self.trace_dir)
         return self._trace
 
+    def describe(self) -> dict:
+        """:meth:`Simulator.describe` plus the memory and what its figures are validated against."""
+        d = super().describe()
+        d["memory"] = self.memory.name
+        d["notes"] = [f"memory: {self.memory.name} ({', '.join(standard_names())} shipped)",
+                      *fidelity_notes(self.memory)]
+        return d
+
     def reference_config(self) -> dict:
         """ArchGym's baseline controller configuration."""
         return {k: DEFAULT_MCCONFIG[k] for k in self.space.names}
@@ -159,7 +187,11 @@ class DRAMSimulator(Simulator):
         mc = dict(DEFAULT_MCCONFIG)
         mc.update(self.fixed)
         mc.update(config)
-        return run(self.memory, self.trace, mc, jit=self.jit)
+        if self._decoded is None:
+            # decoded once per simulator: evaluate_batch over many designs of one
+            # trace pays parsing, the capacity check and address decoding once
+            self._decoded = decode_trace(self.memory, self.trace)
+        return run(self.memory, None, mc, jit=self.jit, decoded=self._decoded)
 
     def _evaluate(self, config: dict) -> dict:
         try:
