@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from archgym.errors import UserInputError
+from archgym.experiments.benchmarks.dram import lpddr4_hbm2_errors
 from archgym.simulators.dram import DRAMSimulator, Trace, _core, jit_available, load_standard, load_trace, run
 from archgym.simulators.dram.energy import energy_from_stats
 from archgym.simulators.dram.standards import CapacityError
@@ -28,34 +29,17 @@ from archgym.simulators.dram.trace import generate
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "dram" / "lpddr4_hbm2"
 REF = DATA / "dramsys_reference.json"
-NAMES = {"lpddr4": "lpddr4-3200", "hbm2": "hbm2"}
 needs_ref = pytest.mark.skipif(not REF.is_file(), reason=f"DRAMSys LPDDR4/HBM2 reference data not found at {REF}")
-
-
-def _errors(mem: str) -> list[tuple[float, str, int]]:
-    ref = json.loads(REF.read_text())
-    spec = load_standard(NAMES[mem])
-    traces: dict = {}
-    out = []
-    for r in ref["results"]:
-        if r["mem"] != mem:
-            continue
-        tr = traces.get(r["trace"])
-        if tr is None:
-            tr = traces[r["trace"]] = load_trace(DATA / "traces" / f"{mem}_{r['trace']}.dramsys.stl")
-        mc = {**ref["configs"][str(r["config_index"])], **ref["fixed_mcconfig"]}
-        out.append((run(spec, tr, mc).total_time_ns / r["total_time_ns"] - 1, r["trace"], r["config_index"]))
-    return out
 
 
 @needs_ref
 @pytest.mark.skipif(not jit_available(), reason="numba not installed: 60 runs of 10,000 requests need the compiled core")
 @pytest.mark.parametrize("mem", ["lpddr4", "hbm2"])
 def test_total_time_matches_dramsys(mem):
-    errs = _errors(mem)
+    errs = lpddr4_hbm2_errors(mem)
     assert len(errs) == 60                                   # 20 configurations x 3 traces
-    a = np.abs([e for e, _, _ in errs])
-    worst = max(errs, key=lambda x: abs(x[0]))
+    a = np.abs([e["time_err"] for e in errs])
+    worst = max(errs, key=lambda x: abs(x["time_err"]))
     assert np.percentile(a, 95) <= 0.02, f"p95 {np.percentile(a, 95):.4f}"
     assert a.max() <= 0.05, f"worst {worst}"
     # measured: median 0.00 %, worst 0.8 % (LPDDR4) / 0.6 % (HBM2)
