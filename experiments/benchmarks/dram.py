@@ -46,6 +46,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,7 +59,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from archgym.simulators.dram import (  # noqa: E402
-    DRAMSimulator, jit_available, load_standard, load_trace, resolve_workload, run,
+    DRAMSimulator, decode_trace, jit_available, load_standard, load_trace, resolve_workload, run,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,14 +176,14 @@ def against_recorded_dramsys(jit, repeats: int = 3) -> dict:
         cases = [c for c in ref["dramsys_results"] if c["mem"] == "ddr3" and c["trace"] == f"{name}.stl"]
         if not cases:
             continue
-        tr = load_trace(SHARED / "traces" / f"{name}.stl")
+        dec = decode_trace(spec, load_trace(SHARED / "traces" / f"{name}.stl"))   # as DRAMSimulator caches it
         ratios = []
         for c in cases:
-            run(spec, tr, c["mcconfig"], jit=jit)
+            run(spec, None, c["mcconfig"], jit=jit, decoded=dec)
             ts = []
             for _ in range(repeats):
                 c0 = time.process_time()
-                run(spec, tr, c["mcconfig"], jit=jit)
+                run(spec, None, c["mcconfig"], jit=jit, decoded=dec).metrics()
                 ts.append(time.process_time() - c0)
             ratios.append(c["wall_s"] / statistics.median(ts))
         out[name] = {"configs": len(cases), "median_speedup": float(np.median(ratios)),
@@ -233,13 +234,17 @@ def side_by_side(dramsys: str, sim_json: str, jit, repeats: int = 3, n_configs: 
     return out
 
 
-def _median_wall(cmd: list[str], repeats: int = 3, env=None) -> float:
-    ts = []
+def _median_wall(cmd: list[str], repeats: int = 3, env=None) -> tuple[float, float]:
+    """Median (wall s, CPU s) of ``repeats`` runs of ``cmd``; CPU = the child's user + system time."""
+    ts, cs = [], []
     for _ in range(repeats):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True, env=env)
         ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cs.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    return statistics.median(ts), statistics.median(cs)
 
 
 def startup() -> dict:
@@ -248,34 +253,42 @@ def startup() -> dict:
     cfg = json.dumps(DRAMSimulator().reference_config())
     cli = [py, "-m", "archgym.cli", "evaluate", "DRAM-v0", "--workload", "stream", "--config", cfg, "--json"]
     subprocess.run(cli, check=True, capture_output=True)                      # warm the numba cache
-    out = {
-        "python_startup_s": _median_wall([py, "-c", "pass"]),
-        "import_archgym_s": _median_wall([py, "-c", "import archgym"]),
-        "import_numba_s": _median_wall([py, "-c", "import numba"]),
-        "core_from_cache_s": _median_wall([py, "-c", "from archgym.simulators.dram import jit_available; "
-                                               "jit_available()"]),
-        "cold_cli_evaluate_s": _median_wall(cli),
+    cases = {
+        "python_startup": [py, "-c", "pass"],
+        "import_archgym": [py, "-c", "import archgym"],
+        "import_numba": [py, "-c", "import numba"],
+        "core_from_cache": [py, "-c", "from archgym.simulators.dram import jit_available; jit_available()"],
+        "cold_cli_evaluate": cli,
     }
+    out = {}
+    for name, cmd in cases.items():
+        out[f"{name}_wall_s"], out[f"{name}_cpu_s"] = _median_wall(cmd)
     with tempfile.TemporaryDirectory() as d:                                  # first call ever: compile
         env = {**os.environ, "NUMBA_CACHE_DIR": d}
-        out["first_call_compile_s"] = _median_wall(cli, repeats=1, env=env)
+        out["first_call_compile_wall_s"], out["first_call_compile_cpu_s"] = _median_wall(cli, repeats=1, env=env)
+    out["load_average"] = os.getloadavg()
     return out
 
 
-def batch(jit, n: int = 20) -> dict:
-    """Per-design wall time: evaluate_batch on one simulator vs a fresh simulator per design."""
+def batch(jit, n: int = 20, repeats: int = 3) -> dict:
+    """Per-design CPU time on ArchGym's random.stl (parsed from the file): evaluate_batch on one
+    simulator vs a fresh simulator per design (interleaved, median of ``repeats``)."""
     space = DRAMSimulator().space
     cfgs = [space.sample(s) for s in range(n)]
-    wl = {"pattern": "random", "n": 10000, "seed": 1}
+    stl = SHARED / "traces" / "random.stl"
+    wl = str(stl) if stl.is_file() else {"pattern": "random", "n": 10000, "seed": 1}
     DRAMSimulator(wl, jit=jit).evaluate(cfgs[0])
-    t0 = time.perf_counter()
-    DRAMSimulator(wl, jit=jit).evaluate_batch(cfgs)
-    tb = (time.perf_counter() - t0) / n
-    t0 = time.perf_counter()
-    for c in cfgs:
-        DRAMSimulator(wl, jit=jit).evaluate(c)
-    ts = (time.perf_counter() - t0) / n
-    return {"designs": n, "batch_per_design_s": tb, "single_per_design_s": ts, "batch_speedup": ts / tb}
+    tb, ts = [], []
+    for _ in range(repeats):
+        c0 = time.process_time()
+        DRAMSimulator(wl, jit=jit).evaluate_batch(cfgs)
+        tb.append((time.process_time() - c0) / n)
+        c0 = time.process_time()
+        for c in cfgs:
+            DRAMSimulator(wl, jit=jit).evaluate(c)
+        ts.append((time.process_time() - c0) / n)
+    b, s1 = statistics.median(tb), statistics.median(ts)
+    return {"designs": n, "workload": str(wl), "batch_per_design_cpu_s": b, "single_per_design_cpu_s": s1, "batch_speedup": s1 / b}
 
 
 def main(argv=None) -> dict:
@@ -286,7 +299,15 @@ def main(argv=None) -> dict:
     ap.add_argument("--dramsys", help="DRAMSys 4.0 binary: run it side by side with this model")
     ap.add_argument("--dramsys-sim", help="DRAMSys simulation JSON for --dramsys (e.g. ArchGym's ddr3-example.json)")
     ap.add_argument("--no-startup", action="store_true", help="skip the process start-up measurements")
+    ap.add_argument("--startup-only", action="store_true",
+                    help="measure only start-up and update that entry of an existing results file")
     args = ap.parse_args(argv)
+    if args.startup_only:
+        prev = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
+        prev["startup"] = startup()
+        print("startup: " + ", ".join(f"{k} {v:.2f}" for k, v in prev["startup"].items() if k != "load_average"))
+        Path(args.out).write_text(json.dumps(prev, indent=1, default=float))
+        return prev
     jit = False if args.pure else None
     t0 = time.perf_counter()
     used_jit = (not args.pure) and jit_available()
@@ -319,11 +340,11 @@ def main(argv=None) -> dict:
             print(f"vs recorded DRAMSys wall time  {name:8s} median {r['median_speedup']:.1f}x faster "
                   f"(min {r['min_speedup']:.1f}x, {r['configs']} configs)")
     out["batch"] = batch(jit)
-    print(f"evaluate_batch: {out['batch']['batch_per_design_s'] * 1e3:.1f} ms/design vs "
-          f"{out['batch']['single_per_design_s'] * 1e3:.1f} ms for fresh single-design simulators")
+    print(f"evaluate_batch: {out['batch']['batch_per_design_cpu_s'] * 1e3:.1f} ms CPU/design vs "
+          f"{out['batch']['single_per_design_cpu_s'] * 1e3:.1f} ms for fresh single-design simulators")
     if not args.no_startup and not args.pure:
         out["startup"] = startup()
-        print("startup (wall s): " + ", ".join(f"{k} {v:.2f}" for k, v in out["startup"].items()))
+        print("startup: " + ", ".join(f"{k} {v:.2f}" for k, v in out["startup"].items() if k != "load_average"))
     if args.dramsys:
         if not args.dramsys_sim:
             raise SystemExit("--dramsys needs --dramsys-sim (the DRAMSys simulation JSON to run)")
