@@ -219,9 +219,10 @@ def test_pure_python_core_matches_numba(seed):
 
 @settings(max_examples=25, deadline=None)
 @given(idx=st.lists(st.integers(0, 127), min_size=11, max_size=11), seed=st.integers(0, 1000),
-       n=st.integers(1, 120), gap=st.sampled_from([0, 1, 3, 40]), ddr4=st.booleans())
-def test_invariants_over_the_space(idx, seed, n, gap, ddr4):
-    spec = DDR4 if ddr4 else DDR3
+       n=st.integers(1, 120), gap=st.sampled_from([0, 1, 3, 40]),
+       memory=st.sampled_from(["ddr3-1600", "ddr4-2400", "lpddr4-3200", "hbm2"]))
+def test_invariants_over_the_space(idx, seed, n, gap, memory):
+    spec = load_standard(memory)
     cfg = _SPACE.decode([(i * 37) % k for i, k in zip(idx, _SPACE.nvec)])
     tr = generate({"pattern": "mixed", "n": n, "gap": gap, "read_fraction": 0.7, "seed": seed,
                    "span": 1 << 22}, capacity=spec.capacity_bytes)
