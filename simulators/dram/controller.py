@@ -1,7 +1,7 @@
 """Run the controller core on a trace: the numba fast path and the pure-Python path.
 
 :func:`run` decodes addresses, encodes the knobs and calls the core loop of
-:mod:`._core`.  If numba is importable (``pip install archgym[fast]``) the
+:mod:`._core`.  If numba is importable (a core dependency) the
 core's source is compiled with ``numba.njit`` once per process; otherwise,
 or with ``jit=False``, the identical source runs as plain Python (about
 two orders of magnitude slower).  Set ``ARCHGYM_DRAM_NOJIT=1`` to force the
@@ -188,7 +188,7 @@ def _core_for(jit: bool | None):
     if jit is None or jit:
         j = _jitted()
         if j is None and jit:
-            raise RuntimeError("numba is not installed; install archgym[fast] or pass jit=False")
+            raise RuntimeError("numba cannot be imported on this platform; pass jit=False")
         return j or _core
     return _core
 
