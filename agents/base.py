@@ -175,6 +175,13 @@ class AskTellAgent(Agent):
     def tell(self, config: Mapping[str, Any], reward: float, info: Mapping[str, Any] | None = None) -> None:
         """Report the reward (higher better) of a design from :meth:`ask`."""
 
+    def ask_many(self, n: int) -> list[dict]:
+        """1 to ``n`` designs that may be evaluated together before any is told
+        (the same designs, in the same order, as ``ask``/``tell`` one by one
+        would give).  The default asks one; population searchers return more,
+        so :meth:`run` can hand a batch-friendly backend (a proxy) one batch."""
+        return [self.ask()]
+
     def run(self, env: Any, budget: int, seed: int):
         budget = _check_budget(budget)
         dse = unwrap_env(env)
@@ -182,11 +189,14 @@ class AskTellAgent(Agent):
         dse.reset(seed=int(seed))
         dse.set_budget(start + budget)
         self.setup(dse.space, int(seed), dse.objective)
+        batched = getattr(dse.simulator, "batch_friendly", False)  # e.g. a proxy: one call for many designs
         try:
-            for _ in range(budget):
-                cfg = self.ask()
-                reward, info = dse.evaluate(cfg)
-                self.tell(info["config"], reward, info)
+            done = 0
+            while done < budget:
+                cfgs = self.ask_many(budget - done) if batched else [self.ask()]
+                for reward, info in dse.evaluate_many(cfgs):
+                    self.tell(info["config"], reward, info)
+                done += len(cfgs)
         except BudgetExhausted:
             pass
         finally:

@@ -101,6 +101,15 @@ class GridSearch(AskTellAgent):
                 continue
             return cfg
 
+    def ask_many(self, n: int) -> list[dict]:
+        out = [self.ask()]  # asks do not depend on tells
+        try:
+            while len(out) < min(n, 1024):
+                out.append(self.ask())
+        except GridExhausted:
+            pass
+        return out
+
     def run(self, env: Any, budget: int, seed: int):
         """As :meth:`AskTellAgent.run`, stopping early once the grid is exhausted."""
         _check_budget(budget)

@@ -12,6 +12,7 @@
                 [--scheduler ADDRESS] [--retry-failed]
     archgym report STORE [--out DIR]
     archgym compare STORE [--budgets 100,300]
+    archgym proxy dataset|train|evaluate|search|hash ...   (see archgym.cost_models.cli)
 
 Bad input prints one line, ``archgym: error: ...``, on stderr and exits with
 status 2.  The CLI is the one module that reaches into every sub-package, and it
@@ -251,11 +252,18 @@ def cmd_run(args) -> int:
             store.complete_trial(tid, env.history, env.simulator.name, env.simulator.version,
                                  float(traj["wall_time_s"].sum()))
     best = traj.loc[traj["reward"].idxmax()] if len(traj) else None
+    rescored = None
+    if getattr(env.simulator, "base_name", None) and len(traj):  # proxy backend: re-score on the real simulator
+        from archgym.cost_models.cli import rescore_best
+
+        real = {k: v for k, v in env_kwargs.items() if k != "backend"}
+        rescored = rescore_best(env, traj, archgym.make(env_id, **real))
     if args.json:
         _print_json({"env": env_id, "agent": args.agent, "seed": args.seed, "budget": args.budget,
                      "evaluations": len(traj), "best_reward": None if best is None else float(best["reward"]),
                      "best_config": None if best is None else {n: best[n] for n in env.space.names},
                      "best_metrics": None if best is None else {m: best[m] for m in env.simulator.metric_names},
+                     "rescored_on_simulator": rescored,
                      "trajectory": traj.to_dict(orient="records")})
         return 0
     print(f"{args.agent} on {env_id} ({env.simulator.workload_label}), budget {args.budget}, seed {args.seed}: "
@@ -265,6 +273,10 @@ def cmd_run(args) -> int:
         units = {m.name: m.unit for m in env.simulator.metrics}
         for m in env.simulator.metric_names:
             print(f"  {m:<24} {_fmt(best[m])} {units[m]}".rstrip())
+    if rescored:
+        from archgym.cost_models.cli import print_rescore
+
+        print_rescore(rescored)
     if args.store:
         print(f"recorded in {args.store} (study {args.study!r})")
     return 0
@@ -286,6 +298,12 @@ def cmd_report(args) -> int:
     for f in files:
         print(f)
     return 0
+
+
+def cmd_proxy(args) -> int:
+    from archgym.cost_models.cli import main as proxy_main
+
+    return proxy_main(args.rest)
 
 
 def cmd_compare(args) -> int:
@@ -357,6 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("store")
     s.add_argument("--out", default="report")
     s.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("proxy", help="proxy cost models: dataset | train | evaluate | search | hash", add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_proxy)
 
     s = sub.add_parser("compare", help="ranking table of searchers at fixed budgets")
     s.add_argument("store")

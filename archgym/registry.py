@@ -19,14 +19,15 @@ After ``import archgym`` every simulator id is a Gymnasium id under the
 
 ``backend`` selects what answers evaluations: ``"simulator"`` (the real one),
 a :class:`~archgym.simulator.Simulator` instance (e.g. a trained proxy model
-from ``archgym.cost_models``), a path to a pickled one, or a callable
-``simulator -> Simulator``.
+from ``archgym.cost_models``), the path of a proxy file (arrays + JSON, read by
+``archgym.cost_models.proxy_file``: refused in one line if it was made for
+another simulator, version, space, workload or options; nothing in it is
+executed), or a callable ``simulator -> Simulator``.
 """
 from __future__ import annotations
 
 import importlib
 import os
-import pickle
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -199,7 +200,9 @@ def make_simulator(sim_id: str, **kwargs: Any):
     return cls(**{**entry.kwargs, **kwargs})
 
 
-def _apply_backend(sim, backend: Any):
+def _apply_backend(sim, backend: Any, options: dict | None = None):
+    """What answers evaluations; ``options``: the simulator options besides the
+    workload (a proxy file refuses to load under other ones)."""
     from .simulator import Simulator
 
     if backend is None or backend == "simulator":
@@ -212,15 +215,10 @@ def _apply_backend(sim, backend: Any):
             raise TypeError(f"backend callable returned {type(out).__name__}, not a Simulator")
         return out
     if isinstance(backend, (str, os.PathLike)):
-        path = os.fspath(backend)
-        if not os.path.exists(path):
-            raise ValueError(f"backend must be 'simulator', a Simulator, or a path to a saved proxy; "
-                             f"{path!r} does not exist")
-        with open(path, "rb") as fh:
-            out = pickle.load(fh)
-        if not isinstance(out, Simulator):
-            raise TypeError(f"{path!r} holds a {type(out).__name__}, not a Simulator")
-        return out
+        # a proxy file: arrays + JSON, checked against ``sim`` (never unpickled)
+        from archgym.cost_models.proxy_file import read_proxy
+
+        return read_proxy(backend, sim, options)
     raise TypeError(f"unsupported backend {backend!r}")
 
 
@@ -237,7 +235,8 @@ def make(env_id: str, *, backend: Any = "simulator", **kwargs: Any):
     from .env import DSEEnv
 
     env_kwargs = {k: kwargs.pop(k) for k in _ENV_KEYS if k in kwargs}
-    sim = _apply_backend(make_simulator(sid, **kwargs), backend)
+    options = {k: v for k, v in kwargs.items() if k != "workload"}
+    sim = _apply_backend(make_simulator(sid, **kwargs), backend, options)
     return DSEEnv(sim, **env_kwargs)
 
 
