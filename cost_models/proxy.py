@@ -153,10 +153,10 @@ class ProxyModel:
             start = np.concatenate([[0], np.cumsum(width)[:-1]])
             ordp = np.flatnonzero(enc.ordered)
             catp = np.flatnonzero(~enc.ordered)
-            self._layout = (ordp, start[ordp], 1.0 / np.maximum(enc.nvec[ordp] - 1, 1), catp, start[catp])
-        ordp, ordc, scale, catp, catc = self._layout
+            self._layout = (ordp, start[ordp], np.maximum(enc.nvec[ordp] - 1, 1), catp, start[catp])
+        ordp, ordc, denom, catp, catc = self._layout
         X = np.zeros((len(idx), self.encoder_.n_features))
-        X[:, ordc] = idx[:, ordp] * scale
+        X[:, ordc] = idx[:, ordp] / denom
         X[np.arange(len(idx))[:, None], catc + idx[:, catp]] = 1.0
         return X
 
