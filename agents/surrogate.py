@@ -124,8 +124,8 @@ class SurrogateSearch(AskTellAgent):
 
     def predict(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Surrogate mean and spread (std over trees) of the reward of index vectors."""
-        X = self.encoder.transform(np.atleast_2d(indices))
-        per_tree = np.stack([t.predict(X) for t in self._model.estimators_])
+        X = self.encoder.transform(np.atleast_2d(indices)).astype(np.float32)  # the trees' own dtype
+        per_tree = np.stack([t.predict(X, check_input=False) for t in self._model.estimators_])
         return per_tree.mean(axis=0), per_tree.std(axis=0)
 
     # -- ask/tell --------------------------------------------------------------------
