@@ -155,6 +155,12 @@ def _check_budget(budget: int) -> int:
     return int(budget)
 
 
+class SearchExhausted(RuntimeError):
+    """Raised by :meth:`AskTellAgent.ask` when the searcher has nothing new to
+    propose (a finished grid, a fully simulated space): :meth:`AskTellAgent.run`
+    then stops early and returns the trajectory so far."""
+
+
 class AskTellAgent(Agent):
     """A black-box searcher: implement :meth:`setup`, :meth:`ask`, :meth:`tell`;
     :meth:`run` is the ask-evaluate-tell loop."""
@@ -197,7 +203,7 @@ class AskTellAgent(Agent):
                 for reward, info in dse.evaluate_many(cfgs):
                     self.tell(info["config"], reward, info)
                 done += len(cfgs)
-        except BudgetExhausted:
+        except (BudgetExhausted, SearchExhausted):
             pass
         finally:
             dse.set_budget(None)

@@ -14,14 +14,13 @@ budget).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from .base import AskTellAgent, HyperParameter, _check_budget, unwrap_env
+from .base import AskTellAgent, HyperParameter, SearchExhausted
 
 
-class GridExhausted(RuntimeError):
+class GridExhausted(SearchExhausted):
     """Every design of the grid has been asked."""
 
 
@@ -109,13 +108,3 @@ class GridSearch(AskTellAgent):
         except GridExhausted:
             pass
         return out
-
-    def run(self, env: Any, budget: int, seed: int):
-        """As :meth:`AskTellAgent.run`, stopping early once the grid is exhausted."""
-        _check_budget(budget)
-        dse = unwrap_env(env)
-        start = dse.n_evaluations
-        try:
-            return super().run(env, budget, seed)
-        except GridExhausted:
-            return dse.trajectory(start)

@@ -32,11 +32,11 @@ from typing import Any, Mapping
 import numpy as np
 
 from ._common import SpaceEncoder, index_keys, mutate_rows
-from .base import AskTellAgent, HyperParameter, _check_budget, unwrap_env
+from .base import AskTellAgent, HyperParameter, SearchExhausted
 
 
-class SpaceExhausted(RuntimeError):
-    """Every design of the space has been asked."""
+class SpaceExhausted(SearchExhausted):
+    """Every design of the space has been asked (the run stops early)."""
 
 
 class SurrogateSearch(AskTellAgent):
@@ -151,14 +151,3 @@ class SurrogateSearch(AskTellAgent):
         self._asked.add(int(self._keys(idx[None, :])[0]))
         self._X.append(idx)
         self._y.append(float(reward))
-
-    def run(self, env: Any, budget: int, seed: int):
-        """As :meth:`AskTellAgent.run`, stopping early once every design has been simulated."""
-        _check_budget(budget)
-        dse = unwrap_env(env)
-        start = dse.n_evaluations
-        try:
-            return super().run(env, budget, seed)
-        except SpaceExhausted:
-            dse.set_budget(None)
-            return dse.trajectory(start)
