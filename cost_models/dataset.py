@@ -142,8 +142,10 @@ def sample_designs(sim: Simulator, n: int, seed: int = 0, method: str = "uniform
         want = target - len(out)
         if want <= 0:
             break
-        if method == "lhs" and not space.constraints:
+        if method == "lhs":  # designs that break a constraint are dropped; the next round tops up
             cand = _lhs_indices(space.nvec, max(want, 1), rng)
+            if space.constraints:
+                cand = cand[[space.satisfies_constraints(space.decode(r)) for r in cand]]
         else:
             cand = space.sample_indices(rng, max(want, 16))
         for row in cand:

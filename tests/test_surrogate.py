@@ -1,7 +1,6 @@
 """The surrogate (active-learning) searcher and the ``archgym proxy`` CLI."""
 import json
 
-import numpy as np
 import pytest
 
 import archgym

@@ -18,7 +18,7 @@ Sections (``--only`` picks some; all write into ``results/proxy.json``):
 * ``active`` -- real simulations the ``surrogate`` searcher needs to reach a
   target vs random, GA and ACO (3 seeds each, same budget): Scratchpad-v0
   (free-order ILP on inception, objective ``latency_ns,energy_pj``; the true
-  optimum by enumerating all 588 designs; target = the optimum) and DRAM-v0 on
+  optimum by enumerating all 336 designs; target = the optimum) and DRAM-v0 on
   cloud-1 (objective ``total_time_ns``; target = within 1 % of the best of the
   12k-design dataset).  Searchers share one warmed simulator per problem (the
   scratchpad caches plans per capacity), so counts, not wall times, are compared.
@@ -165,7 +165,7 @@ def speed(out: dict) -> None:
     sp_proxy = ProxySimulator.train(sp, sp_data, model="et", n_estimators=50)
     sp_cfgs = sp_data.configs[:100]
     sp_proxy.evaluate(sp_cfgs[0])
-    s = {"path": "Scratchpad-v0 inception, ilp_free_order, ET on all 588 designs",
+    s = {"path": "Scratchpad-v0 inception, ilp_free_order, ET on all 336 designs",
          "simulator_uncached_call_s_median": float(feas["solve_time_s"].median()),
          "simulator_uncached_call_s_mean": float(feas["solve_time_s"].mean()),
          "proxy_call_s": _median_call(sp_proxy.evaluate, sp_cfgs)}
@@ -230,7 +230,7 @@ def active(out: dict, seeds: int) -> None:
     res = _race(sp, objective, lambda t: t["reward"].to_numpy() >= optimum - 1e-12, budget=150, seeds=seeds)
     res["target"] = "the optimum reward (enumerated)"
     res["optimum"] = {n: best[n] for n in sp.space.names}
-    res["problem"] = "Scratchpad-v0 inception, ilp_free_order (588 designs)"
+    res["problem"] = "Scratchpad-v0 inception, ilp_free_order (336 designs)"
     out["active_scratchpad"] = res
     sim = _dram("cloud-1")
     data = _dataset(sim, "cloud-1", 12000, 0)
