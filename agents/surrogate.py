@@ -31,7 +31,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ._common import SpaceEncoder, index_keys, mutate_rows
+from archgym.features import SpaceEncoder
+
+from .moves import index_keys, mutate_rows
 from .base import AskTellAgent, HyperParameter, SearchExhausted
 
 

@@ -17,7 +17,8 @@ and numeric arrays, checks the digest, checks every tree (bounds, child ids
 after their parent), then checks the identity against the simulator it will
 stand in for.  Entries are written in a fixed order with a fixed timestamp,
 so the same proxy always gives the same bytes and :func:`file_hash` (SHA-256
-of the bytes) identifies a proxy by content (sweeps use it as trial identity).
+of the bytes, :func:`archgym.trial_key.file_sha256`) identifies a proxy by
+content, as trial keys do.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from archgym.simulator import Simulator
+from archgym.trial_key import file_sha256 as file_hash  # SHA-256 of the bytes: a proxy's identity
 
 from .dataset import simulator_identity
 from .forest import FlatForest
@@ -50,15 +52,6 @@ class ProxyFileError(ProxyModelError):
 
 class ProxyMismatchError(ProxyFileError):
     """A proxy file was made for another simulator, version, space, workload or options."""
-
-
-def file_hash(path: str | os.PathLike) -> str:
-    """SHA-256 (hex) of a file's bytes: a proxy's identity for trial keys."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _npy_bytes(a: np.ndarray) -> bytes:
