@@ -164,7 +164,7 @@ def _plot(proxy, sim, data, out_dir: str) -> None:
         fig.tight_layout()
         fig.savefig(os.path.join(out_dir, f"{name}.png"), dpi=100)
         plt.close(fig)
-    print(f"plots in {out_dir}/")
+    print(f"plots in {os.path.join(out_dir, '')}")
 
 
 def rescore_best(env, traj, real_env, k: int = 5) -> list[dict]:
