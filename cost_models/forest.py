@@ -8,8 +8,10 @@ threshold``), ``left``/``right`` (int32 global node ids, -1 at leaves),
 ``value`` (float64) -- plus ``roots`` (first node of every tree) and
 ``groups`` (the trees of each output).  Prediction walks every tree to a leaf:
 
-* with numba (the ``fast`` extra): one compiled call for all outputs, a few
-  microseconds per design for a few hundred trees;
+* with numba (the ``fast`` extra): one compiled call for all outputs, looping
+  tree-outer / design-inner (a tree stays in cache while a batch walks it) over
+  a derived ``(nodes, 4)`` array of (feature, threshold, left, right) rows, so a
+  node visit touches one cache line -- large forests are memory-bound;
 * without it: a numpy loop over tree depth that advances all (design, tree)
   pairs at once (fine in batch, slower per call).
 
@@ -31,31 +33,37 @@ try:  # optional: the `fast` extra
     import numba as _nb
 
     @_nb.njit(cache=True, nogil=True)
-    def _predict_jit(X, feature, threshold, left, right, value, roots, groups, is_sum, baseline):  # pragma: no cover
+    def _predict_jit(X, packed, value, roots, groups, is_sum, baseline):  # pragma: no cover - compiled
+        # tree-outer, design-inner: one tree stays in cache while every design walks it;
+        # ``packed`` rows (feature, threshold, left, right) put a node in one cache line
         n, g = X.shape[0], groups.shape[0] - 1
         mean = np.empty((n, g))
         std = np.zeros((n, g))
-        for i in range(n):
-            for j in range(g):
-                s = 0.0
-                s2 = 0.0
-                for k in range(groups[j], groups[j + 1]):
-                    node = roots[k]
-                    while left[node] >= 0:
-                        if X[i, feature[node]] <= threshold[node]:
-                            node = left[node]
+        s = np.empty(n)
+        s2 = np.empty(n)
+        for j in range(g):
+            s[:] = 0.0
+            s2[:] = 0.0
+            for k in range(groups[j], groups[j + 1]):
+                root = roots[k]
+                for i in range(n):
+                    node = root
+                    while packed[node, 2] >= 0:
+                        if X[i, int(packed[node, 0])] <= packed[node, 1]:
+                            node = int(packed[node, 2])
                         else:
-                            node = right[node]
+                            node = int(packed[node, 3])
                     v = value[node]
-                    s += v
-                    s2 += v * v
-                m = groups[j + 1] - groups[j]
+                    s[i] += v
+                    s2[i] += v * v
+            m = groups[j + 1] - groups[j]
+            for i in range(n):
                 if is_sum[j]:
-                    mean[i, j] = baseline[j] + s
+                    mean[i, j] = baseline[j] + s[i]
                 else:
-                    mu = s / m
+                    mu = s[i] / m
                     mean[i, j] = mu
-                    var = s2 / m - mu * mu
+                    var = s2[i] / m - mu * mu
                     std[i, j] = np.sqrt(var) if var > 0 else 0.0
         return mean, std
 except ImportError:  # pragma: no cover - exercised only without numba
@@ -118,8 +126,11 @@ class FlatForest:
         """``(mean, spread)``, each ``(n, n_outputs)``: the prediction and the
         standard deviation over trees (0 for boosted groups)."""
         X = np.ascontiguousarray(X, dtype=np.float64)
-        fn = _predict_jit if _predict_jit is not None else _predict_numpy
-        return fn(X, *(getattr(self, k) for k in ARRAYS))
+        if _predict_jit is None:
+            return _predict_numpy(X, *(getattr(self, k) for k in ARRAYS))
+        if not hasattr(self, "_packed"):  # derived, not stored: one row per node
+            self._packed = np.column_stack([self.feature, self.threshold, self.left, self.right]).astype(np.float64)
+        return _predict_jit(X, self._packed, self.value, self.roots, self.groups, self.is_sum, self.baseline)
 
     # -- persistence -----------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:
