@@ -13,6 +13,7 @@
     archgym report STORE [--out DIR]
     archgym compare STORE [--budgets 100,300]
     archgym failures STORE [--study NAME] [--short]
+    archgym proxy dataset|train|evaluate|search|hash ...   (see archgym.cost_models.cli)
 
 Error contract: a mistake in the user's input -- any
 :class:`archgym.errors.UserInputError` (bad design value, workload, objective,
@@ -317,11 +318,18 @@ def cmd_run(args) -> int:
             store.complete_trial(tid, env.history, env.simulator.name, env.simulator.version,
                                  float(traj["wall_time_s"].sum()))
     best = traj.loc[traj["reward"].idxmax()] if len(traj) else None
+    rescored = None
+    if getattr(env.simulator, "base_name", None) and len(traj):  # proxy backend: re-score on the real simulator
+        from archgym.cost_models.cli import rescore_best
+
+        real = {k: v for k, v in env_kwargs.items() if k != "backend"}
+        rescored = rescore_best(env, traj, archgym.make(env_id, **real))
     if args.json:
         _print_json({"env": env_id, "agent": args.agent, "seed": args.seed, "budget": args.budget,
                      "evaluations": len(traj), "best_reward": None if best is None else float(best["reward"]),
                      "best_config": None if best is None else {n: best[n] for n in env.space.names},
                      "best_metrics": None if best is None else {m: best[m] for m in env.simulator.metric_names},
+                     "rescored_on_simulator": rescored,
                      "trajectory": traj.to_dict(orient="records")})
         return 0
     print(f"{args.agent} on {env_id} ({env.simulator.workload_label}), budget {args.budget}, seed {args.seed}: "
@@ -331,6 +339,10 @@ def cmd_run(args) -> int:
         units = {m.name: m.unit for m in env.simulator.metrics}
         for m in env.simulator.metric_names:
             print(f"  {m:<24} {_fmt(best[m])} {units[m]}".rstrip())
+    if rescored:
+        from archgym.cost_models.cli import print_rescore
+
+        print_rescore(rescored)
     if args.store:
         print(f"recorded in {args.store} (study {args.study!r})")
     return 0
@@ -407,6 +419,16 @@ class Command:
     run: Callable[[argparse.Namespace], int]
 
 
+def _configure_proxy(s: argparse.ArgumentParser) -> None:
+    s.add_argument("rest", nargs=argparse.REMAINDER, help="dataset | train | evaluate | search | hash ...")
+
+
+def cmd_proxy(args) -> int:
+    from archgym.cost_models.cli import main as proxy_main  # heavy (numba, scikit-learn): only when used
+
+    return proxy_main(args.rest)
+
+
 def _configure_list(s: argparse.ArgumentParser) -> None:
     s.add_argument("what", nargs="?", choices=["all", "envs", "agents"], default="all")
 
@@ -480,6 +502,7 @@ COMMANDS: dict[str, Command | str] = {
     "report": Command("plots and a Markdown/HTML report from a results store", _configure_report, cmd_report),
     "compare": Command("ranking table of searchers at fixed budgets", _configure_compare, cmd_compare),
     "failures": Command("failed trials of a store with their tracebacks", _configure_failures, cmd_failures),
+    "proxy": Command("proxy cost models: dataset | train | evaluate | search | hash", _configure_proxy, cmd_proxy),
 }
 
 
