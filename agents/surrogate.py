@@ -5,8 +5,11 @@ Loop, one real simulation per :meth:`SurrogateSearch.ask`:
 1. the first ``n_initial`` designs are distinct uniformly random designs;
 2. afterwards an extremely-randomized-trees regressor (``n_trees`` trees,
    scikit-learn, one thread) is fitted on every design simulated so far
-   (:class:`~archgym.features.SpaceEncoder` features -> reward), refitted
-   every ``refit_every`` results;
+   (:class:`~archgym.features.SpaceEncoder` features -> reward, or with
+   ``target="rank"`` the reward's rank among the designs told, scaled to
+   [0, 1]: rewards such as ``ref / (ref + x)`` crowd near 1 for the good
+   designs, and ranks spread them out again), refitted every ``refit_every``
+   results;
 3. ``n_candidates`` proposals are screened on it: uniformly random designs and
    (share ``local_fraction``) local moves -- one or two genes changed -- around
    the ten best designs so far;
@@ -52,7 +55,8 @@ class SurrogateSearch(AskTellAgent):
     * ``explore_every`` (int, 0..1000, default 4): every k-th pick is the most uncertain (0: never);
     * ``kappa`` (0..100, default 1.0): weight of the spread in the promising pick;
     * ``n_trees`` (int, 5..1000, default 50);
-    * ``refit_every`` (int, 1..1000, default 1).
+    * ``refit_every`` (int, 1..1000, default 1);
+    * ``target`` (``"reward"`` or ``"rank"``, default ``"reward"``): what the forest learns.
     """
 
     name = "surrogate"
@@ -64,6 +68,8 @@ class SurrogateSearch(AskTellAgent):
         HyperParameter("kappa", 1.0, float, 0.0, 100.0, description="UCB weight of the forest spread"),
         HyperParameter("n_trees", 50, int, 5, 1000, description="trees of the surrogate forest"),
         HyperParameter("refit_every", 1, int, 1, 1000, description="results between refits"),
+        HyperParameter("target", "reward", str, choices=("reward", "rank"),
+                       description="the forest learns the reward or its rank among designs told"),
     )
 
     def setup(self, space, seed, objective=None):
@@ -106,11 +112,14 @@ class SurrogateSearch(AskTellAgent):
         return rest[int(self.rng.integers(len(rest)))]
 
     def _fit(self) -> None:
+        from scipy.stats import rankdata
         from sklearn.ensemble import ExtraTreesRegressor
 
         X = self.encoder.transform(np.array(self._X))
         y = np.asarray(self._y, dtype=np.float64)
         y = np.where(np.isfinite(y), y, np.nanmin(np.where(np.isfinite(y), y, np.nan)) if np.isfinite(y).any() else 0)
+        if self.target == "rank":  # ties share their mean rank; scaled to [0, 1]
+            y = (rankdata(y) - 1) / max(len(y) - 1, 1)
         self._model = ExtraTreesRegressor(n_estimators=self.n_trees, random_state=int(self.rng.integers(2**31)),
                                           n_jobs=1).fit(X, y)
         self._fitted_at = len(self._y)

@@ -15,6 +15,11 @@ become relative and the heavy-tailed latency metrics become learnable.  If the
 data holds infeasible designs, a forest on the 0/1 feasibility label predicts
 feasibility (``p >= 0.5``).
 
+For a space small enough to enumerate, :meth:`ProxyModel.tabulate` walks
+the forest once over every design and afterwards answers from that table (one
+indexed read per design instead of hundreds of tree walks): the same numbers,
+derived in memory and never stored in a proxy file.
+
 Per prediction the model also gives an **uncertainty** per metric (forests:
 the standard deviation over trees of the (log-)prediction, i.e. roughly a
 relative error; 0 for boosting) and an **out-of-distribution** flag (the design
@@ -160,6 +165,37 @@ class ProxyModel:
         X[np.arange(len(idx))[:, None], catc + idx[:, catp]] = 1.0
         return X
 
+    #: designs :meth:`tabulate` accepts by default (the table holds 2 x outputs float64 per design)
+    TABLE_LIMIT = 2_000_000
+
+    def tabulate(self, max_designs: int | None = None, chunk: int = 50_000) -> int:
+        """Predict every design of the space once and answer later predictions
+        from the table (identical values; ``table_mean_``/``table_spread_``,
+        rows in mixed-radix order of the index vector, last parameter fastest).
+        Returns the number of designs; refuses a space larger than
+        ``max_designs`` (default :attr:`TABLE_LIMIT`)."""
+        nvec = self.encoder_.nvec.astype(np.int64)
+        size = int(np.prod(nvec))
+        limit = self.TABLE_LIMIT if max_designs is None else int(max_designs)
+        if size > limit:
+            raise ProxyModelError(f"space has {size} designs, more than the table limit {limit}")
+        strides = np.append(np.cumprod(nvec[::-1])[::-1][1:], 1).astype(np.int64)
+        mean = np.empty((size, self.ensemble_.n_outputs))
+        spread = np.empty_like(mean)
+        for lo in range(0, size, chunk):
+            keys = np.arange(lo, min(lo + chunk, size), dtype=np.int64)
+            idx = (keys[:, None] // strides) % nvec
+            mean[lo:lo + len(keys)], spread[lo:lo + len(keys)] = self.ensemble_.predict(self.features(idx))
+        self.table_mean_, self.table_spread_, self._strides = mean, spread, strides
+        return size
+
+    def _mean_spread(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Forest outputs of index vectors: from the table when there is one."""
+        if getattr(self, "table_mean_", None) is not None:
+            key = idx @ self._strides
+            return self.table_mean_[key], self.table_spread_[key]
+        return self.ensemble_.predict(self.features(idx))
+
     def predict_indices(self, idx: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
                                                          np.ndarray, np.ndarray]:
         """``(values, uncertainty, p_feasible, ood)`` for ``(m, d)`` index vectors:
@@ -167,7 +203,7 @@ class ProxyModel:
         the learned space: ``log`` for log-target metrics), feasibility
         probability and the out-of-distribution flag."""
         idx = np.atleast_2d(np.asarray(idx, dtype=np.int64))
-        mean, spread = self.ensemble_.predict(self.features(idx))
+        mean, spread = self._mean_spread(idx)
         values, sd = {}, {}
         for j, name in enumerate(self.metric_names_):
             values[name] = np.exp(mean[:, j]) if self.log_[name] else mean[:, j]
@@ -249,7 +285,8 @@ class ProxySimulator(Simulator):
         return dict(self._reference_metrics)
 
     def _evaluate(self, config: dict) -> dict:
-        idx = self.space.encode(config)
+        # ``config`` is validated already (Simulator.evaluate): index it without validating again
+        idx = np.array([p.index_of(config[p.name]) for p in self.space.parameters], dtype=np.int64)
         values, spread, p, ood = self.model.predict_indices(idx[None, :])
         self._infos = {tuple(idx.tolist()): self._info(spread, p, ood, 0)}
         if p[0] < 0.5:

@@ -276,3 +276,22 @@ def test_bad_inputs_one_line(toy, call, err, words):
     with pytest.raises(err, match=words) as exc:
         call(toy, data)
     assert isinstance(exc.value, UserInputError) and "\n" not in str(exc.value)
+
+
+def test_tabulated_proxy_answers_exactly_like_its_forest(toy, proxy_file, tmp_path):
+    proxy, path = proxy_file
+    tab = ProxySimulator.load(path, toy)
+    assert tab.model.tabulate() == toy.space.size
+    idx = toy.space.grid_indices()
+    rng = np.random.default_rng(0)
+    idx = idx[rng.permutation(len(idx))]
+    for a, b in zip(proxy.model.predict_indices(idx), tab.model.predict_indices(idx)):
+        if isinstance(a, dict):
+            assert all(np.array_equal(a[k], b[k]) for k in a)
+        else:
+            assert np.array_equal(a, b)
+    configs = [toy.space.decode(i) for i in idx[:20]]
+    assert [proxy.evaluate(c) for c in configs] == [tab.evaluate(c) for c in configs]
+    assert tab.save(tmp_path / "t.npz") == proxy.content_hash  # the table is derived, never stored
+    with pytest.raises(ProxyModelError, match="table limit 10"):
+        tab.model.tabulate(max_designs=10)
