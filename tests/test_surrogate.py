@@ -26,13 +26,13 @@ class _Tiny(Simulator):
         return {"cost": (config["a"] - 3) ** 2 + (config["b"] - 1) ** 2}
 
 
-@pytest.mark.parametrize("budget, seed", [(15, 0), (30, 2)])
-def test_never_simulates_twice_and_respects_budget(budget, seed):
+@pytest.mark.parametrize("budget, seed, target", [(15, 0, "reward"), (30, 2, "reward"), (30, 1, "rank")])
+def test_never_simulates_twice_and_respects_budget(budget, seed, target):
     from archgym.env import DSEEnv
 
     sim = _Tiny()
     env = DSEEnv(sim, objective="cost")
-    traj = archgym.make_agent("surrogate", n_initial=4, n_candidates=50).run(env, budget, seed)
+    traj = archgym.make_agent("surrogate", n_initial=4, n_candidates=50, target=target).run(env, budget, seed)
     keys = [tuple(r["config"].values()) for r in env.history]
     assert len(keys) == len(set(keys))  # never twice
     # the budget, and an early stop once the space is exhausted (+1: the env's reference design)
@@ -41,11 +41,11 @@ def test_never_simulates_twice_and_respects_budget(budget, seed):
         assert traj["cost"].min() == 0
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_finds_toy_optimum_with_few_simulations(toy_registered, seed):
+@pytest.mark.parametrize("seed, target", [(0, "reward"), (1, "reward"), (0, "rank")])
+def test_finds_toy_optimum_with_few_simulations(toy_registered, seed, target):
     """Toy (441 designs): the optimum (cost 0) within 60 real simulations."""
     env = archgym.make(toy_registered)
-    traj = archgym.make_agent("surrogate", n_trees=20, n_candidates=500).run(env, 60, seed)
+    traj = archgym.make_agent("surrogate", n_trees=20, n_candidates=500, target=target).run(env, 60, seed)
     assert traj["cost"].min() == 0
     assert len({tuple(r["config"].values()) for r in env.history}) == len(env.history) == 60
 
