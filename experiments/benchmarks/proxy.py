@@ -25,6 +25,15 @@ Sections (``--only`` picks some; all write into ``results/proxy.json``):
   12k-design dataset).  Searchers share one warmed simulator per problem (the
   scratchpad caches plans per capacity), so counts, not wall times, are compared.
 
+* ``active_arch`` / ``active_arch_variant`` / ``active_arch_summary`` -- the
+  same race on AcceleratorArch-v0 (resnet20_cifar, ``mapper_budget=20``,
+  objective ``edp``) vs random, GA, BO and Optuna TPE, then one more surrogate
+  setting, then evaluations to 1/5/10/25 % of the best edp any run found.
+* ``percall`` / ``table`` -- where one DRAM proxy call's time goes (validation,
+  encoding, features, tree walk), compact forests (fewer trees, larger leaves)
+  with their held-out accuracy, and the 10-tree proxy answering from a table
+  of every design (``ProxyModel.tabulate``).
+
 Datasets are cached outside git in ``$ARCHGYM_PROXY_CACHE`` (default
 ``/tmp/archgym_proxy_cache``); generating them costs ~14 ms per DRAM design.
 
@@ -399,6 +408,17 @@ def _evals_to(curve: np.ndarray, bound: float) -> int | None:
     return int(hit[0]) + 1 if len(hit) else None
 
 
+def _counts_to(curves: dict, bound: float, budget: int) -> dict:
+    """Per searcher: evaluations until its best-so-far curve is <= ``bound`` (None:
+    never), and their median with a miss counted as ``budget + 1``."""
+    per = {}
+    for name, cs in curves.items():
+        counts = [_evals_to(np.array(c), bound) for c in cs]
+        per[name] = {"evals_to_target": counts,
+                     "median": float(np.median([c if c is not None else budget + 1 for c in counts]))}
+    return per
+
+
 def active_arch(out: dict, seeds: int, budget: int = 50, long_budget: int = 200) -> None:
     """Real simulations to a target regret on AcceleratorArch-v0 (resnet20_cifar,
     ``mapper_budget=20`` to fit the CPU: ~0.5 s per design on a loaded core),
@@ -432,11 +452,7 @@ def active_arch(out: dict, seeds: int, budget: int = 50, long_budget: int = 200)
     best = float(min(np.nanmin(long["edp"].to_numpy(float)), min(c[-1] for cs in curves.values() for c in cs)))
     targets = {}
     for regret in (0.01, 0.05, 0.10, 0.25):
-        per = {}
-        for name, cs in curves.items():
-            counts = [_evals_to(np.array(c), best * (1 + regret)) for c in cs]
-            per[name] = {"evals_to_target": counts,
-                         "median": float(np.median([c if c is not None else budget + 1 for c in counts]))}
+        per = _counts_to(curves, best * (1 + regret), budget)
         plain = min(v["median"] for k, v in per.items() if not k.startswith("surrogate"))
         sur = min(v["median"] for k, v in per.items() if k.startswith("surrogate"))
         targets[f"{int(regret * 100)}pct"] = {"searchers": per, "best_plain_median": plain,
@@ -489,11 +505,7 @@ def active_arch_summary(out: dict) -> None:
     best = min(c[-1] for cs in curves.values() for c in cs)
     budget, targets = base["budget"], {}
     for regret in (0.01, 0.05, 0.10, 0.25):
-        per = {}
-        for name, cs in curves.items():
-            counts = [_evals_to(np.array(c), best * (1 + regret)) for c in cs]
-            per[name] = {"evals_to_target": counts,
-                         "median": float(np.median([c if c is not None else budget + 1 for c in counts]))}
+        per = _counts_to(curves, best * (1 + regret), budget)
         plain = min(v["median"] for k, v in per.items() if not k.startswith("surrogate"))
         targets[f"{int(regret * 100)}pct"] = {"searchers": per, "best_plain_median": plain,
                                                "surrogate_rank_noexplore_median": per["surrogate_rank_noexplore"]["median"],
