@@ -12,6 +12,8 @@
                 [--scheduler ADDRESS] [--retry-failed]
     archgym report STORE [--out DIR]
     archgym compare STORE [--budgets 100,300]
+    archgym bench {reference,run,plan} ...       (archgym.experiments.bench)
+    archgym leaderboard [RUNS.csv|STORE.db] ...  (archgym.experiments.bench)
 
 Bad input prints one line, ``archgym: error: ...``, on stderr and exits with
 status 2.  The CLI is the one module that reaches into every sub-package, and it
@@ -297,6 +299,13 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def _delegate(module: str, func: str):
+    """A command whose parsing and work live in ``module`` (imported when it runs)."""
+    def run(args) -> int:
+        return int(getattr(importlib.import_module(module), func)(args.args) or 0)
+    return run
+
+
 # --------------------------------------------------------------------------- parser
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2
@@ -362,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("store")
     s.add_argument("--budgets", help="comma-separated evaluation counts")
     s.set_defaults(func=cmd_compare)
+
+    for name, func, text in (("bench", "main", "benchmark suite: references, runs, leaderboard"),
+                             ("leaderboard", "main_leaderboard", "leaderboard tables and page from suite runs")):
+        s = sub.add_parser(name, help=text, add_help=False, prefix_chars="\x00")  # every word goes to it
+        s.add_argument("args", nargs=argparse.REMAINDER)
+        s.set_defaults(func=_delegate("archgym.experiments.bench", func))
     return p
 
 
