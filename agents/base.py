@@ -4,8 +4,10 @@ Habits borrowed from scikit-learn and Optuna:
 
 * hyperparameters are keyword arguments of ``__init__``, declared once in the
   class attribute ``hyperparameters`` (default, range or choices, log scale) so
-  sweeps can grid or sample them; ``__init__`` validates and stores, no work;
-  ``get_params()`` returns them;
+  sweeps can grid or sample them; ``__init__`` validates every one (defaults
+  included) and stores it as a plain instance attribute of the same name
+  (``GeneticAlgorithm(population_size=8).population_size == 8``), no work;
+  ``get_params()`` returns them all, resolved;
 * black-box searchers implement ask-and-tell: :meth:`Agent.setup` (space, seed,
   objective) then ``ask() -> design`` / ``tell(design, reward, info)``;
 * every searcher runs with :meth:`Agent.run` ``(env, budget, seed) -> DataFrame``.
@@ -16,6 +18,26 @@ Habits borrowed from scikit-learn and Optuna:
 A multi-agent searcher (several policies over parameter groups) is an
 :class:`Agent` whose ``run`` drives those policies; nothing here assumes a
 single policy.
+
+Writing a searcher
+------------------
+* One design at a time: subclass :class:`AskTellAgent`, implement ``ask()``
+  (and ``tell()`` if it learns); ``setup`` gives ``self.space``, ``self.rng``
+  (seeded) and ``self.objective``.
+* A population (batches of designs, learning once a batch is scored): subclass
+  :class:`archgym.agents.population.QueuedSearch` (also exported as
+  ``archgym.agents.QueuedSearch``), the public base that the genetic
+  algorithm, ant colony and random walk share.  Implement two methods:
+  ``_propose() -> list of index vectors`` (the next batch, on the canonical
+  index encoding of :mod:`archgym.space`) and ``_batch_done(results)``
+  (``results``: ``(index vector, reward, objective vector)`` per design of the
+  batch, in proposal order).  Declare ``HyperParameter("reuse_evaluations",
+  True, bool)`` to have designs already evaluated answered from memory instead
+  of spending budget.  It keeps ``evaluated_`` and gives ``pareto_front()``.
+  Helpers: :mod:`archgym.agents.moves` (mutations on index vectors),
+  :mod:`archgym.agents.pareto` (non-dominated sorting, crowding distance).
+* Check it with :func:`archgym.testing.check_searcher` and register it with
+  :func:`archgym.register_agent` or the ``archgym.agents`` entry-point group.
 """
 from __future__ import annotations
 
@@ -122,16 +144,12 @@ class Agent:
         if unknown:
             raise HyperParameterError(
                 f"{self.name}: unknown hyperparameter {unknown[0]!r}; allowed: {', '.join(declared) or '(none)'}")
-        self._params = {h.name: h.validate(params.get(h.name, h.default)) for h in self.hyperparameters}
-
-    def __getattr__(self, key: str) -> Any:
-        params = self.__dict__.get("_params")
-        if params is not None and key in params:
-            return params[key]
-        raise AttributeError(f"{type(self).__name__!s} has no attribute {key!r}")
+        for h in self.hyperparameters:
+            setattr(self, h.name, h.validate(params.get(h.name, h.default)))
 
     def get_params(self) -> dict:
-        return dict(self._params)
+        """Every declared hyperparameter with its value (defaults included), in declaration order."""
+        return {h.name: getattr(self, h.name) for h in self.hyperparameters}
 
     @classmethod
     def describe(cls) -> str:
@@ -145,7 +163,7 @@ class Agent:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._params.items())
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
 

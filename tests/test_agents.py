@@ -12,8 +12,9 @@ import archgym
 from archgym.env import DSEEnv
 from archgym.agents import (AntColony, BayesianOptimization, GeneticAlgorithm, GridSearch, HyperParameterError,
                             RandomWalk)
-from archgym.agents._common import (SpaceEncoder, crowding_distance, mutate_indices, non_dominated_sort,
-                                    pareto_mask)
+from archgym.agents.moves import mutate_indices
+from archgym.agents.pareto import crowding_distance, non_dominated_sort, pareto_mask
+from archgym.features import SpaceEncoder
 from archgym.agents.optuna_samplers import OptunaNSGA2, OptunaTPE
 
 OPTIMUM = {"x": 7, "y": 8, "mode": "a"}
