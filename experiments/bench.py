@@ -230,8 +230,8 @@ def main_leaderboard(argv: Sequence[str] | None = None) -> int:
     suite = load_suite(args.suite)
     from .bench_report import readme_tables, write_leaderboard
 
-    runs = _load_runs(args.runs, suite)
     budgets = _budgets(args.budgets, suite)
+    runs = _load_runs(args.runs, suite)
     if args.out:
         write_leaderboard(runs, suite, args.out, budgets, source=args.runs)
     print(readme_tables(runs, suite, budgets), end="")

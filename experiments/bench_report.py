@@ -120,13 +120,7 @@ def write_leaderboard(runs: pd.DataFrame, suite: Suite, out_dir: str | os.PathLi
             if not curve.empty:
                 files.append(plots.plot_regret(curve, p.label, os.path.join(out, f"regret_{_slug(p.label)}.png")))
                 doc.img(files[-1], f"regret vs evaluations on {p.label}")
-    md = os.path.join(out, "leaderboard.md")
-    with open(md, "w", encoding="utf-8") as fh:
-        fh.write(doc.markdown())
-    page = os.path.join(out, "leaderboard.html")
-    with open(page, "w", encoding="utf-8") as fh:
-        fh.write(doc.html(f"Leaderboard: {suite.label}"))
-    return files + [md, page]
+    return files + doc.write(out, "leaderboard", f"Leaderboard: {suite.label}")
 
 
 def readme_tables(runs: pd.DataFrame, suite: Suite, budgets: Sequence[int] | None = None) -> str:

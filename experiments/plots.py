@@ -62,7 +62,8 @@ def _save(fig, path: str) -> str:
 
 
 def _agent_bands(curve: pd.DataFrame, ylabel: str, title: str, path: str, *, symlog: bool = False,
-                 nonnegative: bool = False, legend_title: str = "mean, 95% CI band", logx: bool = False) -> str:
+                 nonnegative: bool = False, legend_title: str = "mean, 95% CI band", logx: bool = False,
+                 linthresh: float | None = None) -> str:
     """One line per agent (``mean`` vs ``evaluations``) with its 95% CI band
     (``ci_low``..``ci_high``) where more than one trial backs it."""
     plt = _plt()
@@ -77,6 +78,8 @@ def _agent_bands(curve: pd.DataFrame, ylabel: str, title: str, path: str, *, sym
         _maybe_symlog(ax, curve["mean"].to_numpy())
     if logx:
         ax.set_xscale("log")
+        if linthresh:  # log-like y that still shows 0 (symmetric log, linear below linthresh)
+            ax.set_yscale("symlog", linthresh=linthresh)
     else:
         _focus(ax, curve)
     if nonnegative:
@@ -91,9 +94,10 @@ def _agent_bands(curve: pd.DataFrame, ylabel: str, title: str, path: str, *, sym
 
 def plot_regret(curve: pd.DataFrame, title: str, path: str) -> str:
     """Regret vs evaluations (log axis), one line per searcher: the median over
-    seeds (``mean`` column) with its bootstrap 95% CI band."""
+    seeds (``mean`` column) with its bootstrap 95% CI band; the y axis is
+    logarithmic down to 1e-3 and linear below, so a regret of 0 is drawn."""
     return _agent_bands(curve, "regret (best known - best found)", title, path, nonnegative=True,
-                        legend_title="median, bootstrap 95% CI", logx=True)
+                        legend_title="median, bootstrap 95% CI", logx=True, linthresh=1e-3)
 
 
 def plot_curves(curve: pd.DataFrame, title: str, path: str) -> str:

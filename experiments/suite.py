@@ -43,11 +43,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import yaml
-
 from archgym.errors import UserInputError
 
-from .spec import _canonical, _Checker, _Located
+from .spec import _canonical, _Checker, read_located_yaml
 
 __all__ = ["SuiteError", "Problem", "SearcherEntry", "Suite", "load_suite", "DEFAULT_SUITE", "TRACES_ENV"]
 
@@ -231,16 +229,7 @@ def load_suite(path: str | os.PathLike | None = None) -> Suite:
 
 def parse_suite(text: str, source: str = "<suite>") -> Suite:
     """Validate a suite given as YAML text (``source`` names it in errors)."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SuiteError(f"{source}{':' + str(mark.line + 1) if mark else ''}: invalid YAML") from None
-    where = _Located(source)
-    if node is not None:
-        where.record(node, ())
-    chk = _Checker(where)
+    data, chk = read_located_yaml(text, source, SuiteError)
     try:
         return _suite(chk, data, source)
     except UserInputError as exc:  # the spec checker's SpecError -> this module's error type
