@@ -94,7 +94,7 @@ def run_bench(suite: Suite, store: str, problems: Sequence[str] | None = None,
     seed_list = list(range(seeds)) if seeds else suite.seeds
     ready = []
     for p in ps:
-        why = p.unavailable()
+        why = f"dropped from the suite ({p.dropped.split(':')[0]})" if p.dropped else p.unavailable()
         if why:
             log(f"skip {p.label}: {why}")
         else:

@@ -24,7 +24,7 @@ from . import plots
 from .report import _Doc, _md_table, _slug
 from .suite import Suite
 
-__all__ = ["write_leaderboard", "summary_tables", "hardness_table"]
+__all__ = ["write_leaderboard", "summary_tables", "hardness_table", "at_budget_table", "readme_tables"]
 
 
 def _fmt(x: float) -> str:
@@ -79,7 +79,9 @@ def _problem_wide(table: pd.DataFrame, problem: str, order: list[str], budgets: 
     for b in budgets:
         tb = t[t["budget"] == b].set_index("searcher")
         out[f"@{b}"] = [f"{_fmt(tb.loc[s, 'median'])} [{_fmt(tb.loc[s, 'ci_low'])}, {_fmt(tb.loc[s, 'ci_high'])}]"
-                        f" #{tb.loc[s, 'rank']:g}" if s in tb.index else "-" for s in out["searcher"]]
+                        f" #{tb.loc[s, 'rank']:g}" + (f" (n={int(tb.loc[s, 'n'])})" if int(tb.loc[s, 'n'])
+                                                      < int(t["n"].max()) else "")
+                        if s in tb.index else "-" for s in out["searcher"]]
     n = t.groupby("searcher")["n"].max()
     out["seeds"] = [int(n.get(s, 0)) for s in out["searcher"]]
     return out
@@ -123,11 +125,38 @@ def write_leaderboard(runs: pd.DataFrame, suite: Suite, out_dir: str | os.PathLi
     return files + doc.write(out, "leaderboard", f"Leaderboard: {suite.label}")
 
 
-def readme_tables(runs: pd.DataFrame, suite: Suite, budgets: Sequence[int] | None = None) -> str:
-    """The Markdown printed by ``archgym leaderboard`` (mean rank + overhead, then hardness)."""
+def at_budget_table(table: pd.DataFrame, suite: Suite, budget: int) -> pd.DataFrame:
+    """Searchers x problems at one budget: ``median [CI] #rank`` per cell."""
+    t = table[table["budget"] == budget]
+    problems = [p.label for p in suite.problems if p.label in set(t["problem"])]
+    order = [s.name for s in suite.searchers if s.name in set(t["searcher"])]
+    out = pd.DataFrame({"searcher": order})
+    for prob in problems:
+        tp = t[t["problem"] == prob].set_index("searcher")
+        full = int(t["n"].max())
+        out[prob.split("@")[0]] = [f"{_fmt(tp.loc[s, 'median'])} [{_fmt(tp.loc[s, 'ci_low'])}, "
+                                   f"{_fmt(tp.loc[s, 'ci_high'])}] #{tp.loc[s, 'rank']:g}"
+                                   + ("" if int(tp.loc[s, "n"]) == full else f" (n={int(tp.loc[s, 'n'])})")
+                                   if s in tp.index else "-" for s in order]
+    return out
+
+
+def readme_tables(runs: pd.DataFrame, suite: Suite, budgets: Sequence[int] | None = None,
+                  at: int | None = None) -> str:
+    """The Markdown printed by ``archgym leaderboard``: hardness, regret per
+    problem at budget ``at`` (default: 100 if reported, else the largest), and
+    mean rank with overhead."""
     budgets = list(budgets or suite.budgets)
     best_known = suite.best_known()
-    _, wide, _ = summary_tables(runs, suite, best_known, budgets)
-    cols = ["problem", "best", "within_1pct"] + [f"random regret@{b}" for b in budgets] + ["status"]
+    table, wide, _ = summary_tables(runs, suite, best_known, budgets)
+    at = at or (100 if 100 in budgets else budgets[-1])
+    cols = ["problem", "best", "how", "within_1pct"] + [f"random regret@{b}" for b in budgets] + ["status"]
     hard = hardness_table(suite, best_known, budgets)
-    return _md_table(wide) + "\n\n" + _md_table(hard[[c for c in cols if c in hard]]) + "\n"
+    hard = hard[[p is None for p in (s.dropped for s in suite.problems)]]
+    return "\n\n".join([
+        "Problems (random regret: closed form from the enumerated or sampled reward distribution):",
+        _md_table(hard[[c for c in cols if c in hard]]),
+        f"Regret after {at} evaluations: median [bootstrap 95% CI] #rank per problem:",
+        _md_table(at_budget_table(table, suite, at)),
+        "Mean rank over problems (problems counted) and overhead per evaluation:",
+        _md_table(wide)]) + "\n"

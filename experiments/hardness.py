@@ -38,7 +38,7 @@ import numpy as np
 
 from .pareto import hypervolume, nondominated
 
-__all__ = ["expected_best_of_random", "fraction_within", "design_rewards", "pareto_front_2d", "reference",
+__all__ = ["expected_best_of_random", "fraction_within", "evaluate_designs", "score_designs", "design_rewards", "pareto_front_2d", "reference",
            "random_hypervolume", "verdict", "NEAR_OPTIMAL"]
 
 #: random search counts as near-optimal when its expected regret at the smallest
@@ -79,30 +79,47 @@ def pareto_front_2d(points: np.ndarray) -> np.ndarray:
     return np.array(keep, dtype=np.int64)
 
 
-def design_rewards(problem: Any, samples: int | None = None, seed: int = 0, chunk: int = 50_000) -> dict:
-    """Evaluate every design (``samples=None``) or ``samples`` random ones of
-    ``problem``; return ``rewards`` (array), ``vectors`` (Pareto problems, else
-    None), ``configs`` (the designs, as index vectors), ``seconds``."""
-    env = problem.make_env()
-    dse = getattr(env, "unwrapped", env)
-    space, sim, objective = dse.space, dse.simulator, dse.objective
+def evaluate_designs(problem: Any, samples: int | None = None, seed: int = 0, chunk: int = 50_000) -> dict:
+    """Evaluate every design of ``problem`` (``samples=None``) or ``samples``
+    uniformly random ones; return ``metrics`` (DataFrame: metrics + ``feasible``),
+    ``indices`` (index vectors), ``space`` and ``seconds``.  Independent of the
+    objective, so one evaluation serves every objective on the same simulator."""
+    import pandas as pd
+
+    dse = getattr(problem.make_env(), "unwrapped", None)
+    space, sim = dse.space, dse.simulator
     idx = space.grid_indices() if samples is None else space.sample_indices(seed, n=int(samples))
     if samples is None and space.constraints:
         idx = idx[[space.satisfies_constraints(space.decode(row)) for row in idx]]
     t0 = time.perf_counter()
-    rewards, vectors = [], []
+    parts = []
     for s in range(0, len(idx), chunk):
-        configs = [space.decode(row) for row in idx[s:s + chunk]]
-        df = sim.evaluate_batch(configs)
-        rows = df[sim.metric_names].to_dict("records")
-        for m, f in zip(rows, df["feasible"].to_numpy()):
-            res = {**m, "feasible": bool(f)}
-            rewards.append(objective.reward(res))
-            if problem.is_pareto:
-                vectors.append(objective.vector(res))
-    return {"rewards": np.asarray(rewards, dtype=np.float64),
-            "vectors": np.asarray(vectors, dtype=np.float64) if problem.is_pareto else None,
-            "indices": idx, "space": space, "seconds": time.perf_counter() - t0}
+        df = sim.evaluate_batch([space.decode(row) for row in idx[s:s + chunk]])
+        parts.append(df[sim.metric_names + ["feasible"]])
+    return {"metrics": pd.concat(parts, ignore_index=True), "indices": idx, "space": space,
+            "seconds": time.perf_counter() - t0}
+
+
+def score_designs(problem: Any, metrics: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rewards (and objective vectors on Pareto problems) of evaluated designs
+    under the problem's own objective, bound as its environment binds it."""
+    objective = getattr(problem.make_env(), "unwrapped", None).objective
+    rewards, vectors = [], []
+    for res in metrics.to_dict("records"):
+        res["feasible"] = bool(res["feasible"])
+        rewards.append(objective.reward(res))
+        if problem.is_pareto:
+            vectors.append(objective.vector(res))
+    return (np.asarray(rewards, dtype=np.float64),
+            np.asarray(vectors, dtype=np.float64) if problem.is_pareto else None)
+
+
+def design_rewards(problem: Any, samples: int | None = None, seed: int = 0, designs: dict | None = None) -> dict:
+    """:func:`evaluate_designs` (or the given ``designs``) scored by :func:`score_designs`:
+    adds ``rewards`` and ``vectors`` (Pareto problems, else None)."""
+    d = dict(designs or evaluate_designs(problem, samples, seed))
+    d["rewards"], d["vectors"] = score_designs(problem, d["metrics"])
+    return d
 
 
 def random_hypervolume(vectors: np.ndarray, budgets: Sequence[int], draws: int = 200, seed: int = 0) -> np.ndarray:
@@ -135,13 +152,15 @@ def _long_runs(problem: Any, runs: Sequence[tuple[str, int, int]]) -> list[dict]
 
 def reference(problem: Any, budgets: Sequence[int], long_runs: Sequence[tuple[str, int, int]] = (("ga", 1000, 101),
                                                                                                  ("ga", 1000, 102)),
-              seed: int = 0) -> dict:
+              seed: int = 0, designs: dict | None = None) -> dict:
     """The stored record of one problem: best known value, how it was obtained,
-    and its hardness (see the module docstring)."""
+    and its hardness (see the module docstring).  ``designs``: an earlier
+    :func:`evaluate_designs` result of the same simulator, space and workload
+    (re-scored here, not re-simulated)."""
     import archgym
 
     sampled = problem.reference == "sample"
-    d = design_rewards(problem, samples=problem.reference_samples if sampled else None, seed=seed)
+    d = design_rewards(problem, samples=problem.reference_samples if sampled else None, seed=seed, designs=designs)
     r, space = d["rewards"], d["space"]
     sim = getattr(problem.make_env(), "unwrapped", None).simulator
     rec: dict[str, Any] = {
@@ -149,6 +168,7 @@ def reference(problem: Any, budgets: Sequence[int], long_runs: Sequence[tuple[st
         "simulator_version": str(sim.version), "space_fingerprint": space.fingerprint(),
         "space_size": int(space.size), "archgym_version": archgym.__version__,
         "designs_evaluated": int(len(r)), "evaluation_seconds": round(d["seconds"], 1),
+        "design_seed": None if not sampled else int(seed),
         "score": "hypervolume" if problem.is_pareto else "reward",
     }
     i_best = int(np.argmax(r))
