@@ -81,12 +81,13 @@ def collect_runs(store_path: str | os.PathLike, suite: Suite) -> pd.DataFrame:
     extra = suite.budgets
     rows = []
     envs: dict[str, Any] = {}
+    by_trial = {tid: g for tid, g in evals.groupby("trial_id", sort=False)} if len(evals) else {}
     for _, t in trials.iterrows():
         p = problems.get((t["env_id"], _canonical(t["env_kwargs"])))
         s = searchers.get(_canonical({"agent": t["agent"], "hyperparams": t["hyperparams"]}))
-        if p is None or s is None:
+        if p is None or s is None or t["trial_id"] not in by_trial:
             continue
-        ev = evals[evals["trial_id"] == t["trial_id"]].sort_values("step")
+        ev = by_trial[t["trial_id"]].sort_values("step")
         n = len(ev)
         steps = _steps(int(t["budget"]), extra)
         if p.is_pareto:
@@ -94,8 +95,8 @@ def collect_runs(store_path: str | os.PathLike, suite: Suite) -> pd.DataFrame:
                 envs[p.label] = getattr(p.make_env(), "unwrapped", None).objective
             obj = envs[p.label]
             names = obj.metrics
-            vec = np.array([obj.vector({**{m: r[m] for m in names}, "feasible": bool(r["feasible"])})
-                            for _, r in ev[names + ["feasible"]].iterrows()], dtype=np.float64)
+            vec = np.array([obj.vector({**r, "feasible": bool(r["feasible"])})
+                            for r in ev[names + ["feasible"]].to_dict("records")], dtype=np.float64)
             best = _hv_prefix(vec.reshape(n, len(names)), steps)
         else:
             cum = ev["reward"].cummax().to_numpy(dtype=np.float64)
