@@ -10,7 +10,7 @@
         every (problem, searcher, seed) run through the sweep runner (resumable,
         local pool or Dask), then the compact run table (CSV) and the leaderboard
     archgym bench plan [--suite FILE] [--runs CSV] [--seeds N]
-        CPU seconds of the full grid, extrapolated from measured runs
+        worker seconds of the full grid, extrapolated from the measured runs' wall time
     archgym leaderboard RUNS.csv|STORE.db [--suite FILE] [--out DIR] [--budgets 50,100]
         the tables (Markdown on stdout) and, with --out, the HTML page with curves
 
@@ -123,7 +123,7 @@ def _load_runs(source: str, suite: Suite):
 
 
 def plan(suite: Suite, runs, seeds: int | None = None) -> list[dict]:
-    """CPU seconds per (problem, searcher) for the full grid, from the measured
+    """Worker seconds per (problem, searcher) for the full grid, from the measured
     runs' wall time per evaluation (linear in the budget: an underestimate for
     BO and TPE, whose cost per evaluation grows with the data)."""
     out = []
@@ -199,7 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for row in rows:
             print(f"{row['problem']:<32} {row['searcher']:<14} {1e3 * row['s_per_eval']:8.2f} ms/eval x "
                   f"{row['budget']:>5} = {row['cpu_s']:8.0f} s")
-        print(f"total {sum(r['cpu_s'] for r in rows):.0f} CPU s")
+        print(f"total {sum(r['cpu_s'] for r in rows):.0f} s of one worker "
+              "(as measured; a loaded machine overstates it)")
         return 0
     if args.workers < 1 or (args.seeds is not None and args.seeds < 1) or (args.max_budget is not None
                                                                             and args.max_budget < 1):

@@ -38,7 +38,8 @@ import numpy as np
 
 from .pareto import hypervolume, nondominated
 
-__all__ = ["expected_best_of_random", "fraction_within", "evaluate_designs", "score_designs", "design_rewards", "pareto_front_2d", "reference",
+__all__ = ["expected_best_of_random", "fraction_within", "evaluate_designs", "score_designs", "design_rewards",
+           "pareto_front_2d", "reference",
            "random_hypervolume", "verdict", "NEAR_OPTIMAL"]
 
 #: random search counts as near-optimal when its expected regret at the smallest

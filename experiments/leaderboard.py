@@ -25,7 +25,6 @@ without the store: ``archgym leaderboard experiments/results/bench_runs.csv``.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from typing import Any, Sequence
@@ -36,7 +35,7 @@ import pandas as pd
 from .hardness import pareto_front_2d
 from .pareto import hypervolume
 from .spec import _canonical
-from .suite import Problem, Suite
+from .suite import Suite
 
 __all__ = ["CURVE_STEPS", "collect_runs", "read_runs", "write_runs", "regret_table", "mean_ranks", "overheads",
            "check_regret", "bootstrap_median_ci", "regret_curves", "RUN_COLUMNS"]
@@ -233,11 +232,3 @@ def regret_curves(runs: pd.DataFrame, problem: str, best: float) -> pd.DataFrame
             rows.append({"agent": searcher, "evaluations": s, "mean": float(np.median(reg)), "ci_low": lo,
                          "ci_high": hi, "n": len(reg)})
     return pd.DataFrame(rows, columns=["agent", "evaluations", "mean", "ci_low", "ci_high", "n"])
-
-
-def problem_rows(suite: Suite) -> dict[str, Problem]:
-    return {p.label: p for p in suite.problems}
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, indent=1, default=str)

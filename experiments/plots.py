@@ -27,6 +27,8 @@ def _plt():
 def _colors(names: Sequence[str]) -> dict:
     plt = _plt()
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    if len(names) > len(cycle):  # more lines than the default cycle: 20 distinct colours
+        cycle = [plt.get_cmap("tab20")(i) for i in range(20)]
     return {n: cycle[i % len(cycle)] for i, n in enumerate(names)}
 
 

@@ -1,7 +1,5 @@
 """The benchmark suite (issue 15): definitions, stored references, hardness math, leaderboard."""
 import itertools
-import math
-import os
 from pathlib import Path
 
 import numpy as np
