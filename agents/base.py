@@ -41,6 +41,7 @@ Writing a searcher
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Sequence
@@ -51,11 +52,16 @@ from archgym.env import BudgetExhausted, DSEEnv
 from archgym.errors import UserInputError
 from archgym.space import DesignSpace
 
-__all__ = ["HyperParameter", "HyperParameterError", "Agent", "AskTellAgent", "unwrap_env"]
+__all__ = ["HyperParameter", "HyperParameterError", "RunInputError", "Agent", "AskTellAgent", "unwrap_env",
+           "check_seed"]
 
 
 class HyperParameterError(UserInputError):
     """An unknown hyperparameter, or a value outside its declared range."""
+
+
+class RunInputError(UserInputError):
+    """A bad argument of :meth:`Agent.run`: budget, seed, or an env a searcher cannot drive."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ def unwrap_env(env: Any) -> DSEEnv:
     """The :class:`DSEEnv` under any Gymnasium wrappers."""
     inner = getattr(env, "unwrapped", env)
     if not isinstance(inner, DSEEnv):
-        raise TypeError(f"searchers need an archgym DSEEnv, got {type(inner).__name__}")
+        raise RunInputError(f"searchers need an archgym DSEEnv (a simulator's env), got {type(inner).__name__}")
     return inner
 
 
@@ -137,6 +143,20 @@ class Agent:
 
     name: ClassVar[str] = "agent"
     hyperparameters: ClassVar[tuple[HyperParameter, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every ``run`` a subclass defines checks ``budget`` and ``seed`` first
+        (one-line :class:`RunInputError`), so no searcher can be run with
+        ``seed=None`` or a fractional budget by accident."""
+        super().__init_subclass__(**kwargs)
+        run = cls.__dict__.get("run")
+        if run is not None and not getattr(run, "_checks_run_args", False):
+            @functools.wraps(run)
+            def checked_run(self, env: Any, budget: int, seed: int, *args: Any, **kw: Any):
+                return run(self, env, _check_budget(budget), check_seed(seed), *args, **kw)
+
+            checked_run._checks_run_args = True  # type: ignore[attr-defined]
+            cls.run = checked_run
 
     def __init__(self, **params: Any) -> None:
         declared = {h.name: h for h in self.hyperparameters}
@@ -168,9 +188,17 @@ class Agent:
 
 
 def _check_budget(budget: int) -> int:
-    if isinstance(budget, (bool, np.bool_)) or int(budget) != budget or budget < 1:
-        raise ValueError(f"budget must be a positive integer number of evaluations, got {budget!r}")
+    if isinstance(budget, (bool, np.bool_)) or not isinstance(budget, (int, np.integer)) or budget < 1:
+        raise RunInputError(f"budget must be a positive integer number of evaluations, got {budget!r}")
     return int(budget)
+
+
+def check_seed(seed: int) -> int:
+    """A seed as ``run`` takes it: an integer >= 0 (``None`` is refused: the
+    same seed must give the same trajectory)."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise RunInputError(f"seed must be an integer >= 0 (same seed, same trajectory), got {seed!r}")
+    return int(seed)
 
 
 class AskTellAgent(Agent):

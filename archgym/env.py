@@ -62,7 +62,7 @@ import numpy as np
 
 from .errors import UserInputError
 from .objective import Objective, make_objective
-from .simulator import FEASIBLE, REASON, Simulator
+from .simulator import FEASIBLE, REASON, Simulator, ValidatedDesign
 from .space import ConstraintViolation
 
 __all__ = ["DSEEnv", "BudgetExhausted", "EnvInputError"]
@@ -155,7 +155,7 @@ class DSEEnv(gym.Env):
         t0 = time.perf_counter()
         try:
             cfg = self.space.validate(config)  # searchers stay inside the space
-            result = self.simulator.evaluate(cfg)
+            result = self.simulator.evaluate(ValidatedDesign(cfg, self.space))
         except ConstraintViolation as exc:
             cfg = self.space.validate(config, check_constraints=False)
             result = self.simulator.infeasible(str(exc))

@@ -42,11 +42,24 @@ import numpy as np
 from .space import ConstraintViolation, DesignSpace, InvalidConfigError
 from .errors import UserInputError
 
-__all__ = ["Metric", "Simulator", "WorkloadError", "FEASIBLE", "REASON", "IN_SPACE"]
+__all__ = ["Metric", "Simulator", "WorkloadError", "ValidatedDesign", "FEASIBLE", "REASON", "IN_SPACE"]
 
 FEASIBLE = "feasible"
 REASON = "reason"
 IN_SPACE = "in_space"
+
+
+class ValidatedDesign(dict):
+    """A design that ``space.validate`` has already returned (canonical values,
+    constraints checked), tagged with that space.  :class:`~archgym.env.DSEEnv`
+    passes its designs to :meth:`Simulator.evaluate` this way, so they are not
+    validated twice per step; any other mapping is validated."""
+
+    __slots__ = ("space",)
+
+    def __init__(self, design: Mapping[str, Any], space: DesignSpace) -> None:
+        super().__init__(design)
+        self.space = space
 
 
 class WorkloadError(UserInputError):
@@ -160,6 +173,8 @@ class Simulator:
         design outside the space, :meth:`_validate_outside_space`.  A design
         that breaks a space constraint raises
         :class:`~archgym.space.ConstraintViolation`."""
+        if type(config) is ValidatedDesign and config.space is self.space:
+            return config, True
         try:
             return self.space.validate(config), True
         except ConstraintViolation:

@@ -20,7 +20,6 @@ Problems that need ArchGym's DRAM traces are skipped with a note unless
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -33,15 +32,10 @@ import yaml
 
 from .suite import TRACES_ENV, Suite, SuiteError, load_suite
 
-__all__ = ["main", "main_leaderboard", "run_bench", "update_reference", "DEFAULT_RUNS"]
+__all__ = ["bench_command", "leaderboard_command", "run_bench", "update_reference", "plan", "DEFAULT_RUNS"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_RUNS = RESULTS / "bench_runs.csv"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, as the CLI's own parser
-        raise SuiteError(f"{self.prog}: {message}")
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -117,6 +111,8 @@ def run_bench(suite: Suite, store: str, problems: Sequence[str] | None = None,
 def _load_runs(source: str, suite: Suite):
     from . import leaderboard as L
 
+    if not os.path.isfile(source):
+        raise SuiteError(f"no such file: {source} (give a run table .csv or a results store .db)")
     if source.endswith(".csv"):
         return L.read_runs(source)
     return L.collect_runs(source, suite)
@@ -137,12 +133,7 @@ def plan(suite: Suite, runs, seeds: int | None = None) -> list[dict]:
     return out
 
 
-# --------------------------------------------------------------------------- CLI
-def _suite_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--suite", help="suite file (default: experiments/suite.yaml)")
-    p.add_argument("--trace-dir", help=f"folder with ArchGym's DRAM traces (sets {TRACES_ENV})")
-
-
+# --------------------------------------------------------------------------- CLI (parsers: .bench_cli)
 def _apply_trace_dir(args) -> None:
     if getattr(args, "trace_dir", None):
         if not os.path.isdir(args.trace_dir):
@@ -162,39 +153,16 @@ def _budgets(text: str | None, suite: Suite) -> list[int]:
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``archgym bench ...`` (see the module docstring)."""
-    p = _Parser(prog="archgym bench", description="the benchmark suite: references, runs, leaderboard")
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
-    r = sub.add_parser("reference", help="best known values and hardness -> the suite's best_known file")
-    _suite_arg(r)
-    r.add_argument("--problems")
-    r = sub.add_parser("run", help="run the suite through the sweep runner, then write the leaderboard")
-    _suite_arg(r)
-    r.add_argument("--store", default=str(RESULTS / "bench.db"), help="SQLite results store (resumable)")
-    r.add_argument("--problems")
-    r.add_argument("--searchers")
-    r.add_argument("--seeds", type=int, help="seeds 0..N-1 (default: the suite's)")
-    r.add_argument("--max-budget", type=int, help="cap every run at this many evaluations (tiny runs)")
-    r.add_argument("--workers", type=int, default=1)
-    r.add_argument("--executor", choices=["local", "dask", "inline"], default="local")
-    r.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
-    r.add_argument("--runs", default=str(DEFAULT_RUNS), help="compact run table to write (CSV)")
-    r.add_argument("--out", default=str(RESULTS / "leaderboard"), help="folder for the leaderboard page")
-    r.add_argument("--quiet", action="store_true")
-    r = sub.add_parser("plan", help="CPU time of the full grid, from measured runs")
-    _suite_arg(r)
-    r.add_argument("--runs", default=str(DEFAULT_RUNS))
-    r.add_argument("--seeds", type=int)
-    args = p.parse_args(argv)
-    if not args.command:
+def bench_command(args) -> int:
+    """``archgym bench reference|run|plan`` with parsed ``args`` (see the module docstring)."""
+    if not getattr(args, "bench_command", None):
         raise SuiteError("archgym bench: choose a command: reference, run or plan")
     _apply_trace_dir(args)
     suite = load_suite(args.suite)
-    if args.command == "reference":
+    if args.bench_command == "reference":
         update_reference(suite, _names(args.problems))
         return 0
-    if args.command == "plan":
+    if args.bench_command == "plan":
         rows = plan(suite, _load_runs(args.runs, suite), args.seeds)
         for row in rows:
             print(f"{row['problem']:<32} {row['searcher']:<14} {1e3 * row['s_per_eval']:8.2f} ms/eval x "
@@ -202,9 +170,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"total {sum(r['cpu_s'] for r in rows):.0f} s of one worker "
               "(as measured; a loaded machine overstates it)")
         return 0
-    if args.workers < 1 or (args.seeds is not None and args.seeds < 1) or (args.max_budget is not None
-                                                                            and args.max_budget < 1):
-        raise SuiteError("--workers, --seeds and --max-budget must be >= 1")
     summaries = run_bench(suite, args.store, _names(args.problems), _names(args.searchers), args.seeds,
                           args.max_budget, args.workers, args.executor, args.scheduler, progress=not args.quiet)
     from . import leaderboard as L
@@ -219,26 +184,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def main_leaderboard(argv: Sequence[str] | None = None) -> int:
-    """``archgym leaderboard RUNS [--suite] [--out] [--budgets]``."""
-    p = _Parser(prog="archgym leaderboard", description="leaderboard tables (and page) from runs")
-    p.add_argument("runs", nargs="?", default=str(DEFAULT_RUNS), help="run table (CSV) or results store (.db)")
-    _suite_arg(p)
-    p.add_argument("--out", help="also write leaderboard.md/.html and the regret figures here")
-    p.add_argument("--budgets", help="comma-separated evaluation counts (default: the suite's)")
-    args = p.parse_args(argv)
+def leaderboard_command(args) -> int:
+    """``archgym leaderboard RUNS [--suite] [--out] [--budgets]`` with parsed ``args``."""
     _apply_trace_dir(args)
     suite = load_suite(args.suite)
     from .bench_report import readme_tables, write_leaderboard
+    from .leaderboard import check_regret
 
     budgets = _budgets(args.budgets, suite)
     runs = _load_runs(args.runs, suite)
     if args.out:
         write_leaderboard(runs, suite, args.out, budgets, source=args.runs)
     print(readme_tables(runs, suite, budgets), end="")
-    from .leaderboard import check_regret
-
-    problems = check_regret(runs, suite.best_known())
-    for msg in problems:
+    for msg in check_regret(runs, suite.best_known()):
         print(f"archgym: warning: {msg}", file=sys.stderr)
     return 0
