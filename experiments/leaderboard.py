@@ -65,7 +65,8 @@ def _hv_prefix(vectors: np.ndarray, steps: Sequence[int]) -> list[float]:
 
 def collect_runs(store_path: str | os.PathLike, suite: Suite) -> pd.DataFrame:
     """One row per complete run in the store that belongs to ``suite`` (problem
-    and searcher recognized by env kwargs and agent + hyperparameters):
+    and searcher recognized by env kwargs and agent + hyperparameters; runs on a
+    simulator version other than the stored reference's are left out):
     :data:`RUN_COLUMNS` plus ``best@<s>`` columns."""
     from archgym.store import Store
 
@@ -78,6 +79,7 @@ def collect_runs(store_path: str | os.PathLike, suite: Suite) -> pd.DataFrame:
         trials = db.trials()
         evals = db.evaluations()
     trials = trials[trials["status"] == "complete"]
+    refs = suite.best_known()
     extra = suite.budgets
     rows = []
     envs: dict[str, Any] = {}
@@ -88,6 +90,9 @@ def collect_runs(store_path: str | os.PathLike, suite: Suite) -> pd.DataFrame:
         if p is None or s is None or t["trial_id"] not in by_trial:
             continue
         ev = by_trial[t["trial_id"]].sort_values("step")
+        ref_version = refs.get(p.label, {}).get("simulator_version")
+        if ref_version is not None and str(ev["simulator_version"].iloc[0]) not in versions(refs[p.label]):
+            continue  # run on another simulator version than the stored reference: not comparable
         n = len(ev)
         steps = _steps(int(t["budget"]), extra)
         if p.is_pareto:
@@ -111,6 +116,12 @@ def collect_runs(store_path: str | os.PathLike, suite: Suite) -> pd.DataFrame:
         return pd.DataFrame(columns=RUN_COLUMNS)
     cols = RUN_COLUMNS + sorted((c for c in df.columns if c.startswith("best@")), key=lambda c: int(c[5:]))
     return df[cols].sort_values(["problem", "searcher", "seed"]).reset_index(drop=True)
+
+
+def versions(ref: dict) -> set[str]:
+    """Simulator versions a stored reference holds for: its own and earlier ones
+    recorded as giving identical results (``simulator_version_history``)."""
+    return {str(ref["simulator_version"])} | {str(h["version"]) for h in ref.get("simulator_version_history", ())}
 
 
 def write_runs(runs: pd.DataFrame, path: str | os.PathLike) -> str:
