@@ -15,6 +15,7 @@
     archgym failures STORE [--study NAME] [--short]
     archgym bench {reference,run,plan} ...       (archgym.experiments.bench)
     archgym leaderboard [RUNS.csv|STORE.db] ...  (archgym.experiments.bench)
+    archgym proxy dataset|train|evaluate|search|hash ...   (see archgym.cost_models.cli)
 
 Error contract: a mistake in the user's input -- any
 :class:`archgym.errors.UserInputError` (bad design value, workload, objective,
@@ -319,11 +320,18 @@ def cmd_run(args) -> int:
             store.complete_trial(tid, env.history, env.simulator.name, env.simulator.version,
                                  float(traj["wall_time_s"].sum()))
     best = traj.loc[traj["reward"].idxmax()] if len(traj) else None
+    rescored = None
+    if getattr(env.simulator, "base_name", None) and len(traj):  # proxy backend: re-score on the real simulator
+        from archgym.cost_models.cli import rescore_best
+
+        real = {k: v for k, v in env_kwargs.items() if k != "backend"}
+        rescored = rescore_best(env, traj, archgym.make(env_id, **real))
     if args.json:
         _print_json({"env": env_id, "agent": args.agent, "seed": args.seed, "budget": args.budget,
                      "evaluations": len(traj), "best_reward": None if best is None else float(best["reward"]),
                      "best_config": None if best is None else {n: best[n] for n in env.space.names},
                      "best_metrics": None if best is None else {m: best[m] for m in env.simulator.metric_names},
+                     "rescored_on_simulator": rescored,
                      "trajectory": traj.to_dict(orient="records")})
         return 0
     print(f"{args.agent} on {env_id} ({env.simulator.workload_label}), budget {args.budget}, seed {args.seed}: "
@@ -333,6 +341,10 @@ def cmd_run(args) -> int:
         units = {m.name: m.unit for m in env.simulator.metrics}
         for m in env.simulator.metric_names:
             print(f"  {m:<24} {_fmt(best[m])} {units[m]}".rstrip())
+    if rescored:
+        from archgym.cost_models.cli import print_rescore
+
+        print_rescore(rescored)
     if args.store:
         print(f"recorded in {args.store} (study {args.study!r})")
     return 0
@@ -407,6 +419,16 @@ class Command:
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+
+
+def _configure_proxy(s: argparse.ArgumentParser) -> None:
+    s.add_argument("rest", nargs=argparse.REMAINDER, help="dataset | train | evaluate | search | hash ...")
+
+
+def cmd_proxy(args) -> int:
+    from archgym.cost_models.cli import main as proxy_main  # heavy (numba, scikit-learn): only when used
+
+    return proxy_main(args.rest)
 
 
 def _configure_list(s: argparse.ArgumentParser) -> None:
@@ -484,6 +506,7 @@ COMMANDS: dict[str, Command | str] = {
     "failures": Command("failed trials of a store with their tracebacks", _configure_failures, cmd_failures),
     "bench": "archgym.experiments.bench_cli:BENCH",
     "leaderboard": "archgym.experiments.bench_cli:LEADERBOARD",
+    "proxy": Command("proxy cost models: dataset | train | evaluate | search | hash", _configure_proxy, cmd_proxy),
 }
 
 
