@@ -161,7 +161,7 @@ def test_committed_runs_never_beat_the_stored_optimum(suite):
 
 def test_leaderboard_end_to_end_on_a_tiny_budget(tmp_path, capsys):
     store, csv, out = tmp_path / "b.db", tmp_path / "runs.csv", tmp_path / "lb"
-    rc = cli_main(["bench", "run", "--problems", "scratchpad-resnet18,systolic-resnet18-pareto",
+    rc = cli_main(["bench", "run", "--problems", "systolic-resnet18,systolic-resnet18-pareto",
                    "--searchers", "random,ga", "--seeds", "2", "--max-budget", "12", "--executor", "inline",
                    "--store", str(store), "--runs", str(csv), "--out", str(out), "--quiet"])
     assert rc == 0
@@ -180,7 +180,7 @@ def test_leaderboard_end_to_end_on_a_tiny_budget(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "| random |" in text and "| ga |" in text and "mean rank @12" in text
     # resumable: a second run re-runs nothing and gives the same table
-    assert cli_main(["bench", "run", "--problems", "scratchpad-resnet18,systolic-resnet18-pareto",
+    assert cli_main(["bench", "run", "--problems", "systolic-resnet18,systolic-resnet18-pareto",
                      "--searchers", "random,ga", "--seeds", "2", "--max-budget", "12", "--executor", "inline",
                      "--store", str(store), "--runs", str(csv), "--out", str(out), "--quiet"]) == 0
     pd.testing.assert_frame_equal(L.read_runs(csv).drop(columns=["wall_s"]), runs.drop(columns=["wall_s"]))
