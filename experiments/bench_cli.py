@@ -10,24 +10,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archgym.cli import Command
+from archgym.cli import Command, int_arg
 
 __all__ = ["BENCH", "LEADERBOARD"]
 
 _RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def _positive(what: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} must be an integer >= 1, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{what} must be an integer >= 1, got {text!r}")
-        return value
-    parse.__name__ = what
-    return parse
 
 
 def _suite_args(p: argparse.ArgumentParser) -> None:
@@ -45,9 +32,9 @@ def _configure_bench(s: argparse.ArgumentParser) -> None:
     r.add_argument("--store", default=str(_RESULTS / "bench.db"), help="SQLite results store (resumable)")
     r.add_argument("--problems", help="comma-separated problem names (default: every active one)")
     r.add_argument("--searchers", help="comma-separated searcher names (default: all)")
-    r.add_argument("--seeds", type=_positive("--seeds"), help="seeds 0..N-1 (default: the suite's)")
-    r.add_argument("--max-budget", type=_positive("--max-budget"), help="cap every run (tiny runs)")
-    r.add_argument("--workers", type=_positive("--workers"), default=1)
+    r.add_argument("--seeds", type=int_arg(1, "--seeds"), help="seeds 0..N-1 (default: the suite's)")
+    r.add_argument("--max-budget", type=int_arg(1, "--max-budget"), help="cap every run (tiny runs)")
+    r.add_argument("--workers", type=int_arg(1, "--workers"), default=1)
     r.add_argument("--executor", choices=["local", "dask", "inline"], default="local")
     r.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
     r.add_argument("--runs", default=str(_RESULTS / "bench_runs.csv"), help="compact run table to write (CSV)")
@@ -56,7 +43,7 @@ def _configure_bench(s: argparse.ArgumentParser) -> None:
     r = sub.add_parser("plan", help="worker time of the full grid, from measured runs")
     _suite_args(r)
     r.add_argument("--runs", default=str(_RESULTS / "bench_runs.csv"))
-    r.add_argument("--seeds", type=_positive("--seeds"))
+    r.add_argument("--seeds", type=int_arg(1, "--seeds"))
 
 
 def _configure_leaderboard(s: argparse.ArgumentParser) -> None:
