@@ -10,6 +10,7 @@ from archgym.env import BudgetExhausted
 # Simulators whose env is slow to build get small workloads in the registry sweep.
 FAST_KWARGS = {
     "DRAM-v0": {"workload": {"pattern": "sequential", "n": 200}},
+    "Accelerator-v0": {"workload": "resnet20_cifar"},
 }
 
 

@@ -1,0 +1,49 @@
+"""Composite co-design environment ``Accelerator-v0``: systolic compute + SRAMs + DRAM controller, coupled.
+
+It reuses the single-subsystem models (nothing is copied): the systolic
+model of ``Systolic-v0`` (:mod:`archgym.simulators.systolic`: folds, per-fold
+DRAM transfer volumes, SRAM/MAC energy, area) and the DRAM controller core
+of ``DRAM-v0`` (:mod:`archgym.simulators.dram`: DRAMSys-faithful scheduling,
+DRAMPower energy, the four standards), with their parameter names.
+
+Coupling model (per layer, per design)
+--------------------------------------
+1. The systolic model gives the fold geometry (``Fr`` row folds x ``Fc``
+   column folds, ``L`` cycles per fold) and, per fold class, the DRAM words
+   each operand moves while a fold computes (ifmap/filter reads, ofmap
+   writes, partial-sum spills and read-backs, refetches included):
+   :func:`archgym.simulators.systolic.memory.fold_transfers`.
+2. Those volumes become the request stream the array issues
+   (:mod:`.stream`): one batch per fold, bursts of the standard's size,
+   addresses walking each operand's region sequentially in tile order
+   (wrapping on refetch), issued evenly over the fold's ``L`` cycles (the
+   rate compute demands), reads and writes interleaved in proportion.
+3. The DRAM controller core serves the stream (:mod:`.serve`): every
+   request's completion, commands, row hits and DRAMPower energy, exactly
+   as ``DRAM-v0`` would on that trace (``tests/test_accelerator.py`` writes
+   it as an STL file and compares).
+4. Double buffering: fold ``k`` may start only when the data moved during
+   slot ``k-1`` is complete, so the layer's stall is how late the latest
+   batch completes after its slot ends, ``max_k(e_k - (k+1)*L)``; the
+   prefetcher runs ahead of a stalled array (the stream is open loop, the
+   trace player's backpressure throttles it).  The stall is never below
+   Systolic-v0's stall rule at the standard's peak bandwidth (per fold
+   ``max(V/bw - L, 0)``), which a double-buffered schedule cannot beat.
+   Layer cycles = ``F*L + stall`` (times ``repeat`` for depthwise layers);
+   layers run one after another, each from an idle controller.
+5. Energy = Systolic-v0's on-chip dynamic energy (MACs, PE registers, SRAMs;
+   its fixed pJ/byte DRAM term removed) + DRAMPower's energy (commands +
+   background and refresh over the layer's time).  EDP = energy x latency.
+6. Speed: a representative window per layer (batches sampled evenly across
+   the layer, at most ``window`` requests) is simulated twice (paced and
+   saturated) and extrapolated with a fluid queue (:func:`.serve.serve_window`).
+   Its error against serving the whole stream, on ResNet-18 and a BERT-base
+   encoder layer, is measured by ``experiments/benchmarks/accelerator.py``.
+
+Not modelled: multiple channels/ranks (one channel of each standard, as
+DRAM-v0), on-chip leakage, DRAM state carried across layers.
+"""
+from .simulator import GROUPS, MEMORIES, AcceleratorSimulator
+from .stream import LayerStream, layer_stream, write_stl
+
+__all__ = ["AcceleratorSimulator", "GROUPS", "MEMORIES", "LayerStream", "layer_stream", "write_stl"]
