@@ -125,9 +125,9 @@ def test_latency_never_below_systolic_at_its_largest_bandwidth(cfg, layer, mem):
         assert acc["latency_ns"] >= ref["latency_ns"]
 
 
-#: the windowed extrapolation's stated bound (README "Co-design: Accelerator-v0", from
-#: experiments/benchmarks/results/accelerator.json): relative error of latency and DRAM energy
-WINDOW_BOUND = 0.05
+#: the windowed extrapolation's stated worst-case error (README "Co-design: Accelerator-v0", from
+#: experiments/benchmarks/results/accelerator.json, default window, 24 designs): latency and DRAM energy
+WINDOW_BOUND = {"latency_ns": 0.10, "dram_energy_pj": 0.20}
 
 
 @pytest.mark.parametrize("cfg", [design(32, 32, "ws"), design(16, 16, "is", (64, 32, 32), "ddr3-1600"),
@@ -135,8 +135,8 @@ WINDOW_BOUND = 0.05
 def test_window_within_its_stated_error(cfg):
     full = AcceleratorSimulator("bert_base_layer", window=None).evaluate(cfg)
     win = AcceleratorSimulator("bert_base_layer").evaluate(cfg)
-    for m in ("latency_ns", "dram_energy_pj"):
-        assert abs(win[m] / full[m] - 1) <= WINDOW_BOUND, m
+    for m, bound in WINDOW_BOUND.items():
+        assert abs(win[m] / full[m] - 1) <= bound, m
     assert win["onchip_energy_pj"] == full["onchip_energy_pj"]
 
 

@@ -11,23 +11,25 @@ row-hit / read-latency counts.
   with slot ``k`` ending at ``(k+1)*L`` cycles.
 * :func:`serve_window` simulates about ``window`` requests and extrapolates:
 
-  - a *saturated* run of 16 runs of consecutive requests spread evenly over
-    the stream, all issued at time 0, gives the controller's steady service
-    time per request ``sigma`` for this address pattern and read/write mix
-    (the operand streams drift through the banks at different speeds, so the
-    row-conflict rate depends on where in the layer one looks; sampling
-    spread-out runs averages over it), the energy per request (ACT, PRE, RD,
-    WR) and the ACT rate.  A short run holds fewer refreshes than a long
-    stream (the controller postpones up to ``RefreshMaxPostponed``), so
-    ``sigma`` is corrected to one ``tRFC`` per ``tREFI``;
+  - per fold class (first/later column fold x first/later row fold: the
+    classes move different operand mixes, e.g. only the first row fold of a
+    column drains outputs), a *saturated* run of up to ``window/(2*classes)``
+    requests of that class, issued all at time 0: 8 runs of consecutive
+    batches spread evenly over the class (the operand streams drift through
+    the banks at different speeds, so the row-conflict rate depends on where
+    in the layer one looks).  It gives the class's steady service time per
+    request ``sigma_c``, energy per request (ACT, PRE, RD, WR) and ACT rate.
+    A short run holds fewer refreshes than a long stream (the controller
+    postpones up to ``RefreshMaxPostponed``), so ``sigma_c`` is corrected to
+    one ``tRFC`` per ``tREFI``;
   - a *paced* run of ``window/2`` consecutive requests from the middle of the
     layer, at the rate compute demands, gives the background power
     (refresh power added analytically), the read latency and the unloaded
     latency ``tau`` (its first request);
-  - the whole layer is then a fluid queue: batch ``k`` brings ``n_k``
-    requests (``sigma*n_k`` ns of work) during its slot of ``L`` cycles; the
-    backlog is ``U_k = max(0, U_{k-1} + sigma*n_k - L)`` (Lindley) and batch
-    ``k`` is late by ``U_k + max(tau - L/(2 n_k), 0)``.
+  - the whole layer is then a fluid queue: batch ``k`` of class ``c`` brings
+    ``sigma_c * n_k`` ns of work during its slot of ``L`` cycles; the backlog
+    is ``U_k = max(0, U_{k-1} + sigma_c*n_k - L)`` (Lindley) and batch ``k``
+    is late by ``U_k + max(tau - L/(2 n_k), 0)``.
 
   Energy = energy per request x requests + background power x layer time.
   The error against :func:`serve_full` is measured by
@@ -103,14 +105,22 @@ def serve_full(stream: LayerStream, spec: MemSpec, mcconfig: Mapping[str, Any], 
                         float(res.n_act), tr.n_reads, lat, res.n_requests)
 
 
-def sample_requests(n_requests: int, window: int, segments: int = 16) -> np.ndarray:
-    """Positions of ``segments`` runs of consecutive requests spread evenly over the stream,
-    about ``window`` requests in all (runs keep the row locality; spreading them samples the
-    phases in which the operand streams meet in the same banks)."""
-    segments = max(1, min(segments, window))
-    run_len = window // segments
-    starts = np.round(np.linspace(0, n_requests - run_len, segments)).astype(np.int64)
-    return np.unique((starts[:, None] + np.arange(run_len)[None, :]).reshape(-1))
+def sample_requests(sizes: np.ndarray, batches: np.ndarray, budget: int, runs: int = 8) -> np.ndarray:
+    """Stream positions of ``runs`` runs of consecutive entries of ``batches`` (one fold class),
+    spread evenly over them, about ``budget`` requests in all (a batch larger than its share
+    contributes its first requests)."""
+    if not batches.size:
+        return np.zeros(0, np.int64)
+    mean = max(float(sizes[batches].mean()), 1.0)
+    per_run = max(1, int(round(budget / runs / mean)))
+    runs = max(1, min(runs, batches.size // per_run))
+    starts = np.round(np.linspace(0, batches.size - per_run, runs)).astype(np.int64)
+    pick = np.unique((starts[:, None] + np.arange(per_run)[None, :]).reshape(-1))
+    pick = batches[pick[pick < batches.size]]
+    first = np.cumsum(sizes) - sizes
+    cap = max(1, budget // pick.size)
+    take = np.minimum(sizes[pick], cap)
+    return np.repeat(first[pick], take) + (np.arange(int(take.sum())) - np.repeat(np.cumsum(take) - take, take))
 
 
 def refresh_power_mw(spec: MemSpec, mcconfig: Mapping[str, Any]) -> float:
@@ -129,19 +139,30 @@ def serve_window(stream: LayerStream, spec: MemSpec, mcconfig: Mapping[str, Any]
     N = stream.n_requests
     if N <= window:
         return serve_full(stream, spec, mcconfig, jit=jit)
-    sel = sample_requests(N, window)
-    tr0, _ = stream.trace(sel, backlogged=True)
-    sat = run(spec, tr0, mcconfig, jit=jit)
-    n = sat.n_requests
-    span = float(np.ptp(sat.complete_ns))
-    sigma = span / (n - 1)
-    if mcconfig.get("RefreshPolicy", "AllBank") != "NoRefresh":
-        # a short window holds fewer refreshes than a long stream (the controller postpones up to
-        # RefreshMaxPostponed of them): count one tRFC per tREFI instead of the window's own
-        t = spec.timing
-        sigma *= max(span - sat.n_refresh * t["RFC"] * spec.tck_ns, 1e-9) / span / (1.0 - t["RFC"] / t["REFI"])
-    e = sat.energy
-    eps = (e.act_pj + e.pre_pj + e.read_pj + e.write_pj) / n
+    sizes = stream.batch_sizes
+    cls = stream.fold_class
+    present = [c for c in range(4) if np.any((cls == c) & (sizes > 0))]
+    budget = max(window // (2 * len(present)), 1)
+    sigma = np.zeros(4)
+    eps = np.zeros(4)
+    act = np.zeros(4)
+    simulated = 0
+    refresh = mcconfig.get("RefreshPolicy", "AllBank") != "NoRefresh"
+    t = spec.timing
+    for c in present:
+        sel = sample_requests(sizes, np.flatnonzero((cls == c) & (sizes > 0)), budget)
+        tr0, _ = stream.trace(sel, backlogged=True)
+        sat = run(spec, tr0, mcconfig, jit=jit)
+        n = sat.n_requests
+        span = float(np.ptp(sat.complete_ns))
+        sig = span / (n - 1) if n > 1 else float(sat.complete_ns[0])
+        if refresh and span > 0:
+            # a short run holds fewer refreshes than a long stream (the controller postpones up to
+            # RefreshMaxPostponed of them): count one tRFC per tREFI instead of the run's own
+            sig *= max(span - sat.n_refresh * t["RFC"] * spec.tck_ns, 1e-9) / span / (1.0 - t["RFC"] / t["REFI"])
+        e = sat.energy
+        sigma[c], eps[c], act[c] = sig, (e.act_pj + e.pre_pj + e.read_pj + e.write_pj) / n, sat.n_act / n
+        simulated += n
     mid = N // 2 - window // 4
     tr, _ = stream.trace(np.arange(mid, mid + window // 2))
     paced = run(spec, tr, mcconfig, jit=jit)
@@ -150,11 +171,11 @@ def serve_window(stream: LayerStream, spec: MemSpec, mcconfig: Mapping[str, Any]
     _, _, lat = _split(paced)
     tau = float(paced.complete_ns[0] - paced.send_ns[0])
     slot_ns = stream.L * stream.cycle_ns
-    nk = stream.batch_sizes.astype(np.float64)
-    S = np.cumsum(sigma * nk - slot_ns)
+    nk = sizes.astype(np.float64)
+    S = np.cumsum(sigma[cls] * nk - slot_ns)
     U = S - np.minimum(np.minimum.accumulate(S), 0.0)
     busy = nk > 0
     late = U[busy] + np.maximum(tau - 0.5 * slot_ns / nk[busy], 0.0)
     n_reads = int(stream.counts[:, :3].sum())
-    return LayerService(max(0.0, float(late.max())), eps * N, bg, N, sat.n_act * N / n, n_reads, lat,
-                        n + paced.n_requests)
+    return LayerService(max(0.0, float(late.max())), float(np.dot(eps[cls], nk)), bg, N,
+                        float(np.dot(act[cls], nk)), n_reads, lat, simulated + paced.n_requests)
