@@ -16,10 +16,11 @@ from .base import Agent, AskTellAgent, HyperParameter, HyperParameterError, unwr
 from .bayesian import BayesianOptimization
 from .genetic import GeneticAlgorithm
 from .grid import GridSearch
+from .population import QueuedSearch
 from .random_search import RandomSearch
 from .random_walk import RandomWalk
 
 GeneticAgent = GeneticAlgorithm  # the name used in DESIGN.md
 
 __all__ = ["Agent", "AskTellAgent", "HyperParameter", "HyperParameterError", "unwrap_env", "RandomSearch",
-           "RandomWalk", "GridSearch", "GeneticAlgorithm", "GeneticAgent", "AntColony", "BayesianOptimization"]
+           "RandomWalk", "GridSearch", "GeneticAlgorithm", "GeneticAgent", "AntColony", "BayesianOptimization", "QueuedSearch"]

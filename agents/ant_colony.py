@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import QueuedSearch
+from .population import QueuedSearch
 from .base import HyperParameter
 
 

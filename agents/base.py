@@ -4,8 +4,10 @@ Habits borrowed from scikit-learn and Optuna:
 
 * hyperparameters are keyword arguments of ``__init__``, declared once in the
   class attribute ``hyperparameters`` (default, range or choices, log scale) so
-  sweeps can grid or sample them; ``__init__`` validates and stores, no work;
-  ``get_params()`` returns them;
+  sweeps can grid or sample them; ``__init__`` validates every one (defaults
+  included) and stores it as a plain instance attribute of the same name
+  (``GeneticAlgorithm(population_size=8).population_size == 8``), no work;
+  ``get_params()`` returns them all, resolved;
 * black-box searchers implement ask-and-tell: :meth:`Agent.setup` (space, seed,
   objective) then ``ask() -> design`` / ``tell(design, reward, info)``;
 * every searcher runs with :meth:`Agent.run` ``(env, budget, seed) -> DataFrame``.
@@ -16,9 +18,30 @@ Habits borrowed from scikit-learn and Optuna:
 A multi-agent searcher (several policies over parameter groups) is an
 :class:`Agent` whose ``run`` drives those policies; nothing here assumes a
 single policy.
+
+Writing a searcher
+------------------
+* One design at a time: subclass :class:`AskTellAgent`, implement ``ask()``
+  (and ``tell()`` if it learns); ``setup`` gives ``self.space``, ``self.rng``
+  (seeded) and ``self.objective``.
+* A population (batches of designs, learning once a batch is scored): subclass
+  :class:`archgym.agents.population.QueuedSearch` (also exported as
+  ``archgym.agents.QueuedSearch``), the public base that the genetic
+  algorithm, ant colony and random walk share.  Implement two methods:
+  ``_propose() -> list of index vectors`` (the next batch, on the canonical
+  index encoding of :mod:`archgym.space`) and ``_batch_done(results)``
+  (``results``: ``(index vector, reward, objective vector)`` per design of the
+  batch, in proposal order).  Declare ``HyperParameter("reuse_evaluations",
+  True, bool)`` to have designs already evaluated answered from memory instead
+  of spending budget.  It keeps ``evaluated_`` and gives ``pareto_front()``.
+  Helpers: :mod:`archgym.agents.moves` (mutations on index vectors),
+  :mod:`archgym.agents.pareto` (non-dominated sorting, crowding distance).
+* Check it with :func:`archgym.testing.check_searcher` and register it with
+  :func:`archgym.register_agent` or the ``archgym.agents`` entry-point group.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Sequence
@@ -29,11 +52,16 @@ from archgym.env import BudgetExhausted, DSEEnv
 from archgym.errors import UserInputError
 from archgym.space import DesignSpace
 
-__all__ = ["HyperParameter", "HyperParameterError", "Agent", "AskTellAgent", "unwrap_env"]
+__all__ = ["HyperParameter", "HyperParameterError", "RunInputError", "Agent", "AskTellAgent", "unwrap_env",
+           "check_seed"]
 
 
 class HyperParameterError(UserInputError):
     """An unknown hyperparameter, or a value outside its declared range."""
+
+
+class RunInputError(UserInputError):
+    """A bad argument of :meth:`Agent.run`: budget, seed, or an env a searcher cannot drive."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +134,7 @@ def unwrap_env(env: Any) -> DSEEnv:
     """The :class:`DSEEnv` under any Gymnasium wrappers."""
     inner = getattr(env, "unwrapped", env)
     if not isinstance(inner, DSEEnv):
-        raise TypeError(f"searchers need an archgym DSEEnv, got {type(inner).__name__}")
+        raise RunInputError(f"searchers need an archgym DSEEnv (a simulator's env), got {type(inner).__name__}")
     return inner
 
 
@@ -116,22 +144,32 @@ class Agent:
     name: ClassVar[str] = "agent"
     hyperparameters: ClassVar[tuple[HyperParameter, ...]] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every ``run`` a subclass defines checks ``budget`` and ``seed`` first
+        (one-line :class:`RunInputError`), so no searcher can be run with
+        ``seed=None`` or a fractional budget by accident."""
+        super().__init_subclass__(**kwargs)
+        run = cls.__dict__.get("run")
+        if run is not None and not getattr(run, "_checks_run_args", False):
+            @functools.wraps(run)
+            def checked_run(self, env: Any, budget: int, seed: int, *args: Any, **kw: Any):
+                return run(self, env, _check_budget(budget), check_seed(seed), *args, **kw)
+
+            checked_run._checks_run_args = True  # type: ignore[attr-defined]
+            cls.run = checked_run
+
     def __init__(self, **params: Any) -> None:
         declared = {h.name: h for h in self.hyperparameters}
         unknown = [k for k in params if k not in declared]
         if unknown:
             raise HyperParameterError(
                 f"{self.name}: unknown hyperparameter {unknown[0]!r}; allowed: {', '.join(declared) or '(none)'}")
-        self._params = {h.name: h.validate(params.get(h.name, h.default)) for h in self.hyperparameters}
-
-    def __getattr__(self, key: str) -> Any:
-        params = self.__dict__.get("_params")
-        if params is not None and key in params:
-            return params[key]
-        raise AttributeError(f"{type(self).__name__!s} has no attribute {key!r}")
+        for h in self.hyperparameters:
+            setattr(self, h.name, h.validate(params.get(h.name, h.default)))
 
     def get_params(self) -> dict:
-        return dict(self._params)
+        """Every declared hyperparameter with its value (defaults included), in declaration order."""
+        return {h.name: getattr(self, h.name) for h in self.hyperparameters}
 
     @classmethod
     def describe(cls) -> str:
@@ -145,14 +183,22 @@ class Agent:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._params.items())
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
 
 def _check_budget(budget: int) -> int:
-    if isinstance(budget, (bool, np.bool_)) or int(budget) != budget or budget < 1:
-        raise ValueError(f"budget must be a positive integer number of evaluations, got {budget!r}")
+    if isinstance(budget, (bool, np.bool_)) or not isinstance(budget, (int, np.integer)) or budget < 1:
+        raise RunInputError(f"budget must be a positive integer number of evaluations, got {budget!r}")
     return int(budget)
+
+
+def check_seed(seed: int) -> int:
+    """A seed as ``run`` takes it: an integer >= 0 (``None`` is refused: the
+    same seed must give the same trajectory)."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise RunInputError(f"seed must be an integer >= 0 (same seed, same trajectory), got {seed!r}")
+    return int(seed)
 
 
 class AskTellAgent(Agent):

@@ -46,7 +46,9 @@ import warnings
 
 import numpy as np
 
-from ._common import SpaceEncoder, index_keys, mutate_rows, ordered_mask
+from archgym.features import SpaceEncoder, ordered_mask
+
+from .moves import index_keys, mutate_rows
 from .base import AskTellAgent, HyperParameter
 
 

@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import QueuedSearch, crowding_distance, mutate_genes, mutate_indices, non_dominated_sort
+from .moves import mutate_genes, mutate_indices
+from .pareto import crowding_distance, non_dominated_sort
+from .population import QueuedSearch
 from .base import HyperParameter, HyperParameterError
 
 

@@ -24,7 +24,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ._common import ParetoFrontMixin, ordered_mask, result_vector
+from archgym.features import ordered_mask
+
+from .pareto import ParetoFrontMixin, result_vector
 from .base import AskTellAgent, HyperParameter
 
 

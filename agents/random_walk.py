@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import QueuedSearch, mutate_indices
+from .moves import mutate_indices
+from .population import QueuedSearch
 from .base import HyperParameter
 
 

@@ -12,10 +12,20 @@
                 [--scheduler ADDRESS] [--retry-failed]
     archgym report STORE [--out DIR]
     archgym compare STORE [--budgets 100,300]
+    archgym failures STORE [--study NAME] [--short]
 
-Bad input prints one line, ``archgym: error: ...``, on stderr and exits with
-status 2.  The CLI is the one module that reaches into every sub-package, and it
-imports each only when its command runs.
+Error contract: a mistake in the user's input -- any
+:class:`archgym.errors.UserInputError` (bad design value, workload, objective,
+spec, store, hyperparameter, option, ...) -- prints exactly one line,
+``archgym: error: ...``, on stderr and exits with status 2.  Every other
+exception is a bug and keeps its traceback (exit status 1).  A sweep with
+failed trials exits 1 after naming the reasons.
+
+Subcommands live in one table, :data:`COMMANDS` (name -> :class:`Command`:
+help, argument setup, handler); a sub-package adds its own with one entry
+(a :class:`Command`, or a ``"module:attribute"`` string naming one, imported
+when the parser is built).  The CLI is the one module that reaches into every
+sub-package, and it imports each only when its command runs.
 """
 from __future__ import annotations
 
@@ -25,13 +35,16 @@ import json
 import math
 import os
 import sys
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from archgym.errors import UserInputError
 
 EXIT_USAGE = 2
 
 
-class UsageError(Exception):
-    """Bad input from the user: reported in one line, exit status 2."""
+class UsageError(UserInputError):
+    """A bad command-line argument: reported in one line, exit status 2."""
 
 
 def _parse_value(text: str) -> Any:
@@ -52,6 +65,20 @@ def _parse_sets(items: Sequence[str] | None) -> dict:
             raise UsageError(f"--set expects key=value, got {item!r}")
         out[k.strip()] = _parse_value(v.strip())
     return out
+
+
+def _int_arg(low: int, what: str) -> Callable[[str], int]:
+    """argparse type: an integer >= ``low`` (argparse reports a bad one in one line, exit 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be an integer >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{what} must be an integer >= {low}, got {text!r}")
+        return value
+    parse.__name__ = what
+    return parse
 
 
 def _sim_kwargs(args) -> dict:
@@ -144,11 +171,17 @@ def _load_configs(sim, text: str) -> tuple[list[dict], bool]:
     """Designs from inline JSON, a JSON/JSON-lines file, or a simulator-specific
     file; returns (configs, was_a_list)."""
     if os.path.exists(text):
+        if os.path.isdir(text):
+            raise UsageError(f"--config {text!r} is a folder; give a JSON design, a JSON/JSON-lines file or a "
+                             "simulator config file")
         parsed = sim.parse_config_file(text)
         if parsed is not None:
             return [parsed], False
-        with open(text, encoding="utf-8") as fh:
-            body = fh.read()
+        try:
+            with open(text, encoding="utf-8") as fh:
+                body = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--config {text!r} cannot be read as text: {exc}") from None
         try:
             data = json.loads(body)
         except json.JSONDecodeError as exc:
@@ -192,7 +225,7 @@ def cmd_evaluate(args) -> int:
                 print(df.to_string(index=False))
         return 0
     if many:
-        df = sim.evaluate_batch(_progress(configs, "evaluate"))
+        df = _evaluate_many(sim, configs)
         records = df.to_dict(orient="records")
         if args.json:
             _print_json(records)
@@ -208,6 +241,22 @@ def cmd_evaluate(args) -> int:
         unit = units.get(k, "")
         print(f"{k:<24} {_fmt(v)} {unit}".rstrip())
     return 0
+
+
+def _evaluate_many(sim, configs: list[dict]):
+    """The batch path for designs of the space; if any lies outside it, every
+    design through ``Simulator.evaluate`` (which costs what the model supports
+    and adds the ``in_space`` column)."""
+    from archgym.space import ConstraintViolation, InvalidConfigError
+
+    try:
+        return sim.evaluate_batch(_progress(configs, "evaluate"))
+    except ConstraintViolation:
+        raise
+    except InvalidConfigError:
+        import pandas as pd
+
+        return pd.DataFrame([{**sim.validate_design(c)[0], **sim.evaluate(c)} for c in configs])
 
 
 def _progress(items, desc: str):
@@ -229,6 +278,17 @@ def cmd_run(args) -> int:
     if args.objective is not None:
         env_kwargs["objective"] = args.objective
     env = archgym.make(env_id, **env_kwargs)
+    from archgym.env import DSEEnv
+
+    if not isinstance(getattr(env, "unwrapped", env), DSEEnv):
+        searchable = ", ".join(archgym.list_simulators())
+        raise UsageError(f"{env_id} is not a design-space env (a {type(env).__name__}); searchers run on: "
+                         f"{searchable}")
+    store = None
+    if args.store:
+        from archgym.store import Store
+
+        store = Store(args.store)  # validated now, so a bad store cannot lose the search's result
     bar = None
     if args.budget >= 200 and sys.stderr.isatty() and not args.json:
         from tqdm import tqdm
@@ -237,15 +297,19 @@ def cmd_run(args) -> int:
         env.listeners.append(lambda record: bar.update(1))
     try:
         traj = agent.run(env, args.budget, args.seed)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
     finally:
         if bar is not None:
             bar.close()
-    if args.store:
-        from archgym.store import Store
+    if store is not None:
+        from archgym.trial_key import trial_key
 
-        with Store(args.store) as store:
+        with store:
             sid = store.study(args.study)
-            key = f"{env_id}|{args.agent}|{json.dumps(hp, sort_keys=True)}|{json.dumps(env_kwargs, sort_keys=True, default=str)}|seed={args.seed}"
+            key = trial_key(env_id, env_kwargs, args.agent, agent.get_params(), args.seed, args.budget)
             tid = store.add_trial(sid, key, args.agent, agent.get_params(), env_id, env_kwargs, args.seed, args.budget)
             store.start_trial(tid)
             store.complete_trial(tid, env.history, env.simulator.name, env.simulator.version,
@@ -271,12 +335,34 @@ def cmd_run(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from archgym.experiments.runner import run_sweep
+    from archgym.experiments.runner import failure_lines, run_sweep
 
     summary = run_sweep(args.spec, store=args.store, workers=args.workers, executor=args.executor,
                         scheduler=args.scheduler, retry_failed=args.retry_failed, progress=not args.quiet)
-    print(summary if isinstance(summary, str) else json.dumps(_clean(summary), default=_json_default))
-    return 0 if not (isinstance(summary, dict) and summary.get("failed")) else 1
+    print(json.dumps(_clean(summary), default=_json_default))
+    if summary.get("failed_total"):
+        for line in failure_lines(summary):
+            print(f"archgym: {line}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_failures(args) -> int:
+    from archgym.experiments.runner import failure_reason
+    from archgym.store import Store
+
+    with Store(args.store, readonly=True) as db:
+        t = db.trials(args.study)
+    t = t[t["status"] == "failed"]
+    if t.empty:
+        print(f"no failed trials in {args.store}")
+        return 0
+    for _, r in t.iterrows():
+        print(f"== trial {r['trial_key']} ({r['study']}): {r['agent']} on {r['env_id']}, seed {r['seed']}, "
+              f"budget {r['budget']}: {failure_reason(r['error'])}")
+        if not args.short:
+            print((r["error"] or "").rstrip())
+    return 0
 
 
 def cmd_report(args) -> int:
@@ -291,7 +377,13 @@ def cmd_report(args) -> int:
 def cmd_compare(args) -> int:
     from archgym.experiments.report import ranking_table
 
-    budgets = [int(b) for b in args.budgets.split(",")] if args.budgets else None
+    budgets = None
+    if args.budgets is not None:
+        try:
+            budgets = [int(b) for b in args.budgets.split(",")]
+        except ValueError:
+            raise UsageError(f"--budgets expects comma-separated integers such as 100,300; got "
+                             f"{args.budgets!r}") from None
     table = ranking_table(args.store, budgets=budgets)
     print(table.to_string(index=False) if hasattr(table, "to_string") else table)
     return 0
@@ -303,37 +395,40 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"archgym: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="archgym", description="Design-space exploration gym for hardware accelerators.")
-    p.add_argument("--version", action="store_true", help="print the version and exit")
-    p.add_argument("--import", dest="imports", action="append", metavar="MODULE",
-                   help="import MODULE first (e.g. one that calls archgym.register for your simulator)")
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: ``help`` (one line), ``configure(parser)`` adds its
+    arguments, ``run(args) -> exit status``."""
 
-    s = sub.add_parser("list", help="environments and searchers, one line each")
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def _configure_list(s: argparse.ArgumentParser) -> None:
     s.add_argument("what", nargs="?", choices=["all", "envs", "agents"], default="all")
-    s.set_defaults(func=cmd_list)
 
-    s = sub.add_parser("info", help="parameters, metrics and workloads of an environment")
+
+def _configure_info(s: argparse.ArgumentParser) -> None:
     s.add_argument("env")
     s.add_argument("--workload")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_info)
 
-    s = sub.add_parser("evaluate", help="evaluate one design (or a JSON list / JSON-lines file of designs)")
+
+def _configure_evaluate(s: argparse.ArgumentParser) -> None:
     s.add_argument("env")
     s.add_argument("--workload")
     s.add_argument("--config", required=True, help="JSON object, JSON/JSON-lines file, or a simulator config file")
     s.add_argument("--per-layer", action="store_true", help="per-component breakdown (e.g. per layer)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--set", action="append", metavar="KEY=VALUE", help="simulator option")
-    s.set_defaults(func=cmd_evaluate)
 
-    s = sub.add_parser("run", help="run one searcher on one environment")
+
+def _configure_run(s: argparse.ArgumentParser) -> None:
     s.add_argument("env")
     s.add_argument("--agent", required=True)
-    s.add_argument("--budget", type=int, required=True, help="simulator evaluations")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--budget", type=_int_arg(1, "--budget"), required=True, help="simulator evaluations")
+    s.add_argument("--seed", type=_int_arg(0, "--seed"), default=0)
     s.add_argument("--workload")
     s.add_argument("--objective", help="objective spec, e.g. 'cycles' or 'cycles<=1e6,energy_pj'")
     s.add_argument("--set", action="append", metavar="HP=VALUE", help="searcher hyperparameter")
@@ -341,45 +436,75 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--store", help="SQLite results file to record the run in")
     s.add_argument("--study", default="cli", help="study name in the store")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_run)
 
-    s = sub.add_parser("sweep", help="run a sweep spec (YAML): envs x agents x hyperparameters x seeds")
+
+def _configure_sweep(s: argparse.ArgumentParser) -> None:
     s.add_argument("spec")
     s.add_argument("--store")
-    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--workers", type=_int_arg(1, "--workers"), default=1)
     s.add_argument("--executor", choices=["local", "dask"], default="local")
     s.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
     s.add_argument("--retry-failed", action="store_true")
     s.add_argument("--quiet", action="store_true")
-    s.set_defaults(func=cmd_sweep)
 
-    s = sub.add_parser("report", help="plots and a Markdown/HTML report from a results store")
+
+def _configure_report(s: argparse.ArgumentParser) -> None:
     s.add_argument("store")
     s.add_argument("--out", default="report")
-    s.set_defaults(func=cmd_report)
 
-    s = sub.add_parser("compare", help="ranking table of searchers at fixed budgets")
+
+def _configure_compare(s: argparse.ArgumentParser) -> None:
     s.add_argument("store")
     s.add_argument("--budgets", help="comma-separated evaluation counts")
-    s.set_defaults(func=cmd_compare)
+
+
+def _configure_failures(s: argparse.ArgumentParser) -> None:
+    s.add_argument("store")
+    s.add_argument("--study", help="only this study")
+    s.add_argument("--short", action="store_true", help="one line per trial, no tracebacks")
+
+
+#: Every subcommand, in ``--help`` order.  Add one with an entry here: a
+#: :class:`Command`, or ``"module:attribute"`` naming one (imported when the
+#: parser is built, so keep that module light).
+COMMANDS: dict[str, Command | str] = {
+    "list": Command("environments and searchers, one line each", _configure_list, cmd_list),
+    "info": Command("parameters, metrics and workloads of an environment", _configure_info, cmd_info),
+    "evaluate": Command("evaluate one design (or a JSON list / JSON-lines file of designs)",
+                        _configure_evaluate, cmd_evaluate),
+    "run": Command("run one searcher on one environment", _configure_run, cmd_run),
+    "sweep": Command("run a sweep spec (YAML): envs x agents x hyperparameters x seeds", _configure_sweep,
+                     cmd_sweep),
+    "report": Command("plots and a Markdown/HTML report from a results store", _configure_report, cmd_report),
+    "compare": Command("ranking table of searchers at fixed budgets", _configure_compare, cmd_compare),
+    "failures": Command("failed trials of a store with their tracebacks", _configure_failures, cmd_failures),
+}
+
+
+def _command(entry: Command | str) -> Command:
+    if isinstance(entry, Command):
+        return entry
+    mod, _, attr = entry.partition(":")
+    return getattr(importlib.import_module(mod), attr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="archgym", description="Design-space exploration gym for hardware accelerators.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.add_argument("--import", dest="imports", action="append", metavar="MODULE",
+                   help="import MODULE first (e.g. one that calls archgym.register for your simulator)")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    for name, entry in COMMANDS.items():
+        cmd = _command(entry)
+        s = sub.add_parser(name, help=cmd.help)
+        cmd.configure(s)
+        s.set_defaults(func=cmd.run)
     return p
 
 
-def _user_errors() -> tuple[type, ...]:
-    from archgym.objective import ObjectiveError
-    from archgym.registry import RegistryError
-    from archgym.simulator import WorkloadError
-    from archgym.space import InvalidConfigError
-
-    errs: list[type] = [UsageError, InvalidConfigError, ObjectiveError, RegistryError, WorkloadError,
-                        FileNotFoundError, IsADirectoryError, PermissionError, ValueError]
-    try:
-        from archgym.agents.base import HyperParameterError
-
-        errs.append(HyperParameterError)
-    except Exception:
-        pass
-    return tuple(errs)
+def _one_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -406,11 +531,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and closed early
         sys.stderr.close()
         return 0
-    except _user_errors() as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if isinstance(exc, FileNotFoundError) and exc.filename:
-            msg = f"no such file: {exc.filename}"
-        print(f"archgym: error: {msg}", file=sys.stderr)
+    except UserInputError as exc:  # exactly this family; anything else is a bug with a traceback
+        print(f"archgym: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -39,6 +39,17 @@ Every evaluated design -- through :meth:`step` or :meth:`evaluate` -- is appende
 to :attr:`history` and counts against ``max_evaluations`` (if set):
 exceeding it raises :class:`BudgetExhausted`.  A design that breaks a space
 constraint is recorded as infeasible without calling the simulator, and counts.
+
+### The simulator contract
+Designs are validated against the space (searchers stay in it), then costed
+through the simulator's public :meth:`~archgym.simulator.Simulator.evaluate`,
+so a simulator that overrides ``evaluate`` is never bypassed.
+
+### Bad input
+A bad option (``mode``, ``episode_length``, ``render_mode``), an action outside
+the action space or a non-integer action raises :class:`EnvInputError`, a
+:class:`~archgym.errors.UserInputError` (one line naming the value and what is
+allowed).
 """
 from __future__ import annotations
 
@@ -49,11 +60,25 @@ from typing import Any, Callable, Mapping
 import gymnasium as gym
 import numpy as np
 
+from .errors import UserInputError
 from .objective import Objective, make_objective
-from .simulator import FEASIBLE, REASON, Simulator
+from .simulator import FEASIBLE, REASON, Simulator, ValidatedDesign
 from .space import ConstraintViolation
 
-__all__ = ["DSEEnv", "BudgetExhausted"]
+__all__ = ["DSEEnv", "BudgetExhausted", "EnvInputError"]
+
+
+class EnvInputError(UserInputError):
+    """A bad environment option or action (one line: the value and what is allowed)."""
+
+
+def _integer_action(action: Any) -> np.ndarray:
+    """``action`` as an int64 array; float or other non-integer input is refused
+    (never truncated), as Gymnasium's discrete spaces hold integers only."""
+    a = np.asarray(action)
+    if a.dtype.kind not in "iu":
+        raise EnvInputError(f"action {action!r} has {a.dtype} values; discrete actions must be integers")
+    return a.astype(np.int64, copy=False)
 
 
 class BudgetExhausted(RuntimeError):
@@ -75,11 +100,15 @@ class DSEEnv(gym.Env):
         render_mode: str | None = None,
     ) -> None:
         if mode not in ("design", "parameter"):
-            raise ValueError(f"mode must be 'design' or 'parameter', got {mode!r}")
-        if episode_length < 1:
-            raise ValueError(f"episode_length must be >= 1, got {episode_length}")
+            raise EnvInputError(f"mode must be 'design' or 'parameter', got {mode!r}")
+        if isinstance(episode_length, (bool, np.bool_)) or not isinstance(episode_length, (int, np.integer)) \
+                or episode_length < 1:
+            raise EnvInputError(f"episode_length must be an integer >= 1, got {episode_length!r}")
         if render_mode not in (None, "ansi"):
-            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+            raise EnvInputError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        if max_evaluations is not None and (isinstance(max_evaluations, (bool, np.bool_)) or not isinstance(
+                max_evaluations, (int, np.integer)) or max_evaluations < 0):
+            raise EnvInputError(f"max_evaluations must be None or an integer >= 0, got {max_evaluations!r}")
         self.simulator = simulator
         self.space = simulator.space
         self.mode = mode
@@ -125,8 +154,8 @@ class DSEEnv(gym.Env):
             raise BudgetExhausted(f"budget of {self.max_evaluations} evaluations exhausted")
         t0 = time.perf_counter()
         try:
-            cfg = self.space.validate(config)
-            result = self.simulator._finish(self.simulator._evaluate(cfg))
+            cfg = self.space.validate(config)  # searchers stay inside the space
+            result = self.simulator.evaluate(ValidatedDesign(cfg, self.space))
         except ConstraintViolation as exc:
             cfg = self.space.validate(config, check_constraints=False)
             result = self.simulator.infeasible(str(exc))
@@ -188,9 +217,10 @@ class DSEEnv(gym.Env):
     def step(self, action):
         if self.mode == "parameter":
             p = self.space.parameters[len(self._partial)]
-            a = int(np.asarray(action).item())
-            if not 0 <= a < self._max_n:
-                raise ValueError(f"action {a} outside Discrete({self._max_n})")
+            a = _integer_action(action)
+            if a.size != 1 or not 0 <= int(a.item()) < self._max_n:
+                raise EnvInputError(f"action {action!r} outside Discrete({self._max_n})")
+            a = int(a.item())
             self._partial.append(a * p.n // self._max_n)
             if len(self._partial) < len(self.space):
                 m = len(self._metric_names)
@@ -202,9 +232,9 @@ class DSEEnv(gym.Env):
             self._partial = []
             terminated = True
         else:
-            indices = np.asarray(action, dtype=np.int64).ravel()
+            indices = _integer_action(action).ravel()
             if indices.shape != (len(self.space),) or np.any(indices < 0) or np.any(indices >= self.space.nvec):
-                raise ValueError(f"action {action!r} outside MultiDiscrete({self.space.nvec.tolist()})")
+                raise EnvInputError(f"action {action!r} outside MultiDiscrete({self.space.nvec.tolist()})")
             self._steps += 1
             terminated = self._steps >= self.episode_length
         reward, info = self.evaluate(self.space.decode(indices))

@@ -15,7 +15,7 @@ this module holds the base and the ones with no better home.
 """
 from __future__ import annotations
 
-__all__ = ["UserInputError", "GroupsError"]
+__all__ = ["UserInputError", "GroupsError", "OptionError"]
 
 
 class UserInputError(ValueError):
@@ -24,3 +24,8 @@ class UserInputError(ValueError):
 
 class GroupsError(UserInputError):
     """Parameter groups do not partition a design space (missing, repeated or unknown parameter)."""
+
+
+class OptionError(UserInputError, TypeError):
+    """An unknown simulator or env option, or a value its constructor refuses.
+    Also a :class:`TypeError`, as Python raises for an unexpected keyword."""

@@ -28,11 +28,42 @@ Objectives are built from a spec by :func:`make_objective`::
 
     "cycles"                          minimize cycles (direction from the metric)
     "cycles<=1e6"                     target (score 1 once met)
+    "utilization>=0.8"                target of a higher-is-better metric
     "cycles<=1e6, energy_pj"          weighted mean, equal weights
     "0.7*cycles + 0.3*energy_pj"      weights
     "pareto:cycles,energy_pj"         vector objective
     "archgym:avg_power_mw=1000,total_time_ns=1e5"   ArchGym-compatible
     {"kind": "weighted", "terms": [{"metric": "cycles", "target": 1e6, "weight": 2}]}
+
+The string grammar (whitespace between tokens is ignored)::
+
+    spec     := terms | "pareto:" terms | "archgym:" pair ("," pair)*
+    terms    := term (("," | "+") term)*
+    term     := [number "*"] metric [("<=" | ">=") number]
+    pair     := metric "=" number
+    metric   := [A-Za-z_][A-Za-z0-9_]*
+    number   := a decimal float such as 3, 0.7, 1e6, 1.2e-3
+
+Meaning and rejections (each an :class:`ObjectiveError`, one line naming the
+character position or the metric and what is allowed):
+
+* ``,`` and ``+`` both separate terms of a weighted mean (``+`` reads as a
+  sum; the mean divides by the total weight).  An empty term -- a leading,
+  trailing or doubled separator such as ``"0.7*latency_ns + "`` or
+  ``"latency_ns,,energy_pj"`` -- is refused, as is any other text the grammar
+  does not produce.
+* A metric may appear once per objective (weights, not repeats, express
+  importance).
+* ``metric<=t`` means "``metric`` at most ``t`` is good enough" and is allowed
+  only for lower-is-better metrics; ``metric>=t`` means "at least ``t``" and is
+  allowed only for higher-is-better metrics.  The comparison never changes a
+  metric's direction: the opposite operator is refused, naming the metric's
+  direction.  (Mapping specs' ``lower_is_better`` must agree with the metric.)
+* Targets must be positive: metrics are non-negative, so ``latency_ns<=-5``
+  can never be met and ``utilization>=0`` always is.  Weights must be
+  positive and finite.
+* ``pareto:`` needs at least two metrics (one metric is a scalar objective).
+* Metric names are checked when the objective is bound to a simulator.
 
 Every objective must be :meth:`bound <Objective.bind>` to a simulator's metrics
 before use (the environment does this).
@@ -73,6 +104,7 @@ class Term:
     weight: float = 1.0
     lower_is_better: bool | None = None  # filled from the simulator's Metric on bind
     ref: float = 1.0  # filled on bind
+    op: str | None = None  # "<=" or ">=" as written in a string spec (checked against the metric on bind)
 
     def score(self, x: float) -> float:
         """Score in [0, 1] (higher better); NaN if ``x`` is not finite."""
@@ -130,8 +162,15 @@ def _bind_terms(terms: Sequence[Term], metrics: Sequence[Any], reference: Mappin
         if t.metric not in by_name:
             raise ObjectiveError(f"objective names unknown metric {t.metric!r}; metrics are: {', '.join(by_name)}")
         t2 = copy.copy(t)
-        if t2.lower_is_better is None:
-            t2.lower_is_better = bool(by_name[t.metric].lower_is_better)
+        lower = bool(by_name[t.metric].lower_is_better)
+        direction = "lower-is-better" if lower else "higher-is-better"
+        if t.op is not None and (t.op == "<=") != lower:
+            raise ObjectiveError(f"objective term {t.metric}{t.op}{t.target:g}: {t.metric!r} is {direction}; "
+                                 f"write {t.metric}{'<=' if lower else '>='}target")
+        if t.lower_is_better is not None and bool(t.lower_is_better) != lower:
+            raise ObjectiveError(f"objective term {t.metric!r}: lower_is_better={t.lower_is_better} contradicts "
+                                 f"the metric, which is {direction}")
+        t2.lower_is_better = lower
         ref = (reference or {}).get(t.metric)
         t2.ref = float(ref) if ref is not None and math.isfinite(ref) and ref > 0 else float(by_name[t.metric].scale)
         out.append(t2)
@@ -150,11 +189,18 @@ class WeightedObjective(Objective):
     def __init__(self, terms: Sequence[Term], infeasible_reward: float = -1.0) -> None:
         if not terms:
             raise ObjectiveError("an objective needs at least one metric")
+        seen: set[str] = set()
         for t in terms:
-            if not (t.weight > 0 and math.isfinite(t.weight)):
+            if t.metric in seen:
+                raise ObjectiveError(f"metric {t.metric!r} appears twice in the objective; give it once "
+                                     "(use a weight to make it count more)")
+            seen.add(t.metric)
+            if not (isinstance(t.weight, (int, float)) and t.weight > 0 and math.isfinite(t.weight)):
                 raise ObjectiveError(f"weight of {t.metric!r} must be a positive number, got {t.weight}")
-            if t.target is not None and not math.isfinite(t.target):
-                raise ObjectiveError(f"target of {t.metric!r} must be finite, got {t.target}")
+            if t.target is not None and not (isinstance(t.target, (int, float)) and math.isfinite(t.target)
+                                             and t.target > 0):
+                raise ObjectiveError(f"target of {t.metric!r} must be a positive finite number (metrics are "
+                                     f"non-negative), got {t.target!r}")
         if not infeasible_reward < 0:
             raise ObjectiveError("infeasible_reward must be negative (below every feasible reward)")
         self.terms = list(terms)
@@ -191,6 +237,12 @@ class ParetoObjective(WeightedObjective):
     """Vector objective: one score per metric (higher better); ``reward`` is their weighted mean."""
 
     kind = "pareto"
+
+    def __init__(self, terms: Sequence[Term], infeasible_reward: float = -1.0) -> None:
+        if len(terms) < 2:
+            raise ObjectiveError(f"a pareto objective needs at least two metrics, got {len(terms)}: "
+                                 f"{', '.join(t.metric for t in terms) or '(none)'}")
+        super().__init__(terms, infeasible_reward)
 
     @property
     def n_objectives(self) -> int:
@@ -259,10 +311,9 @@ class ArchGymCompatObjective(Objective):
 
 
 # --------------------------------------------------------------------------- parsing
-_TERM_RE = re.compile(
-    r"^\s*(?:(?P<w>[0-9.eE+-]+)\s*\*\s*)?(?P<m>[A-Za-z_][A-Za-z0-9_]*)\s*"
-    r"(?:(?P<op><=|>=)\s*(?P<t>[0-9.eE+-]+))?\s*$"
-)
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SPACE = re.compile(r"\s*")
 
 
 def _num(s: str, what: str) -> float:
@@ -273,23 +324,103 @@ def _num(s: str, what: str) -> float:
     return v
 
 
-def _parse_terms(text: str) -> list[Term]:
-    # split on ',' and on '+' that is not an exponent sign (1e+6)
-    parts = [p for p in re.split(r",|(?<![eE])\+", text) if p.strip()]
-    if not parts:
-        raise ObjectiveError(f"empty objective spec {text!r}")
-    terms = []
-    for p in parts:
-        m = _TERM_RE.match(p)
+class _Scanner:
+    """Cursor over a string spec; errors name the 1-based character position in
+    the whole spec (``offset`` = where ``text`` starts in it)."""
+
+    def __init__(self, spec: str, text: str, offset: int) -> None:
+        self.spec, self.text, self.offset, self.i = spec, text, offset, 0
+
+    def skip(self) -> None:
+        self.i = _SPACE.match(self.text, self.i).end()
+
+    def at_end(self) -> bool:
+        self.skip()
+        return self.i >= len(self.text)
+
+    def peek(self, s: str) -> bool:
+        self.skip()
+        return self.text.startswith(s, self.i)
+
+    def take(self, pattern: re.Pattern) -> str | None:
+        self.skip()
+        m = pattern.match(self.text, self.i)
         if not m:
-            raise ObjectiveError(
-                f"cannot parse objective term {p.strip()!r}; use 'metric', 'metric<=target' or 'weight*metric'"
-            )
-        w = _num(m["w"], "weight") if m["w"] else 1.0
-        t = _num(m["t"], f"target of {m['m']}") if m["t"] else None
-        lower = None if m["op"] is None else (m["op"] == "<=")
-        terms.append(Term(m["m"], target=t, weight=w, lower_is_better=lower))
-    return terms
+            return None
+        self.i = m.end()
+        return m.group()
+
+    def fail(self, problem: str) -> None:
+        found = repr(self.text[self.i]) if self.i < len(self.text) else "the end"
+        raise ObjectiveError(f"cannot parse objective term in {self.spec!r} at character "
+                             f"{self.offset + self.i + 1}: {problem}, found {found}")
+
+
+def _parse_terms(text: str, spec: str | None = None, offset: int = 0) -> list[Term]:
+    """Terms of ``terms`` in the module docstring's grammar."""
+    spec = text if spec is None else spec
+    sc = _Scanner(spec, text, offset)
+    if sc.at_end():
+        raise ObjectiveError(f"empty objective spec {spec!r}; give at least one metric")
+    terms: list[Term] = []
+    while True:
+        if sc.peek(",") or sc.peek("+") and not _NUMBER.match(text, sc.i):
+            sc.fail("empty term (a leading or doubled ',' or '+')")
+        start = sc.i
+        weight = 1.0
+        w = sc.take(_NUMBER)
+        if w is not None:
+            if not sc.peek("*"):
+                sc.i = start
+                sc.skip()
+                sc.fail("expected 'weight*metric' or a metric name")
+            sc.i += 1
+            weight = float(w)
+        name = sc.take(_NAME)
+        if name is None:
+            sc.fail("expected a metric name")
+        op = target = None
+        if sc.peek("<=") or sc.peek(">="):
+            op = text[sc.i:sc.i + 2]
+            sc.i += 2
+            t = sc.take(_NUMBER)
+            if t is None:
+                sc.fail(f"expected a number after {op!r}")
+            target = float(t)
+        terms.append(Term(name, target=target, weight=weight, op=op))
+        if sc.at_end():
+            return terms
+        if not (sc.peek(",") or sc.peek("+")):
+            sc.fail("expected ',' or '+' between terms")
+        sep = sc.i
+        sc.i += 1
+        if sc.at_end():
+            sc.i = sep
+            sc.fail("empty term: nothing follows the last separator")
+
+
+def _parse_pairs(text: str, spec: str, offset: int) -> dict[str, float]:
+    """``metric=number`` pairs of an ``archgym:`` spec."""
+    sc = _Scanner(spec, text, offset)
+    out: dict[str, float] = {}
+    while True:
+        name = sc.take(_NAME)
+        if name is None:
+            sc.fail("archgym objective needs metric=target pairs; expected a metric name")
+        if not sc.peek("="):
+            sc.fail(f"archgym objective needs metric=target pairs; expected '=' after {name!r}")
+        sc.i += 1
+        t = sc.take(_NUMBER)
+        if t is None:
+            sc.fail(f"expected a number after '{name}='")
+        if name in out:
+            raise ObjectiveError(f"metric {name!r} appears twice in the objective {spec!r}")
+        out[name] = float(t)
+        if sc.at_end():
+            return out
+        if not sc.peek(","):
+            sc.fail("expected ',' between metric=target pairs")
+        sc.i += 1
 
 
 def make_objective(spec: Any, default: Any = None) -> Objective:
@@ -304,22 +435,16 @@ def make_objective(spec: Any, default: Any = None) -> Objective:
     if isinstance(spec, Objective):
         return spec
     if isinstance(spec, str):
-        text = spec.strip()
-        if ":" in text:
-            kind, _, rest = text.partition(":")
+        if ":" in spec:
+            kind, _, rest = spec.partition(":")
+            offset = len(kind) + 1
             kind = kind.strip().lower()
             if kind == "pareto":
-                return ParetoObjective(_parse_terms(rest))
+                return ParetoObjective(_parse_terms(rest, spec, offset))
             if kind in ("archgym", "archgym_compat"):
-                targets = {}
-                for part in rest.split(","):
-                    if "=" not in part:
-                        raise ObjectiveError(f"archgym objective needs metric=target pairs, got {part.strip()!r}")
-                    k, _, v = part.partition("=")
-                    targets[k.strip()] = _num(v.strip(), f"target of {k.strip()}")
-                return ArchGymCompatObjective(targets)
+                return ArchGymCompatObjective(_parse_pairs(rest, spec, offset))
             raise ObjectiveError(f"unknown objective kind {kind!r}; allowed: pareto, archgym")
-        return WeightedObjective(_parse_terms(text))
+        return WeightedObjective(_parse_terms(spec))
     if isinstance(spec, Mapping):
         kind = spec.get("kind", "weighted")
         if kind == "archgym_compat" or kind == "archgym":
@@ -338,7 +463,7 @@ def make_objective(spec: Any, default: Any = None) -> Objective:
             if isinstance(t, str):
                 terms.extend(_parse_terms(t))
                 continue
-            unknown = set(t) - {"metric", "target", "weight", "lower_is_better"}
+            unknown = set(t) - {"metric", "target", "weight", "lower_is_better"} if isinstance(t, Mapping) else {t}
             if unknown or "metric" not in t:
                 raise ObjectiveError(f"objective term {t} must have 'metric' and optional 'target', 'weight'")
             terms.append(Term(t["metric"], target=t.get("target"), weight=float(t.get("weight", 1.0)),

@@ -30,10 +30,11 @@ import pickle
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .errors import UserInputError
+from .errors import OptionError, UserInputError
 
 __all__ = [
     "RegistryError",
+    "OptionError",
     "register",
     "register_agent",
     "register_env",
@@ -196,7 +197,35 @@ def make_simulator(sim_id: str, **kwargs: Any):
     if entry is None:
         raise RegistryError(f"{sim_id!r} is an environment without a simulator")
     cls = entry.load()
-    return cls(**{**entry.kwargs, **kwargs})
+    options = {**entry.kwargs, **kwargs}
+    _check_options(sid, cls, options)
+    try:
+        return cls(**options)
+    except UserInputError:
+        raise
+    except ValueError as exc:  # a constructor's check of its options: the user's value is wrong
+        text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+        raise OptionError(f"{sid}: {text.strip().splitlines()[0] if text.strip() else type(exc).__name__}") from exc
+
+
+def _check_options(env_id: str, factory: Any, options: dict) -> None:
+    """Refuse option names ``factory`` does not take (one line naming the allowed
+    ones) instead of a TypeError traceback.  Factories taking ``**kwargs`` are
+    checked by themselves."""
+    import inspect
+
+    try:
+        sig = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return
+    params = sig.parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    allowed = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"]
+    unknown = [k for k in options if k not in allowed]
+    if unknown:
+        extra = sorted(set(_ENV_KEYS) | {"backend"}) if env_id in _SIMS else []
+        raise OptionError(f"{env_id}: unknown option {unknown[0]!r}; allowed: {', '.join(allowed + extra) or '(none)'}")
 
 
 def _apply_backend(sim, backend: Any):
@@ -209,19 +238,20 @@ def _apply_backend(sim, backend: Any):
     if callable(backend):
         out = backend(sim)
         if not isinstance(out, Simulator):
-            raise TypeError(f"backend callable returned {type(out).__name__}, not a Simulator")
+            raise OptionError(f"backend callable returned {type(out).__name__}, not a Simulator")
         return out
     if isinstance(backend, (str, os.PathLike)):
         path = os.fspath(backend)
         if not os.path.exists(path):
-            raise ValueError(f"backend must be 'simulator', a Simulator, or a path to a saved proxy; "
+            raise OptionError(f"backend must be 'simulator', a Simulator, or a path to a saved proxy; "
                              f"{path!r} does not exist")
         with open(path, "rb") as fh:
             out = pickle.load(fh)
         if not isinstance(out, Simulator):
-            raise TypeError(f"{path!r} holds a {type(out).__name__}, not a Simulator")
+            raise OptionError(f"{path!r} holds a {type(out).__name__}, not a Simulator")
         return out
-    raise TypeError(f"unsupported backend {backend!r}")
+    raise OptionError(f"unsupported backend {backend!r}; allowed: 'simulator', a Simulator, a saved proxy's path "
+                      "or a callable")
 
 
 _ENV_KEYS = ("objective", "mode", "episode_length", "max_evaluations", "render_mode")
@@ -233,7 +263,10 @@ def make(env_id: str, *, backend: Any = "simulator", **kwargs: Any):
     sid = resolve_id(env_id)
     if sid in _ENVS:
         entry = _ENVS[sid]
-        return entry.load()(**{**entry.kwargs, **kwargs})
+        factory = entry.load()
+        options = {**entry.kwargs, **kwargs}
+        _check_options(sid, factory, options)
+        return factory(**options)
     from .env import DSEEnv
 
     env_kwargs = {k: kwargs.pop(k) for k in _ENV_KEYS if k in kwargs}

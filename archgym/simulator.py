@@ -6,11 +6,19 @@ direction is better) and maps one validated design to one metric dict.
 
 Contract (what the base class guarantees to callers):
 
-* ``evaluate(config)`` validates ``config`` against ``space`` (bad input raises
-  :class:`~archgym.space.InvalidConfigError` naming the parameter), then returns
-  ``{metric: float for every declared metric} | {"feasible": bool, "reason": str}``.
-  An infeasible design has ``feasible=False``, a non-empty ``reason`` and NaN
-  metrics, never a magic number.
+* ``evaluate(config)`` validates ``config`` (bad input raises
+  :class:`~archgym.space.InvalidConfigError` naming the parameter and what is
+  allowed), then returns ``{metric: float for every declared metric} |
+  {"feasible": bool, "reason": str, "in_space": bool}``.  An infeasible design
+  has ``feasible=False``, a non-empty ``reason`` and NaN metrics, never a magic
+  number.
+* The space is a *search domain*, not the limit of the model: ``evaluate``
+  costs any design the model supports.  A design outside the space is passed
+  to :meth:`Simulator._validate_outside_space`; if the simulator accepts it,
+  the result says ``in_space: False``.  The base accepts nothing outside the
+  space (the space's own one-line error is raised); a simulator whose model
+  covers more overrides that hook.  Searchers (through
+  :class:`~archgym.env.DSEEnv`) stay inside the space.
 * ``evaluate_batch(configs)`` returns a :class:`pandas.DataFrame` with one row per
   design: the parameter columns, then every metric, ``feasible`` and ``reason``.
   The default loops over :meth:`_evaluate`; vectorized simulators override
@@ -31,13 +39,27 @@ from typing import Any, ClassVar, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .space import DesignSpace, InvalidConfigError
+from .space import ConstraintViolation, DesignSpace, InvalidConfigError
 from .errors import UserInputError
 
-__all__ = ["Metric", "Simulator", "WorkloadError", "FEASIBLE", "REASON"]
+__all__ = ["Metric", "Simulator", "WorkloadError", "ValidatedDesign", "FEASIBLE", "REASON", "IN_SPACE"]
 
 FEASIBLE = "feasible"
 REASON = "reason"
+IN_SPACE = "in_space"
+
+
+class ValidatedDesign(dict):
+    """A design that ``space.validate`` has already returned (canonical values,
+    constraints checked), tagged with that space.  :class:`~archgym.env.DSEEnv`
+    passes its designs to :meth:`Simulator.evaluate` this way, so they are not
+    validated twice per step; any other mapping is validated."""
+
+    __slots__ = ("space",)
+
+    def __init__(self, design: Mapping[str, Any], space: DesignSpace) -> None:
+        super().__init__(design)
+        self.space = space
 
 
 class WorkloadError(UserInputError):
@@ -138,10 +160,37 @@ class Simulator:
         out[REASON] = "" if feasible else str(raw.get(REASON) or "infeasible")
         return out
 
+    def _validate_outside_space(self, config: Mapping[str, Any]) -> dict | None:
+        """A design outside :attr:`space` that the model can still cost, in
+        canonical form; None if the model does not support designs outside
+        the space (the default).  Raise :class:`InvalidConfigError` (one line:
+        the value and what the model allows) for a value the model cannot
+        handle."""
+        return None
+
+    def validate_design(self, config: Mapping[str, Any]) -> tuple[dict, bool]:
+        """``(canonical design, in_space)``: the space's validation, or for a
+        design outside the space, :meth:`_validate_outside_space`.  A design
+        that breaks a space constraint raises
+        :class:`~archgym.space.ConstraintViolation`."""
+        if type(config) is ValidatedDesign and config.space is self.space:
+            return config, True
+        try:
+            return self.space.validate(config), True
+        except ConstraintViolation:
+            raise
+        except InvalidConfigError:
+            cfg = self._validate_outside_space(config) if isinstance(config, Mapping) else None
+            if cfg is None:
+                raise
+            return cfg, False
+
     def evaluate(self, config: Mapping[str, Any]) -> dict:
         """Metrics of one design (validated first); see the module docstring."""
-        cfg = self.space.validate(config)
-        return self._finish(self._evaluate(cfg))
+        cfg, in_space = self.validate_design(config)
+        out = self._finish(self._evaluate(cfg))
+        out[IN_SPACE] = in_space
+        return out
 
     def evaluate_batch(self, configs: Iterable[Mapping[str, Any]]) -> "Any":
         """Metrics of many designs as a DataFrame (parameters, metrics, feasible, reason)."""

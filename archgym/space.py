@@ -37,6 +37,7 @@ __all__ = [
     "powers_of_two",
     "Constraint",
     "DesignSpace",
+    "as_whole_number",
 ]
 
 
@@ -137,8 +138,10 @@ class Categorical(Parameter):
             raise self._reject(value) from None
 
 
-def _as_int(value: Any) -> int | None:
-    """``value`` as an exact int, or None (bools and non-integral floats are rejected)."""
+def as_whole_number(value: Any) -> int | None:
+    """``value`` as an exact int, or None (bools and non-integral floats are rejected;
+    a numeric string is read as its number).  Simulators use it to check sizes
+    outside their space too."""
     if isinstance(value, (bool, np.bool_)):
         return None
     if isinstance(value, (int, np.integer)):
@@ -147,7 +150,7 @@ def _as_int(value: Any) -> int | None:
         return int(value)
     if isinstance(value, str):
         try:
-            return _as_int(float(value)) if value.strip() else None
+            return as_whole_number(float(value)) if value.strip() else None
         except ValueError:
             return None
     return None
@@ -174,7 +177,7 @@ class Integer(Parameter):
         return f"integers {self.low}..{self._values[-1]}{step}"
 
     def index_of(self, value: Any) -> int:
-        v = _as_int(value)
+        v = as_whole_number(value)
         if v is None or v < self.low or v > self.high or (v - self.low) % self.step:
             raise self._reject(value)
         return (v - self.low) // self.step
@@ -193,7 +196,7 @@ class Ordinal(Parameter):
         super().__init__(name, description, unit)
         vals = []
         for v in values:
-            iv = _as_int(v)
+            iv = as_whole_number(v)
             vals.append(iv if iv is not None else float(v))
         if not vals:
             raise ValueError(f"parameter {name!r}: needs at least one value")
@@ -209,7 +212,7 @@ class Ordinal(Parameter):
     def index_of(self, value: Any) -> int:
         if isinstance(value, (bool, np.bool_)):
             raise self._reject(value)
-        key: Any = _as_int(value)
+        key: Any = as_whole_number(value)
         if key is None:
             try:
                 key = float(value)

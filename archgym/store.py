@@ -15,6 +15,14 @@ A trial's evaluations and its ``complete`` status are written in one
 transaction, so a killed writer never leaves a half-recorded completed trial;
 restarting a ``running`` trial deletes its partial rows first.  Only one process
 writes (the sweep driver); readers may open the file at any time (WAL mode).
+
+Opening validates before anything is written: a path that is a directory, a
+file that is not SQLite, or another program's SQLite database raises
+:class:`StoreError` (a :class:`~archgym.errors.UserInputError`: one line) and
+leaves the file untouched, so ``archgym run --store`` can refuse a bad store
+*before* it searches.  ``Store(path, readonly=True)`` (``report``,
+``compare``) never writes: it creates no tables and leaves no ``-wal``/``-shm``
+files behind (a store no writer has open is read as an immutable file).
 """
 from __future__ import annotations
 
@@ -24,6 +32,8 @@ import os
 import sqlite3
 import time
 from typing import Any, Iterable, Mapping
+
+from .errors import UserInputError
 
 __all__ = ["Store", "SCHEMA_VERSION", "StoreError"]
 
@@ -73,8 +83,12 @@ CREATE INDEX IF NOT EXISTS trials_by_study ON trials(study_id, status);
 STATUSES = ("pending", "running", "complete", "failed")
 
 
-class StoreError(RuntimeError):
-    """The file is not an archgym store, or has another schema version."""
+class StoreError(UserInputError):
+    """The path is not a usable archgym store: a directory, not SQLite, another
+    program's database, another schema version, missing (read-only), or empty
+    of what a command needs."""
+
+_TABLES = {"meta", "studies", "trials", "evaluations"}
 
 
 def _dumps(obj: Any) -> str:
@@ -97,22 +111,66 @@ def _loads_metrics(text: str) -> dict:
 class Store:
     """A results database (see the module docstring).  ``Store(path)`` creates or opens it."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, readonly: bool = False) -> None:
         self.path = os.fspath(path)
-        parent = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(parent, exist_ok=True)
-        self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self.readonly = bool(readonly)
+        if os.path.isdir(self.path):
+            raise StoreError(f"store {self.path!r} is a directory; give a file path (e.g. results.db)")
+        exists = os.path.isfile(self.path) and os.path.getsize(self.path) > 0
+        if readonly:
+            if not os.path.exists(self.path):
+                raise StoreError(f"no such results store: {self.path!r}")
+            self._con = self._connect_readonly()
+        else:
+            parent = os.path.dirname(os.path.abspath(self.path))
+            try:
+                os.makedirs(parent, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the store's folder {parent!r}: {exc.strerror}") from None
+            try:
+                self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open store {self.path!r}: {exc}") from None
         try:
-            self._con.execute("PRAGMA journal_mode=WAL")
-            self._con.execute("PRAGMA synchronous=NORMAL")
-            self._con.executescript(_SCHEMA)
+            tables = {r[0] for r in self._con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if (readonly or (exists and tables)) and not tables >= _TABLES:
+                found = ", ".join(sorted(tables)) or "no tables"
+                raise StoreError(f"{self.path!r} is not an archgym results store (an SQLite file with {found}); "
+                                 "give a new file or an archgym store")
+            if not readonly:
+                self._con.execute("PRAGMA journal_mode=WAL")
+                self._con.execute("PRAGMA synchronous=NORMAL")
+                self._con.executescript(_SCHEMA)
+            row = self._con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path!r} is not an archgym results store: {exc}") from None
-        row = self._con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
+            self._con.close()
+            raise StoreError(f"{self.path!r} is not an archgym results store ({exc})") from None
+        except StoreError:
+            self._con.close()
+            raise
+        if row is None and not readonly:
             self._con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) != SCHEMA_VERSION:
-            raise StoreError(f"{self.path!r} has schema version {row[0]}; this archgym reads {SCHEMA_VERSION}")
+        elif row is None or int(row[0]) != SCHEMA_VERSION:
+            self._con.close()
+            raise StoreError(f"{self.path!r} has schema version {row[0] if row else 'none'}; "
+                             f"this archgym reads {SCHEMA_VERSION}")
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """A connection that cannot write and leaves no files: a store without a
+        ``-wal`` file (no writer has it open) is opened ``immutable``; one being
+        written is opened ``mode=ro`` (its ``-wal``/``-shm`` already exist)."""
+        from urllib.parse import quote
+
+        uri = "file:" + quote(os.path.abspath(self.path))
+        mode = "mode=ro" if os.path.exists(self.path + "-wal") else "immutable=1"
+        try:
+            return sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=60, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path!r} read-only: {exc}") from None
+
+    def study_specs(self) -> dict[str, dict]:
+        """Study name -> the spec stored with it."""
+        return {name: json.loads(spec or "{}") for name, spec in self._con.execute("SELECT name, spec FROM studies")}
 
     def close(self) -> None:
         self._con.close()

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -93,25 +92,14 @@ class StudyData:
         return self.trials[self.trials["status"] == "complete"]
 
 
-def _study_specs(path: str) -> dict[str, dict]:
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return {name: json.loads(spec or "{}") for name, spec in con.execute("SELECT name, spec FROM studies")}
-    finally:
-        con.close()
-
-
 def load(path: str) -> StudyData:
-    """Read a results store (see the module docstring for the labels added)."""
-    import os
-
+    """Read a results store, read-only (see the module docstring for the labels added)."""
     from archgym.store import Store
 
-    if not os.path.exists(path):
-        raise FileNotFoundError(2, "no such results store", path)
-    with Store(path) as db:
+    with Store(path, readonly=True) as db:
         trials = db.trials()
         evals = db.evaluations()
+        specs = db.study_specs()
     multi = trials["study"].nunique() > 1 if len(trials) else False
     labels = [(f"{s}: " if multi else "") + _label_kwargs(e, kw)
               for s, e, kw in zip(trials["study"], trials["env_id"], trials["env_kwargs"])]
@@ -120,7 +108,7 @@ def load(path: str) -> StudyData:
     if len(evals):
         info = trials.set_index("trial_id")[["problem", "setting", "budget"]]
         evals = evals.join(info, on="trial_id")
-    return StudyData(path=path, trials=trials, evals=evals, specs=_study_specs(path))
+    return StudyData(path=path, trials=trials, evals=evals, specs=specs)
 
 
 # --------------------------------------------------------------------------- curves and fixed budgets

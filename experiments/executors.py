@@ -22,13 +22,23 @@ for the affected trial(s), so the sweep goes on.
 """
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from typing import Any, Iterable, Iterator, Mapping
 
+from archgym.errors import UserInputError
+
 from .worker import run_trial, warm_worker
 
-__all__ = ["Executor", "InlineExecutor", "LocalExecutor", "DaskExecutor", "make_executor"]
+__all__ = ["Executor", "InlineExecutor", "LocalExecutor", "DaskExecutor", "make_executor", "ExecutorError"]
+
+#: seconds to wait for a Dask scheduler before giving up with one line
+DASK_CONNECT_TIMEOUT_S = 5
+
+
+class ExecutorError(UserInputError):
+    """A bad executor choice or worker count, or a Dask scheduler that cannot be reached."""
 
 
 def _lost(task: Mapping[str, Any], why: str) -> dict:
@@ -71,8 +81,8 @@ class LocalExecutor(Executor):
     """A pool of ``workers`` processes on this machine."""
 
     def __init__(self, workers: int = 1, plugins: Mapping[str, Any] | None = None) -> None:
-        if workers < 1:
-            raise ValueError(f"workers must be >= 1, got {workers}")
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ExecutorError(f"workers must be an integer >= 1, got {workers!r}")
         self.slots = int(workers)
         self.plugins = dict(plugins or {})
         self._pool = None
@@ -82,7 +92,7 @@ class LocalExecutor(Executor):
         from concurrent.futures import ProcessPoolExecutor
 
         return ProcessPoolExecutor(max_workers=self.slots, mp_context=mp.get_context("spawn"),
-                                   initializer=warm_worker, initargs=(self.plugins,))
+                                   initializer=warm_worker, initargs=(self.plugins, os.getpid()))
 
     def imap_unordered(self, tasks):
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -144,7 +154,13 @@ class DaskExecutor(Executor):
             raise RuntimeError("the dask executor needs dask[distributed]: pip install 'archgym[dask]'") from exc
         self._cluster = None
         if scheduler:
-            self.client = Client(scheduler)
+            try:
+                self.client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
+            except (OSError, TimeoutError, ValueError) as exc:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ExecutorError(f"cannot reach the Dask scheduler {scheduler!r} within "
+                                    f"{DASK_CONNECT_TIMEOUT_S} s ({reason}); start one with `dask scheduler` "
+                                    "or check the address (tcp://host:8786)") from None
         else:
             self._cluster = LocalCluster(n_workers=max(1, int(workers)), threads_per_worker=1,
                                          processes=processes, dashboard_address=None)
@@ -204,4 +220,4 @@ def make_executor(kind: str = "local", workers: int = 1, scheduler: str | None =
         return DaskExecutor(scheduler, workers, plugins)
     if kind == "inline":
         return InlineExecutor(plugins)
-    raise ValueError(f"executor must be 'local', 'dask' or 'inline', got {kind!r}")
+    raise ExecutorError(f"executor must be 'local', 'dask' or 'inline', got {kind!r}")

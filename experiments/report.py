@@ -26,15 +26,38 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from archgym.errors import UserInputError
+from archgym.store import StoreError
+
 from . import analysis as A
 from . import plots
 
-__all__ = ["write_report", "ranking_table"]
+__all__ = ["write_report", "ranking_table", "ReportError"]
+
+
+class ReportError(UserInputError):
+    """A report or comparison cannot be made from what was given (one line)."""
+
+
+def _load(store_path: str | os.PathLike, complete: bool) -> A.StudyData:
+    """The store's data; a store without (complete) trials is refused in one line."""
+    data = A.load(os.fspath(store_path))
+    if data.trials.empty or (complete and data.complete().empty):
+        raise StoreError(f"{os.fspath(store_path)!r} has no {'complete ' if complete else ''}trials (run a sweep "
+                         "or `archgym run ... --store` into it first)")
+    return data
 
 
 def ranking_table(store_path: str | os.PathLike, budgets: Sequence[int] | None = None) -> pd.DataFrame:
-    """Searchers ranked per problem and budget (see :func:`analysis.ranking`)."""
-    return A.ranking(A.load(os.fspath(store_path)), budgets)
+    """Searchers ranked per problem and budget (see :func:`analysis.ranking`).
+    Every budget must lie in 1..the largest trial budget of the store."""
+    data = _load(store_path, complete=True)
+    if budgets:
+        top = int(data.complete()["budget"].max())
+        for b in budgets:
+            if isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= top:
+                raise ReportError(f"budget {b!r} is outside 1..{top} (the largest trial budget in the store)")
+    return A.ranking(data, budgets)
 
 
 # --------------------------------------------------------------------------- a tiny document model
@@ -123,8 +146,10 @@ def _slug(text: str) -> str:
 # --------------------------------------------------------------------------- the report
 def write_report(store_path: str | os.PathLike, out_dir: str | os.PathLike) -> list[str]:
     """Write plots and ``report.md``/``report.html`` into ``out_dir``; return the paths written."""
-    data = A.load(os.fspath(store_path))
     out = os.fspath(out_dir)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ReportError(f"--out {out!r} is an existing file; give a folder (new or existing) for the report")
+    data = _load(store_path, complete=False)
     os.makedirs(out, exist_ok=True)
     files: list[str] = []
     doc = _Doc()

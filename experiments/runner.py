@@ -9,7 +9,18 @@ earlier, interrupted attempt), and records each result atomically
 Resume: rerunning the same spec skips ``complete`` trials, restarts ``running``
 and ``pending`` ones (a killed driver leaves those behind), and skips ``failed``
 ones unless ``retry_failed=True``.  Because a trial's id is a hash of its
-content, edits to the spec add or drop trials without disturbing the others.
+content (:mod:`archgym.trial_key`), edits to the spec add or drop trials
+without disturbing the others.
+
+Before anything runs, every problem of the spec is built once in the driver
+(:func:`~archgym.experiments.spec.check_problems`: env ids, workloads and
+trace files, env options, objectives), and the store is opened and validated,
+so a bad spec fails in one line instead of half-way through a study.
+
+Failures: the summary's ``failures`` lists each distinct reason (the last line
+of the worker's traceback) with its count and one trial; ``archgym sweep``
+prints them and exits 1 while any trial of the spec is failed (on reruns too);
+``archgym failures STORE`` shows every traceback.
 """
 from __future__ import annotations
 
@@ -19,34 +30,44 @@ import sys
 import time
 from typing import Any, Iterator
 
+from archgym.errors import UserInputError
+from archgym.store import StoreError
+
 from .executors import make_executor
-from .spec import SweepSpec, Trial, load_spec
+from .spec import SweepSpec, Trial, check_problems, load_spec
 from .worker import make_task
 
-__all__ = ["run_sweep", "plan", "SweepLocked"]
+__all__ = ["run_sweep", "plan", "SweepLocked", "failure_reason", "failure_lines"]
 
 
-class SweepLocked(ValueError):
-    """Another driver is already writing this store (a ValueError so the CLI
-    reports it in one line)."""
+class SweepLocked(UserInputError):
+    """Another driver is already writing this store (one line, exit 2)."""
 
 
 @contextlib.contextmanager
 def _exclusive(store_path: str):
-    """Hold an advisory lock on ``<store>.lock`` for the sweep (POSIX ``flock``;
-    released by the OS even if the driver is killed), so two drivers never run
-    the same trials into one store."""
+    """Hold an advisory lock for the sweep on ``<real path of the store>.lock``
+    (POSIX ``flock``; released by the OS even if the driver is killed), so two
+    drivers never run the same trials into one store -- also when they name it
+    through different symlinks or relative paths."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX: no lock
         yield
         return
-    os.makedirs(os.path.dirname(os.path.abspath(store_path)), exist_ok=True)
-    with open(store_path + ".lock", "w") as fh:
+    real = os.path.realpath(store_path)
+    if os.path.isdir(real):
+        raise StoreError(f"store {store_path!r} is a directory; give a file path (e.g. results.db)")
+    try:
+        os.makedirs(os.path.dirname(real), exist_ok=True)
+        fh = open(real + ".lock", "w")
+    except OSError as exc:
+        raise StoreError(f"cannot lock store {store_path!r}: {exc.strerror}") from None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise SweepLocked(f"another sweep is writing {store_path}; wait for it or stop it first") from None
+            raise SweepLocked(f"another sweep is writing {real}; wait for it or stop it first") from None
         try:
             yield
         finally:
@@ -95,10 +116,15 @@ def run_sweep(spec_path: str | os.PathLike, store: str | os.PathLike | None = No
     ``executor="inline"`` runs trials in this process (debugging)."""
     from archgym.store import Store
 
+    from .executors import ExecutorError
+
     t0 = time.perf_counter()
     spec = load_spec(spec_path)
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ExecutorError(f"workers must be an integer >= 1, got {workers!r}")
+    if executor not in ("local", "dask", "inline"):
+        raise ExecutorError(f"executor must be 'local', 'dask' or 'inline', got {executor!r}")
+    check_problems(spec)
     store_path = os.fspath(store) if store is not None else spec.store_path()
     summary: dict[str, Any] = {"study": spec.study, "store": store_path}
     with _exclusive(store_path), Store(store_path) as db:
@@ -135,5 +161,40 @@ def run_sweep(spec_path: str | os.PathLike, store: str | os.PathLike | None = No
         summary.update(ran=done + failed, completed=done, failed=failed,
                        complete=sum(after.get(k) == "complete" for k in keys),
                        failed_total=sum(after.get(k) == "failed" for k in keys),
+                       failures=_failures(db, spec.study, keys),
                        wall_time_s=round(time.perf_counter() - t0, 3))
     return summary
+
+
+def failure_reason(error: str | None) -> str:
+    """One line for a failed trial's error text: the last non-empty line of its
+    traceback (``ValueError: ...``), or the text itself."""
+    lines = [ln.strip() for ln in (error or "").strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "unknown error"
+
+
+def _failures(db, study: str, keys: set[str]) -> list[dict]:
+    """Distinct failure reasons of the spec's failed trials: ``reason``, ``count``,
+    ``trial_key`` and ``agent``/``env_id`` of the first one."""
+    t = db.trials(study)
+    t = t[(t["status"] == "failed") & t["trial_key"].isin(keys)]
+    out: dict[str, dict] = {}
+    for _, r in t.iterrows():
+        reason = failure_reason(r["error"])
+        if reason not in out:
+            out[reason] = {"reason": reason, "count": 0, "trial_key": r["trial_key"], "agent": r["agent"],
+                           "env_id": r["env_id"]}
+        out[reason]["count"] += 1
+    return list(out.values())
+
+
+def failure_lines(summary: dict) -> list[str]:
+    """What ``archgym sweep`` prints on stderr when trials failed: one line per
+    distinct reason (first reason first) and the command that shows them all."""
+    lines = []
+    for f in summary.get("failures", []):
+        lines.append(f"{f['count']} trial(s) failed: {f['reason']} (first: {f['agent']} on {f['env_id']}, "
+                     f"trial {f['trial_key']})")
+    lines.append(f"{summary.get('failed_total', 0)} trial(s) of the spec are failed; full tracebacks: "
+                 f"archgym failures {summary['store']}; rerun them with --retry-failed")
+    return lines

@@ -33,18 +33,21 @@ A spec names a study and the product to run::
         hyperparameters: {ant_count: 8}  # fixed/grid values are not sampled (crossed with samples)
 
 Expansion order is fixed: environments x workloads x objectives x searchers x
-hyperparameter settings x seeds, each in the order written.  A trial's id is a
-hash of its canonical content (env id, env kwargs, agent, explicitly set
-hyperparameters, seed, budget), so it survives reordering the spec, and adding
-entries never changes the ids of existing trials.  Unset hyperparameters are
-left to the agent's defaults and are not part of the id.
+hyperparameter settings x seeds, each in the order written.  A trial's id is
+:func:`archgym.trial_key.trial_key` (the same function ``archgym run --store``
+uses): a hash of everything that determines its trajectory -- env id and
+simulator version, env kwargs (files by content hash), agent, *all*
+hyperparameters resolved (defaults included), seed, budget -- so it survives
+reordering the spec, adding entries never changes the ids of existing trials,
+and a changed agent default or simulator version makes new trials instead of
+reusing stale ones.  ``Trial.hyperparams`` keeps only the explicitly set
+values (the labels of reports); the key covers the resolved ones.
 
 Validation errors are one line: ``<file>:<line>: <key path>: <problem>``.
 """
 from __future__ import annotations
 
 import difflib
-import hashlib
 import importlib
 import itertools
 import json
@@ -57,9 +60,10 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from archgym.errors import UserInputError
+from archgym.trial_key import canonical_json, trial_key
 
 __all__ = ["SpecError", "SweepSpec", "EnvSpec", "SearcherSpec", "Trial", "load_spec", "parse_spec",
-           "expand", "trial_key", "prepare_plugins"]
+           "expand", "trial_key", "prepare_plugins", "check_problems"]
 
 TOP_KEYS = {"study", "description", "store", "budget", "seeds", "objectives", "imports", "pythonpath",
             "register", "environments", "searchers"}
@@ -91,13 +95,7 @@ class Trial:
                 "hyperparams": dict(self.hyperparams), "seed": self.seed, "budget": self.budget}
 
 
-def _canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def trial_key(content: Mapping[str, Any]) -> str:
-    """Stable id of a trial: the first 16 hex digits of SHA-256 of its canonical JSON."""
-    return hashlib.sha256(_canonical(content).encode()).hexdigest()[:16]
+_canonical = canonical_json
 
 
 # --------------------------------------------------------------------------- spec
@@ -108,6 +106,7 @@ class EnvSpec:
     kwargs: dict = field(default_factory=dict)
     objectives: list[Any] = field(default_factory=lambda: [None])
     budget: int | None = None
+    location: str = ""  # "<file>:<line>: environments[i]", for errors found later
 
 
 @dataclass
@@ -163,6 +162,7 @@ class _Located:
     def record(self, node: yaml.Node, path: tuple) -> None:
         self.lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
             for k, v in node.value:
                 try:
                     key = yaml.constructor.SafeConstructor().construct_object(k, deep=True)
@@ -170,6 +170,12 @@ class _Located:
                     continue
                 if not isinstance(key, (str, int, float, bool)) and key is not None:
                     continue
+                line = k.start_mark.line + 1
+                if key in seen:
+                    at = _fmt_path(path + (key,))
+                    raise SpecError(f"{self.source}:{line}: {at}: duplicate key {key!r} (first given on line "
+                                    f"{seen[key]}); a mapping may name each key once")
+                seen[key] = line
                 self.record(v, path + (key,))
                 self.lines[path + (key,)] = k.start_mark.line + 1  # the key's own line
                 self.lines[path + (key, "__value__")] = v.start_mark.line + 1
@@ -276,8 +282,13 @@ def prepare_plugins(plugins: Mapping[str, Any] | None) -> None:
 def load_spec(path: str | os.PathLike) -> SweepSpec:
     """Read and validate a YAML spec file (plugins are imported and registered)."""
     path = os.fspath(path)
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        raise SpecError(f"no such sweep spec: {path!r}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read sweep spec {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
     return parse_spec(text, source=path)
 
 
@@ -414,7 +425,10 @@ def _environment(chk: _Checker, value: Any, path: tuple, default_objs: list[Any]
     elif sim_cls is not None and default_objs != [None]:
         _objectives(chk, default_objs, path + ("id",), sim_cls)
     budget = chk.int_(value["budget"], path + ("budget",), low=1) if "budget" in value else None
-    return EnvSpec(id=env_id, workloads=list(workloads), kwargs=kwargs, objectives=list(objs), budget=budget)
+    line = chk.where.line(path)
+    location = f"{chk.where.source}:{line}: {_fmt_path(path)}" if line else f"{chk.where.source}: {_fmt_path(path)}"
+    return EnvSpec(id=env_id, workloads=list(workloads), kwargs=kwargs, objectives=list(objs), budget=budget,
+                   location=location)
 
 
 def _searcher(chk: _Checker, value: Any, path: tuple) -> SearcherSpec:
@@ -499,6 +513,38 @@ def _sample_settings(free: list, n: int, seed: int) -> list[dict]:
     return out
 
 
+# --------------------------------------------------------------------------- up-front checks
+def _problems(env: EnvSpec):
+    """``(workload, env kwargs)`` per workload x objective of one environment, in spec order."""
+    for workload, objective in itertools.product(env.workloads, env.objectives):
+        kwargs = dict(env.kwargs)
+        if workload is not None:
+            kwargs["workload"] = workload
+        if objective is not None:
+            kwargs["objective"] = objective
+        yield workload, kwargs
+
+
+def check_problems(spec: SweepSpec) -> None:
+    """Build every problem of the spec once (environment x workload x
+    objective, with its kwargs) in this process, so a bad workload, a missing
+    trace file (e.g. ArchGym's ``cloud-1``, which needs ``ARCHGYM_DRAM_TRACES``
+    or ``trace_dir=``), an unknown env option or an objective the simulator
+    cannot score fails before any trial runs, as one :class:`SpecError` line
+    naming the spec entry.  Building an env evaluates the simulator's
+    reference design once (the same first step every trial takes)."""
+    import archgym
+
+    for env in spec.environments:
+        for workload, kwargs in _problems(env):
+            try:
+                archgym.make(env.id, **kwargs)
+            except (UserInputError, FileNotFoundError) as exc:
+                what = f"{env.id}" + (f" with workload {workload!r}" if workload is not None else "")
+                msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise SpecError(f"{env.location or spec.path or '<spec>'}: {what}: {msg}") from None
+
+
 # --------------------------------------------------------------------------- expansion
 def expand(spec: SweepSpec) -> list[Trial]:
     """Every trial of the spec, in the fixed order of the module docstring."""
@@ -506,18 +552,11 @@ def expand(spec: SweepSpec) -> list[Trial]:
     seen: set[str] = set()
     for env in spec.environments:
         budget = env.budget or spec.budget
-        for workload, objective in itertools.product(env.workloads, env.objectives):
-            kwargs = dict(env.kwargs)
-            if workload is not None:
-                kwargs["workload"] = workload
-            if objective is not None:
-                kwargs["objective"] = objective
+        for _, kwargs in _problems(env):
             for searcher in spec.searchers:
                 for hp in searcher.settings:
                     for seed in spec.seeds:
-                        content = {"env_id": env.id, "env_kwargs": kwargs, "agent": searcher.agent,
-                                   "hyperparams": hp, "seed": int(seed), "budget": int(budget)}
-                        key = trial_key(content)
+                        key = trial_key(env.id, kwargs, searcher.agent, hp, int(seed), int(budget))
                         if key in seen:  # the same trial listed twice runs once
                             continue
                         seen.add(key)

@@ -18,9 +18,36 @@ import time
 import traceback
 from typing import Any, Mapping
 
-__all__ = ["make_task", "run_trial", "init_worker", "warm_worker"]
+__all__ = ["make_task", "run_trial", "init_worker", "warm_worker", "exit_with_parent"]
 
 _THREADS_LIMITED = False
+_WATCHING = False
+
+
+def exit_with_parent(parent_pid: int | None = None, interval_s: float = 0.5) -> None:
+    """End this worker process within ``interval_s`` once its parent (the sweep
+    driver) is gone, however the driver died (``kill``, ``kill -9``, a crash):
+    a daemon thread polls the parent pid, which changes when the process is
+    re-parented.  ``parent_pid`` (the driver's pid, passed by the executor)
+    also covers a driver that died while this worker was still starting.
+    Idempotent."""
+    global _WATCHING
+    if _WATCHING:
+        return
+    _WATCHING = True
+    import threading
+
+    parent = os.getppid() if parent_pid is None else int(parent_pid)
+    if os.getppid() != parent:
+        os._exit(3)
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval_s)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, name="archgym-exit-with-parent", daemon=True).start()
 
 
 def make_task(trial: Any, plugins: Mapping[str, Any] | None) -> dict:
@@ -44,10 +71,12 @@ def init_worker(plugins: Mapping[str, Any] | None = None) -> None:
         prepare_plugins(plugins)
 
 
-def warm_worker(plugins: Mapping[str, Any] | None = None) -> None:
+def warm_worker(plugins: Mapping[str, Any] | None = None, parent_pid: int | None = None) -> None:
     """Pool initializer: :func:`init_worker`, but a plugin that fails to load is
     left for :func:`run_trial` to report (a raising initializer would break the
-    whole pool and hide the traceback)."""
+    whole pool and hide the traceback).  The worker exits when the driver does
+    (:func:`exit_with_parent`)."""
+    exit_with_parent(parent_pid)
     try:
         init_worker(plugins)
     except Exception:

@@ -10,14 +10,17 @@ from toysim import ToySimulator
 
 import archgym
 from archgym.env import DSEEnv
-from archgym.agents import (AntColony, BayesianOptimization, GeneticAlgorithm, GridSearch, HyperParameterError,
-                            RandomWalk)
-from archgym.agents._common import (SpaceEncoder, crowding_distance, mutate_indices, non_dominated_sort,
-                                    pareto_mask)
+from archgym.agents import (AntColony, AskTellAgent, BayesianOptimization, GeneticAlgorithm, GridSearch,
+                            HyperParameterError, RandomWalk)
+from archgym.agents.moves import mutate_indices
+from archgym.agents.pareto import crowding_distance, non_dominated_sort, pareto_mask
+from archgym.features import SpaceEncoder
 from archgym.agents.optuna_samplers import OptunaNSGA2, OptunaTPE
 
 OPTIMUM = {"x": 7, "y": 8, "mode": "a"}
-BLACK_BOX = ["random_walk", "grid", "ga", "aco", "bo", "optuna_tpe", "optuna_nsga2"]
+# every registered ask/tell searcher but the random baseline (tested alongside it)
+BLACK_BOX = [n for n in archgym.list_agents()
+             if n != "random" and issubclass(archgym.registry.agent_class(n), AskTellAgent)]
 
 
 def make_env(objective=None) -> DSEEnv:

@@ -31,7 +31,7 @@ def test_list_and_info():
 def test_evaluate_one_and_batch(tmp_path):
     out = cli("evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8, "mode": "a"}', "--json")
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == {"cost": 0.0, "area": 10.0, "feasible": True, "reason": ""}
+    assert json.loads(out.stdout) == {"cost": 0.0, "area": 10.0, "feasible": True, "reason": "", "in_space": True}
     f = tmp_path / "designs.jsonl"
     f.write_text('{"x": 7, "y": 8, "mode": "a"}\n{"x": 20, "y": 8, "mode": "a"}\n')
     out = cli("evaluate", "Toy-v0", "--config", str(f), "--json")
@@ -62,7 +62,7 @@ def test_run_records_to_store(tmp_path):
     (("evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8, '), "neither a file nor valid JSON"),
     (("evaluate", "Toy-v0", "--config", "[1, 2]"), "must be a JSON object"),
     (("run", "Toy-v0", "--agent", "nope", "--budget", "3"), "unknown agent 'nope'"),
-    (("run", "Toy-v0", "--agent", "random", "--budget", "0"), "budget must be a positive integer"),
+    (("run", "Toy-v0", "--agent", "random", "--budget", "0"), "--budget must be an integer >= 1"),
     (("run", "Toy-v0", "--agent", "random", "--budget", "3", "--set", "lr=1"), "unknown hyperparameter 'lr'"),
     (("run", "Toy-v0", "--agent", "random", "--budget", "3", "--objective", "speed"), "unknown metric 'speed'"),
     (("evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8, "mode": "a"}', "--per-layer"), "no per-component"),

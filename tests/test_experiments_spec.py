@@ -47,7 +47,7 @@ def test_expansion_is_deterministic_and_ids_are_content_hashes():
     b = [t.key for t in parse_spec(GOOD, source="s.yaml").trials()]
     assert a == b and len(set(a)) == len(a)
     t = parse_spec(GOOD, source="s.yaml").trials()[0]
-    assert t.key == trial_key(t.content())
+    assert t.key == trial_key(**t.content())
     # adding a seed keeps every existing id
     more = [t.key for t in parse_spec(GOOD.replace("seeds: 2", "seeds: 3"), source="s.yaml").trials()]
     assert set(a) < set(more)

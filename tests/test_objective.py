@@ -90,3 +90,44 @@ def test_archgym_compat_reproduces_published_formula():
 def test_bad_specs(spec, msg):
     with pytest.raises(ObjectiveError, match=msg):
         bound(spec)
+
+
+# --------------------------------------------------------------------------- the grammar (module docstring)
+@pytest.mark.parametrize("spec, terms", [
+    ("cycles", [("cycles", None, 1.0)]),
+    ("  2.5 * cycles<=1e+3 ,energy_pj", [("cycles", 1000.0, 2.5), ("energy_pj", None, 1.0)]),
+    ("0.7*cycles + 0.3*energy_pj", [("cycles", None, 0.7), ("energy_pj", None, 0.3)]),
+    ("utilization>=.5+cycles", [("utilization", 0.5, 1.0), ("cycles", None, 1.0)]),
+    ("pareto: cycles , energy_pj", [("cycles", None, 1.0), ("energy_pj", None, 1.0)]),
+])
+def test_grammar_accepts(spec, terms):
+    o = bound(spec)
+    assert [(t.metric, t.target, t.weight) for t in o.terms] == terms
+
+
+@pytest.mark.parametrize("spec, msg", [
+    ("cycles + ", r"character 8: empty term.*found '\+'"),
+    ("cycles,,energy_pj", r"character 8: empty term"),
+    (",cycles", r"character 1: empty term"),
+    ("cycles energy_pj", r"character 8: expected ',' or '\+' between terms"),
+    ("2 cycles", r"character 1: expected 'weight\*metric'"),
+    ("cycles<=", r"character 9: expected a number after '<='"),
+    ("pareto:cycles,,energy_pj", r"character 15: empty term"),
+    ("cycles, 3*cycles", r"'cycles' appears twice"),
+    ("pareto:cycles", r"at least two metrics"),
+    ("cycles<=-5", r"positive finite number.*-5"),
+    ("utilization>=0", r"positive finite number"),
+    ("cycles>=10", r"'cycles' is lower-is-better; write cycles<=target"),
+    ("utilization<=0.5", r"'utilization' is higher-is-better; write utilization>=target"),
+    ("archgym:cycles=1,cycles=2", r"'cycles' appears twice"),
+    ({"terms": [{"metric": "utilization", "lower_is_better": True}]}, r"contradicts the metric"),
+])
+def test_grammar_rejects_with_position_or_metric(spec, msg):
+    with pytest.raises(ObjectiveError, match=msg):
+        bound(spec)
+
+
+def test_ge_target_on_a_higher_is_better_metric_keeps_its_direction():
+    o = bound("utilization>=0.8")
+    assert o.terms[0].lower_is_better is False
+    assert o.reward(res(utilization=0.2)) < o.reward(res(utilization=0.4)) < o.reward(res(utilization=0.8)) == 1.0

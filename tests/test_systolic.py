@@ -244,14 +244,19 @@ def test_parse_scalesim_cfg(tmp_path, sim):
 
 def test_parse_cfg_errors_name_the_key(tmp_path, sim):
     p = tmp_path / "b.cfg"
-    p.write_text(CFG.format(bw=10, df="os", mode="USER"))
+    # sizes outside the search space are costed (the space is a search domain, not the model's limit)
+    p.write_text(CFG.format(bw=10, df="os", mode="USER").replace("ArrayHeight:    32", "ArrayHeight: 3"))
+    cfg = sim.parse_config_file(str(p))
+    assert cfg["dram_bw_words_per_cycle"] == 10 and cfg["array_rows"] == 3
+    assert sim.evaluate(cfg)["in_space"] is False
+    p.write_text(CFG.format(bw=10.5, df="os", mode="USER"))
     with pytest.raises(ConfigFileError, match="Bandwidth"):
         sim.parse_config_file(str(p))
     p.write_text(CFG.format(bw=8, df="rs", mode="USER"))
     with pytest.raises(ConfigFileError, match="Dataflow"):
         sim.parse_config_file(str(p))
-    p.write_text(CFG.format(bw=8, df="os", mode="USER").replace("ArrayHeight:    32", "ArrayHeight: 3"))
-    with pytest.raises(ConfigFileError, match="ArrayHeight"):
+    p.write_text(CFG.format(bw=8, df="os", mode="USER").replace("ArrayHeight:    32", "ArrayHeight: 32.9"))
+    with pytest.raises(ConfigFileError, match="ArrayHeight"):  # refused, never truncated to 32
         sim.parse_config_file(str(p))
     p.write_text(CFG.format(bw=8, df="os", mode="USER").replace("OfmapSramSzkB:   32\n", ""))
     with pytest.raises(ConfigFileError, match="OfmapSramSzkB"):

@@ -11,7 +11,8 @@ recorded too.
 (a) kernel throughput: (design, layer) points per second of
     :func:`evaluate_arrays` over 10^6 random points (random designs from the
     space x random layers of the shipped networks), single core, median of
-    repeated runs;
+    repeated runs: the compiled kernel (numba, the default install) and the
+    numpy model (``jit=False``) measured in the same run;
 (b) ``SystolicSimulator.evaluate`` time per call and ``evaluate_batch``
     throughput (designs/s, incl. the base class's validation and the
     DataFrame) on ResNet-18;
@@ -89,28 +90,37 @@ def kernel_throughput(n_points: int, repeats: int, seed: int = 0) -> dict:
     lay = {k: v[pick] for k, v in la.items()}
     args = [d[p] for p in sim.space.names]
 
-    def run_random(report=False):
-        evaluate_arrays(*args, lay, report=report)
+    def run_random(report=False, jit=None):
+        evaluate_arrays(*args, lay, report=report, jit=jit)
 
     P = n_points // len(sim.layers)
     g = _random_designs(sim, rng, P)
     gargs = [g[p][:, None] for p in sim.space.names]
     glay = {k: v[None, :] for k, v in layer_arrays(sim.layers).items()}
 
-    def run_grid():
-        evaluate_arrays(*gargs, glay)
+    def run_grid(jit=None):
+        evaluate_arrays(*gargs, glay, jit=jit)
 
-    run_random()
+    t0 = CLOCK()
+    run_random()                   # first call: numba import + compile (or cache load)
+    first_call_s = CLOCK() - t0
     run_grid()
+    run_random(jit=False)
     med, times = _median_time(run_random, repeats)
+    med_np, times_np = _median_time(lambda: run_random(jit=False), repeats)
     med_r, _ = _median_time(lambda: run_random(True), max(1, repeats // 2))
     med_g, times_g = _median_time(run_grid, repeats)
-    return {"points": n_points, "repeats": repeats,
+    med_gnp, _ = _median_time(lambda: run_grid(jit=False), repeats)
+    return {"points": n_points, "repeats": repeats, "kernel": "compiled (numba, simulators/systolic/fast.py)",
+            "first_call_s_incl_numba_import_and_compile_or_cache": first_call_s,
             "random": {"median_s": med, "all_s": times, "points_per_s": n_points / med,
+                       "numpy_points_per_s": n_points / med_np, "numpy_all_s": times_np,
+                       "speedup_over_numpy": med_np / med,
                        "points_per_s_with_report_columns": n_points / med_r,
                        "layers_sampled_from": len(all_layers)},
             "grid": {"designs": P, "layers": len(sim.layers), "median_s": med_g, "all_s": times_g,
-                     "points_per_s": P * len(sim.layers) / med_g},
+                     "points_per_s": P * len(sim.layers) / med_g,
+                     "numpy_points_per_s": P * len(sim.layers) / med_gnp},
             "chunk_points": CHUNK_POINTS}
 
 
@@ -280,9 +290,11 @@ def main(argv=None) -> dict:
         res["scalesim_live"] = scalesim_live(args.scalesim_python)
     k, s, c = res["kernel"], res["simulator"], res["scalesim"]
     print(f"(a) evaluate_arrays, {k['points']:.0e} (design, layer) points, median of {k['repeats']} runs: "
-          f"random pairs {k['random']['points_per_s']:.3g} points/s "
-          f"({k['random']['points_per_s_with_report_columns']:.3g}/s with report columns); "
-          f"design x layer grid {k['grid']['points_per_s']:.3g} points/s")
+          f"random pairs {k['random']['points_per_s']:.3g} points/s compiled "
+          f"(numpy model {k['random']['numpy_points_per_s']:.3g}/s, x{k['random']['speedup_over_numpy']:.1f}; "
+          f"{k['random']['points_per_s_with_report_columns']:.3g}/s with report columns, numpy); "
+          f"design x layer grid {k['grid']['points_per_s']:.3g} points/s "
+          f"(numpy {k['grid']['numpy_points_per_s']:.3g}/s); first call {k['first_call_s_incl_numba_import_and_compile_or_cache']:.2f} s")
     print(f"(b) evaluate: {s['evaluate_s_per_call'] * 1e6:.0f} us/call on {s['network']} ({s['layers']} layers); "
           f"evaluate_batch: {s['evaluate_batch_designs_per_s']:.3g} designs/s "
           f"(kernel alone {s['evaluate_arrays_designs_per_s']:.3g} designs/s); "

@@ -28,6 +28,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
+from archgym.errors import OptionError
 from archgym.simulator import Metric, Simulator, WorkloadError
 
 from .controller import ControllerDeadlock, RunResult, run
@@ -49,15 +50,30 @@ def _generate_for(spec: Mapping[str, Any], mem: MemSpec, name: str) -> Trace:
     return generate(s, **kw)
 
 
+def _load_trace_file(path: Path) -> Trace:
+    """A trace file's requests; a malformed or empty file is a :class:`WorkloadError`
+    (an empty trace would otherwise score every design 0 cycles, reward 1)."""
+    try:
+        tr = load_trace(path)
+    except ValueError as e:
+        raise WorkloadError(str(e).strip().splitlines()[0]) from None
+    if len(tr) == 0:
+        raise WorkloadError(f"trace file {str(path)!r} holds no requests; a DRAM workload needs at least one")
+    return tr
+
+
 def resolve_workload(workload: Any, mem: MemSpec, trace_dir: str | Path | None = None) -> Trace:
     """Turn a workload name, path, spec dict or :class:`Trace` into a :class:`Trace`."""
     if isinstance(workload, Trace):
         return workload
     if isinstance(workload, Mapping):
         try:
-            return _generate_for(workload, mem, str(workload.get("name", workload.get("pattern", "generated"))))
+            tr = _generate_for(workload, mem, str(workload.get("name", workload.get("pattern", "generated"))))
         except ValueError as e:
             raise WorkloadError(str(e)) from None
+        if len(tr) == 0:
+            raise WorkloadError(f"generator spec {dict(workload)} makes no requests; use n >= 1")
+        return tr
     if not isinstance(workload, (str, Path)):
         raise WorkloadError(f"workload must be a name, a path or a generator spec dict, got {type(workload).__name__}")
     name = str(workload)
@@ -68,12 +84,12 @@ def resolve_workload(workload: Any, mem: MemSpec, trace_dir: str | Path | None =
     for d in dirs:
         for cand in (d / name, d / f"{stem}.stl"):
             if cand.is_file():
-                return load_trace(cand)
+                return _load_trace_file(cand)
     p = Path(name)
     if p.suffix.lower() in (".stl", ".rstl", ".csv") or p.is_file():
         if not p.is_file():
             raise WorkloadError(f"trace file {name!r} does not exist")
-        return load_trace(p)
+        return _load_trace_file(p)
     if stem in _FILE_ONLY:
         raise WorkloadError(f"workload {name!r} is ArchGym's captured trace; pass trace_dir= or set "
                             "ARCHGYM_DRAM_TRACES to the folder holding it")
@@ -125,6 +141,8 @@ class DRAMSimulator(Simulator):
         self.workload = workload
         self.trace_dir = trace_dir
         self.jit = jit
+        if fixed is not None and not isinstance(fixed, Mapping):
+            raise OptionError(f"fixed must be a mapping of controller parameter to value, got {fixed!r}")
         self.fixed = dict(fixed or {})
         self.space = dram_space(power_down=power_down, integer=integer)
         self._trace: Trace | None = None

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import pulp
 
+from archgym.errors import OptionError
+
 __all__ = ["SolveOutcome", "available_solvers", "solve_model", "new_var"]
 
 
@@ -84,7 +86,7 @@ def solve_model(prob: pulp.LpProblem, *, solver: str = "auto", time_limit_s: flo
             raise RuntimeError("no MILP solver available (install highspy, or PuLP's bundled CBC)")
         solver = avail[0]
     if solver not in ("highs", "cbc"):
-        raise ValueError(f"unknown solver {solver!r}; choose auto, highs or cbc")
+        raise OptionError(f"unknown solver {solver!r}; choose auto, highs or cbc")
     if solver not in avail:
         raise RuntimeError(f"solver {solver!r} is not available (available: {avail})")
     tl = max(float(time_limit_s), 0.01)

@@ -29,7 +29,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..workloads.layers import Layer
-from . import compute, energy, memory
+from . import compute, energy, fast, memory
 
 __all__ = ["evaluate_arrays", "layer_arrays", "REPORT_COLUMNS", "LAYER_KEYS"]
 
@@ -45,6 +45,9 @@ REPORT_COLUMNS = (
 #: points per numpy block: temporaries stay in cache and below glibc's 128 KiB mmap
 #: threshold (larger blocks page-fault on every temporary and run ~3x slower)
 CHUNK_POINTS = 12288
+
+#: batches at least this large use the compiled kernel (:mod:`.fast`) when numba is importable
+JIT_MIN_POINTS = 4096
 
 LAYER_KEYS = ("M", "K", "N", "ifmap_footprint", "repeat", "ofmap_w", "filt_h", "filt_w", "row_step",
               "col_step", "rows_touched", "cols_touched", "channels")
@@ -72,7 +75,8 @@ def layer_arrays(layers: Layer | Sequence[Layer]) -> dict[str, np.ndarray]:
 
 def evaluate_arrays(rows: Any, cols: Any, dataflow: Any, ifmap_sram_kb: Any, filter_sram_kb: Any,
                     ofmap_sram_kb: Any, dram_bw: Any, layer: Layer | Sequence[Layer] | Mapping[str, Any], *,
-                    word_bytes: float = 1, sharing: str = "shared", report: bool = False) -> dict[str, np.ndarray]:
+                    word_bytes: float = 1, sharing: str = "shared", report: bool = False,
+                    jit: bool | None = None) -> dict[str, np.ndarray]:
     """Evaluate broadcastable arrays of designs x layers.
 
     Parameters: array ``rows``/``cols`` (PEs), ``dataflow`` (names or codes
@@ -87,6 +91,12 @@ def evaluate_arrays(rows: Any, cols: Any, dataflow: Any, ifmap_sram_kb: Any, fil
     ``dram_words``, ``sram_words``, ``energy_pj``, ``feasible``,
     ``infeasible_code`` (0 ok, 1 ofmap, 2 filter, 3 ifmap tile too big)
     [+ report columns].
+
+    Without ``report``, batches of at least :data:`JIT_MIN_POINTS` points go to
+    the compiled per-point kernel of :mod:`.fast` (the same numbers, bit for
+    bit) when numba is importable; smaller ones stay in numpy, so one design's
+    evaluation never pays numba's import.  ``jit=False`` forces the numpy
+    model, ``jit=True`` requires the kernel.
 
     Points are grouped by dataflow (along the first axis when the dataflow
     varies only there, e.g. designs ``(P, 1)`` x layers ``(1, L)``), so each
@@ -110,6 +120,12 @@ def evaluate_arrays(rows: Any, cols: Any, dataflow: Any, ifmap_sram_kb: Any, fil
             raise ValueError(f"evaluate_arrays: layer {name} must be positive, got minimum {lay[name].min()}")
     if not word_bytes > 0:
         raise ValueError(f"evaluate_arrays: word_bytes must be positive, got {word_bytes}")
+    if not report and (jit or (jit is None and _n_points(df, design, lay) >= JIT_MIN_POINTS)):
+        res = fast.evaluate_points(df, design, lay, wb=float(word_bytes), sharing=sharing)
+        if res is not None:
+            return res
+        if jit:
+            raise RuntimeError("the compiled systolic kernel needs numba and inputs of at most two dimensions")
     kw = dict(wb=float(word_bytes), sharing=sharing, report=report)
     shape = np.broadcast_shapes(df.shape, *(x.shape for x in design), *(v.shape for v in lay.values()))
     size = int(np.prod(shape))
@@ -153,6 +169,10 @@ def evaluate_arrays(rows: Any, cols: Any, dataflow: Any, ifmap_sram_kb: Any, fil
                     out[k] = np.empty(shape, dtype=np.asarray(v).dtype)
                 out[k][rows] = v          # numpy broadcasts v over the block
     return {k: v.reshape(shape_out) for k, v in out.items()}
+
+
+def _n_points(df: np.ndarray, design: list[np.ndarray], lay: Mapping[str, np.ndarray]) -> int:
+    return int(np.prod(np.broadcast_shapes(df.shape, *(x.shape for x in design), *(v.shape for v in lay.values()))))
 
 
 def _rows(a: np.ndarray, rows: slice | np.ndarray) -> np.ndarray:

@@ -23,6 +23,12 @@ Metrics (network totals; see :mod:`.model` for conventions): ``cycles``
 (all physical traffic in bytes).  :meth:`SystolicSimulator.evaluate_details`
 returns SCALE-Sim's per-layer report columns.
 
+The space is the search domain; the model itself costs any array of
+``1..MODEL_MAX`` rows/columns, SRAMs of ``1..MODEL_MAX`` KB and a bandwidth of
+``1..MODEL_MAX`` words/cycle (integers), so :meth:`SystolicSimulator.evaluate`
+and ``archgym evaluate`` accept, e.g., SCALE-Sim's TPU-like example
+(256x256, 6144/6144/2048 KB) and mark it ``in_space: False``.
+
 A design is infeasible (``feasible=False``, NaN metrics) when some layer's
 stationary ``R x C`` tile does not fit in half of its SRAM (see
 :mod:`.model`); the reason names the layer and the SRAM.
@@ -36,8 +42,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from archgym.errors import OptionError
 from archgym.simulator import Metric, Simulator
-from archgym.space import Categorical, DesignSpace, InvalidConfigError, powers_of_two
+from archgym.space import Categorical, DesignSpace, InvalidConfigError, as_whole_number, powers_of_two
 
 from ..workloads.layers import Layer, as_layers, list_networks
 from . import compute, energy
@@ -49,10 +56,12 @@ __all__ = ["SystolicSimulator", "layer_arrays", "ConfigFileError"]
 PARAMS = ("array_rows", "array_cols", "dataflow", "ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb",
           "dram_bw_words_per_cycle")
 _INFEASIBLE_SRAM = {1: "ofmap", 2: "filter", 3: "ifmap"}
+#: largest array dimension, SRAM size (KB) and bandwidth (words/cycle) the model takes outside the space
+MODEL_MAX = 1 << 20
 
 
 class ConfigFileError(InvalidConfigError):
-    """A SCALE-Sim ``.cfg`` file is unreadable, lacks a key, or has a value outside the space."""
+    """A SCALE-Sim ``.cfg`` file is unreadable, lacks a key, or has a value the model cannot take."""
 
 
 class SystolicSimulator(Simulator):
@@ -86,7 +95,9 @@ class SystolicSimulator(Simulator):
     def __init__(self, workload: Any = "resnet18", word_bytes: int = 1, clock_mhz: float = 1000.0,
                  dram_sharing: str = "shared", **options: Any) -> None:
         if options:
-            raise TypeError(f"unknown option(s) for SystolicSimulator: {', '.join(sorted(options))}")
+            names = ", ".join(map(repr, sorted(options)))
+            raise OptionError(f"unknown option(s) for SystolicSimulator: {names}; allowed: "
+                              "workload, word_bytes, clock_mhz, dram_sharing")
         if not (isinstance(word_bytes, (int, np.integer)) and word_bytes > 0):
             raise ValueError(f"word_bytes must be a positive integer, got {word_bytes!r}")
         if not (isinstance(clock_mhz, (int, float)) and math.isfinite(clock_mhz) and clock_mhz > 0):
@@ -109,6 +120,24 @@ class SystolicSimulator(Simulator):
             powers_of_two("ofmap_sram_kb", 16, 1024, "ofmap scratchpad (double-buffered)", "KB"),
             powers_of_two("dram_bw_words_per_cycle", 1, 64, "DRAM bandwidth", "words/cycle"),
         ])
+
+    def _validate_outside_space(self, config: Mapping[str, Any]) -> dict | None:
+        """Any positive integer size up to :data:`MODEL_MAX` (see the module docstring)."""
+        if set(config) != set(PARAMS):
+            return None  # unknown or missing parameters: the space's error says which
+        out: dict[str, Any] = {}
+        for name in PARAMS:
+            value = config[name]
+            if name == "dataflow":
+                out[name] = self.space[name].validate(value)
+                continue
+            n = as_whole_number(value)
+            if n is None or not 1 <= n <= MODEL_MAX:
+                raise InvalidConfigError(f"parameter {name!r}: {value!r} is not a size the model can cost; "
+                                         f"allowed: integers 1..{MODEL_MAX} (search space: "
+                                         f"{self.space[name].allowed()})")
+            out[name] = n
+        return out
 
     # -- core ------------------------------------------------------------------
     def _design_columns(self, configs: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
@@ -209,7 +238,7 @@ class SystolicSimulator(Simulator):
         ``dram_words``, ``sram_words``, ``feasible``."""
         import pandas as pd
 
-        cfg = self.space.validate(config)
+        cfg, _ = self.validate_design(config)
         d = self._design_columns([cfg])
         per = self._per_layer(d, report=True)
         cols = {"layer": [lay.name for lay in self.layers]}
@@ -236,9 +265,11 @@ class SystolicSimulator(Simulator):
         ``Bandwidth`` (first value if a list).  With ``[run_presets]
         InterfaceBandwidth = CALC`` (SCALE-Sim estimates the bandwidth it needs)
         the largest bandwidth of the space is used; with ``USER`` the given one.
-        Offsets, request buffers, banks and layout keys are ignored.  A missing
-        key or a value outside the space raises :class:`ConfigFileError`
-        naming the file and key.
+        Offsets, request buffers, banks and layout keys are ignored.  Sizes
+        outside the search space are kept (the model costs them; the result
+        says ``in_space: False``).  A missing key, a non-integer size
+        (``ArrayHeight: 32.9``) or an unknown dataflow raises
+        :class:`ConfigFileError` naming the file and key.
         """
         p = Path(path)
         if p.suffix.lower() != ".cfg":
@@ -265,26 +296,29 @@ class SystolicSimulator(Simulator):
         for param, key in keys.items():
             raw = get(key)
             value: Any = raw.lower() if param == "dataflow" else raw
-            if param != "dataflow":
+            if param == "dataflow":
                 try:
-                    value = int(float(raw))
-                except ValueError:
-                    raise ConfigFileError(f"{p}: {key} = {raw!r} is not a number") from None
-            try:
-                design[param] = self.space[param].validate(value)
-            except InvalidConfigError:
-                raise ConfigFileError(f"{p}: {key} = {raw!r} is outside the design space; allowed: "
-                                      f"{self.space[param].allowed()}") from None
+                    design[param] = self.space[param].validate(value)
+                except InvalidConfigError:
+                    raise ConfigFileError(f"{p}: {key} = {raw!r}; allowed: {self.space[param].allowed()}") from None
+            else:
+                design[param] = self._cfg_size(p, key, raw)
         bw_param = self.space["dram_bw_words_per_cycle"]
         if mode == "CALC":
             design["dram_bw_words_per_cycle"] = bw_param.values[-1]
         elif mode == "USER":
-            raw = get("Bandwidth").split(",")[0].strip()
-            try:
-                design["dram_bw_words_per_cycle"] = bw_param.validate(int(float(raw)))
-            except (ValueError, InvalidConfigError):
-                raise ConfigFileError(f"{p}: Bandwidth = {raw!r} is outside the design space; allowed: "
-                                      f"{bw_param.allowed()}") from None
+            design["dram_bw_words_per_cycle"] = self._cfg_size(p, "Bandwidth", get("Bandwidth").split(",")[0].strip())
         else:
             raise ConfigFileError(f"{p}: [run_presets] InterfaceBandwidth = {mode!r}; allowed: USER, CALC")
-        return self.space.validate(design)
+        return self.validate_design(design)[0]
+
+    @staticmethod
+    def _cfg_size(path: Path, key: str, raw: str) -> int:
+        """A whole number 1..MODEL_MAX from a ``.cfg`` value (``32.9`` is refused, not truncated)."""
+        try:
+            n = as_whole_number(float(raw))
+        except ValueError:
+            n = None
+        if n is None or not 1 <= n <= MODEL_MAX:
+            raise ConfigFileError(f"{path}: {key} = {raw!r} is not a whole number in 1..{MODEL_MAX}")
+        return n

@@ -1,0 +1,319 @@
+"""The bad-input catalogue: every known mistake gets one line and exit status 2.
+
+One parametrized case per bad input.  CLI cases run ``archgym.cli.main`` in
+this process (the same code path as the console script, much faster than a
+subprocess per case) and assert: exit status 2, exactly one stderr line
+``archgym: error: ...``, no traceback, and that the line names the offending
+value and what is allowed (the ``needles``).  API cases assert the exception
+is an :class:`archgym.errors.UserInputError` with a one-line message.  The
+opposite direction -- a bug keeps its traceback and exits 1 -- is tested too.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import archgym
+from archgym.cli import main
+from archgym.errors import UserInputError
+
+TESTS = Path(__file__).resolve().parent
+
+TOY_SPEC = """\
+study: bad
+budget: 3
+seeds: 1
+pythonpath: [{tests}]
+register:
+  simulators: {{Toy-v0: "toysim:ToySimulator"}}
+environments:
+{env}
+searchers:
+{searchers}
+"""
+
+
+def _spec(tmp: Path, name: str, env: str = "  - Toy-v0", searchers: str = "  - agent: random") -> str:
+    p = tmp / f"{name}.yaml"
+    p.write_text(TOY_SPEC.format(tests=TESTS, env=env, searchers=searchers))
+    return str(p)
+
+
+@pytest.fixture(scope="module")
+def tmp(tmp_path_factory) -> Path:
+    """Every file the cases point at."""
+    import toy_register  # noqa: F401  (registers Toy-v0 in this process)
+
+    d = tmp_path_factory.mktemp("bad_input")
+    (d / "folder").mkdir()
+    (d / "corrupt.db").write_bytes(b"this is not a database, just bytes\n" * 40)
+    con = sqlite3.connect(d / "other.db")
+    con.execute("CREATE TABLE people (name TEXT)")
+    con.commit()
+    con.close()
+    from archgym.store import Store
+
+    with Store(d / "empty_store.db"):
+        pass
+    assert main(["run", "Toy-v0", "--agent", "random", "--budget", "5", "--store", str(d / "store.db")]) == 0
+    (d / "existing.txt").write_text("not a folder\n")
+    (d / "empty.stl").write_text("")
+    (d / "bad.cfg").write_text(textwrap.dedent("""\
+        [architecture_presets]
+        ArrayHeight: 32.9
+        ArrayWidth: 32
+        IfmapSramSzkB: 64
+        FilterSramSzkB: 64
+        OfmapSramSzkB: 64
+        Dataflow: os
+        Bandwidth: 10
+        [run_presets]
+        InterfaceBandwidth: USER
+        """))
+    _spec(d, "good")
+    _spec(d, "unknown_env", env="  - NoSuchEnv-v0")
+    _spec(d, "unknown_workload", env="  - id: Toy-v0\n    workloads: [nosuch]")
+    _spec(d, "unknown_option", env="  - id: Toy-v0\n    kwargs: {speed: 3}")
+    _spec(d, "bad_hp", searchers="  - agent: ga\n    hyperparameters: {population_size: 1}")
+    _spec(d, "unknown_agent", searchers="  - agent: nope")
+    _spec(d, "bad_objective", env="  - id: Toy-v0\n    objectives: ['cost + ']")
+    (d / "dup.yaml").write_text(TOY_SPEC.format(tests=TESTS, env="  - Toy-v0", searchers="  - agent: random")
+                                + "budget: 4\n")
+    (d / "trace.yaml").write_text("study: t\nbudget: 3\nenvironments:\n  - id: DRAM-v0\n    workloads: [cloud-1]\n"
+                                  "searchers:\n  - agent: random\n")
+    (d / "empty_trace.yaml").write_text(f"study: t\nbudget: 3\nenvironments:\n  - id: DRAM-v0\n"
+                                        f"    workloads: [{d / 'empty.stl'}]\nsearchers:\n  - agent: random\n")
+    return d
+
+
+TOY = '{"x": 7, "y": 8, "mode": "a"}'
+RUN = ["run", "Toy-v0", "--agent", "random", "--budget", "3"]
+SYS_CFG = ('{"array_rows": 32, "array_cols": 32, "dataflow": "os", "ifmap_sram_kb": 64, "filter_sram_kb": 64, '
+           '"ofmap_sram_kb": 64, "dram_bw_words_per_cycle": %s}')
+
+# (id, argv, strings the one line must contain); "{tmp}" is the fixture folder
+CASES = [
+    # arguments argparse checks
+    ("unknown-command", ["frobnicate"], ["'frobnicate'", "choose from"]),
+    ("budget-not-int", RUN[:4] + ["--budget", "x"], ["'x'", "integer >= 1"]),
+    ("budget-zero", RUN[:4] + ["--budget", "0"], ["'0'", "integer >= 1"]),
+    ("seed-negative", RUN + ["--seed", "-1"], ["'-1'", "integer >= 0"]),
+    ("workers-zero", ["sweep", "{tmp}/good.yaml", "--workers", "0"], ["'0'", "integer >= 1"]),
+    ("executor-unknown", ["sweep", "{tmp}/good.yaml", "--executor", "ray"], ["'ray'", "local", "dask"]),
+    ("import-missing", ["--import", "no_such_module_xyz", "list"], ["no_such_module_xyz"]),
+    # info / evaluate
+    ("env-unknown", ["info", "NoSuchEnv-v0"], ["'NoSuchEnv-v0'", "known:", "Toy-v0"]),
+    ("config-value", ["evaluate", "Toy-v0", "--config", '{"x": 99, "y": 8, "mode": "a"}'], ["99", "'x'", "0..20"]),
+    ("config-unknown-param", ["evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8, "mode": "a", "z": 1}'],
+     ["'z'", "parameters are"]),
+    ("config-missing-param", ["evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8}'], ["'mode'", "allowed"]),
+    ("config-bad-json", ["evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8, '], ["--config", "valid JSON"]),
+    ("config-not-object", ["evaluate", "Toy-v0", "--config", "[1, 2]"], ["JSON object"]),
+    ("config-folder", ["evaluate", "Toy-v0", "--config", "{tmp}/folder"], ["folder", "JSON"]),
+    ("config-float-for-int", ["evaluate", "Toy-v0", "--config", '{"x": 7.5, "y": 8, "mode": "a"}'],
+     ["7.5", "'x'"]),
+    ("cfg-non-integer", ["evaluate", "Systolic-v0", "--workload", "alexnet", "--config", "{tmp}/bad.cfg"],
+     ["ArrayHeight", "'32.9'", "whole number"]),
+    ("model-cannot-cost", ["evaluate", "Systolic-v0", "--workload", "alexnet", "--config", SYS_CFG % "0"],
+     ["'dram_bw_words_per_cycle'", "0", "integers 1.."]),
+    ("sim-option-unknown", ["evaluate", "Systolic-v0", "--config", TOY, "--set", "foo=1"], ["'foo'", "allowed",
+                                                                                             "workload"]),
+    ("sim-option-value", ["evaluate", "Systolic-v0", "--config", TOY, "--set", "word_bytes=0"],
+     ["word_bytes", "positive integer", "0"]),
+    ("set-without-equals", ["evaluate", "Toy-v0", "--config", TOY, "--set", "foo"], ["'foo'", "key=value"]),
+    ("workload-unknown", ["info", "Systolic-v0", "--workload", "nosuchnet"], ["nosuchnet"]),
+    ("per-layer-unsupported", ["evaluate", "Toy-v0", "--config", TOY, "--per-layer"], ["no per-component"]),
+    # run
+    ("agent-unknown", ["run", "Toy-v0", "--agent", "nope", "--budget", "3"], ["'nope'", "known:", "random"]),
+    ("hp-unknown", RUN + ["--set", "foo=1"], ["'foo'", "allowed", "(none)"]),
+    ("hp-unknown-ga", ["run", "Toy-v0", "--agent", "ga", "--budget", "3", "--set", "lr=1"],
+     ["'lr'", "population_size"]),
+    ("hp-out-of-range", ["run", "Toy-v0", "--agent", "ga", "--budget", "3", "--set", "population_size=1"],
+     ["1", "population_size", "[2"]),
+    ("hp-wrong-type", ["run", "Toy-v0", "--agent", "ga", "--budget", "3", "--set", "crossover=blend"],
+     ["'blend'", "uniform", "k_point"]),
+    ("env-option-unknown", RUN + ["--option", "foo=1"], ["'foo'", "allowed", "offset"]),
+    ("env-option-mode", RUN + ["--option", "mode=sideways"], ["'sideways'", "design", "parameter"]),
+    ("not-a-design-env", ["run", "ScratchpadSchedule-v0", "--agent", "random", "--budget", "3"],
+     ["ScratchpadSchedule-v0", "searchers run on", "Systolic-v0"]),
+    ("dram-memory-unknown", ["run", "DRAM-v0", "--agent", "random", "--budget", "2", "--option", "memory=ddr9"],
+     ["'ddr9'", "ddr4-2400"]),
+    ("dram-fixed-not-mapping", ["evaluate", "DRAM-v0", "--config", "{}", "--set", "fixed=3"], ["fixed", "mapping", "3"]),
+    ("dram-trace-missing", ["run", "DRAM-v0", "--agent", "random", "--budget", "2", "--workload", "{tmp}/no.stl"],
+     ["no.stl", "does not exist"]),
+    ("scratchpad-solver-unknown", ["run", "Scratchpad-v0", "--agent", "random", "--budget", "2", "--option",
+                                   "solver=foo"], ["'foo'", "highs", "cbc"]),
+    ("backend-missing", RUN + ["--option", "backend={tmp}/no_proxy.pkl"], ["no_proxy.pkl", "does not exist"]),
+    ("store-folder", RUN + ["--store", "{tmp}/folder"], ["folder", "directory", "file path"]),
+    ("store-corrupt", RUN + ["--store", "{tmp}/corrupt.db"], ["corrupt.db", "not an archgym results store"]),
+    ("store-other-sqlite", RUN + ["--store", "{tmp}/other.db"], ["other.db", "people", "not an archgym"]),
+    # objectives (one line naming the position or the metric)
+    ("objective-unknown-metric", RUN + ["--objective", "speed"], ["'speed'", "metrics are", "cost"]),
+    ("objective-trailing-op", RUN + ["--objective", "0.7*cost + "], ["character 10", "'+'", "empty term"]),
+    ("objective-empty-term", RUN + ["--objective", "cost,,area"], ["character 6", "empty term"]),
+    ("objective-duplicate", RUN + ["--objective", "cost, 2*cost"], ["'cost'", "twice"]),
+    ("objective-pareto-one", RUN + ["--objective", "pareto:cost"], ["pareto", "two metrics", "cost"]),
+    ("objective-unmeetable", RUN + ["--objective", "cost<=-5"], ["'cost'", "-5", "positive"]),
+    ("objective-wrong-direction", RUN + ["--objective", "cost>=5"], ["'cost'", "lower-is-better", "cost<="]),
+    ("objective-garbage", RUN + ["--objective", "cost ** 2"], ["character", "'*'"]),
+    # report / compare / failures
+    ("report-missing", ["report", "{tmp}/nope.db"], ["nope.db", "no such results store"]),
+    ("report-folder", ["report", "{tmp}/folder"], ["folder", "directory"]),
+    ("report-corrupt", ["report", "{tmp}/corrupt.db", "--out", "{tmp}/r1"], ["corrupt.db", "not an archgym"]),
+    ("report-other-sqlite", ["report", "{tmp}/other.db", "--out", "{tmp}/r2"], ["other.db", "not an archgym"]),
+    ("report-out-is-file", ["report", "{tmp}/store.db", "--out", "{tmp}/existing.txt"],
+     ["existing.txt", "existing file", "folder"]),
+    ("report-empty-store", ["report", "{tmp}/empty_store.db", "--out", "{tmp}/r3"], ["empty_store.db", "no trials"]),
+    ("compare-empty-store", ["compare", "{tmp}/empty_store.db"], ["empty_store.db", "no complete trials"]),
+    ("compare-other-sqlite", ["compare", "{tmp}/other.db"], ["other.db", "not an archgym"]),
+    ("compare-budgets-text", ["compare", "{tmp}/store.db", "--budgets", "a,b"], ["'a,b'", "integers"]),
+    ("compare-budget-zero", ["compare", "{tmp}/store.db", "--budgets", "0"], ["budget 0", "1..5"]),
+    ("compare-budget-too-big", ["compare", "{tmp}/store.db", "--budgets", "2,6"], ["budget 6", "1..5"]),
+    ("failures-corrupt", ["failures", "{tmp}/corrupt.db"], ["corrupt.db", "not an archgym"]),
+    # sweep: every problem checked before anything runs
+    ("spec-missing", ["sweep", "{tmp}/nope.yaml"], ["nope.yaml", "no such sweep spec"]),
+    ("spec-unknown-env", ["sweep", "{tmp}/unknown_env.yaml"], ["'NoSuchEnv-v0'", "known:"]),
+    ("spec-unknown-workload", ["sweep", "{tmp}/unknown_workload.yaml"], ["unknown_workload.yaml:", "'nosuch'",
+                                                                         "allowed: default"]),
+    ("spec-unknown-option", ["sweep", "{tmp}/unknown_option.yaml"], ["unknown_option.yaml:", "'speed'", "allowed"]),
+    ("spec-bad-hp", ["sweep", "{tmp}/bad_hp.yaml"], ["bad_hp.yaml:", "population_size", "1"]),
+    ("spec-unknown-agent", ["sweep", "{tmp}/unknown_agent.yaml"], ["'nope'", "known:"]),
+    ("spec-bad-objective", ["sweep", "{tmp}/bad_objective.yaml"], ["bad_objective.yaml:", "empty term"]),
+    ("spec-duplicate-key", ["sweep", "{tmp}/dup.yaml"], ["dup.yaml:", "duplicate key 'budget'", "line 2"]),
+    ("spec-trace-needs-folder", ["sweep", "{tmp}/trace.yaml"], ["'cloud-1'", "ARCHGYM_DRAM_TRACES", "trace_dir"]),
+    ("spec-empty-trace", ["sweep", "{tmp}/empty_trace.yaml"], ["empty.stl", "no requests"]),
+    ("sweep-store-folder", ["sweep", "{tmp}/good.yaml", "--store", "{tmp}/folder"], ["folder", "directory"]),
+    ("sweep-store-other-sqlite", ["sweep", "{tmp}/good.yaml", "--store", "{tmp}/other.db"],
+     ["other.db", "not an archgym"]),
+]
+
+
+def run_cli(argv, capsys) -> tuple[int, str, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("argv, needles", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_cli_bad_input_is_one_line_exit_2(argv, needles, tmp, capsys, monkeypatch):
+    monkeypatch.delenv("ARCHGYM_DRAM_TRACES", raising=False)
+    argv = [a.replace("{tmp}", str(tmp)) for a in argv]
+    code, out, err = run_cli(argv, capsys)
+    lines = err.strip().splitlines()
+    assert code == 2, (code, out, err)
+    assert len(lines) == 1 and lines[0].startswith("archgym: error: "), err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+def test_read_only_commands_leave_foreign_files_untouched(tmp, capsys):
+    """report/compare on another program's SQLite file: one line, the file is
+    byte-identical afterwards and no -wal/-shm files appear."""
+    other = tmp / "other.db"
+    before = other.read_bytes()
+    for argv in (["report", str(other), "--out", str(tmp / "r9")], ["compare", str(other)]):
+        assert run_cli(argv, capsys)[0] == 2
+    assert other.read_bytes() == before
+    assert not any(Path(str(other) + s).exists() for s in ("-wal", "-shm", "-journal"))
+    store = tmp / "store.db"
+    before = store.read_bytes()
+    assert run_cli(["compare", str(store)], capsys)[0] == 0
+    assert store.read_bytes() == before
+    assert not any(Path(str(store) + s).exists() for s in ("-wal", "-shm"))
+
+
+def test_a_bad_store_is_refused_before_the_search(tmp, capsys, monkeypatch):
+    """The search never starts, so no result can be lost."""
+    from archgym.agents import RandomSearch
+
+    calls = []
+    monkeypatch.setattr(RandomSearch, "run", lambda *a, **k: calls.append(1))
+    assert run_cli(RUN + ["--store", str(tmp / "corrupt.db")], capsys)[0] == 2
+    assert calls == []
+
+
+def test_unreachable_dask_scheduler_is_one_line_within_seconds(tmp, capsys):
+    pytest.importorskip("dask.distributed")
+    t0 = time.perf_counter()
+    code, _, err = run_cli(["sweep", str(tmp / "good.yaml"), "--store", str(tmp / "dask.db"), "--executor", "dask",
+                            "--scheduler", "tcp://127.0.0.1:9", "--quiet"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "cannot reach the Dask scheduler 'tcp://127.0.0.1:9'" in err
+    assert time.perf_counter() - t0 < 20
+
+
+def test_a_bug_keeps_its_traceback_and_exit_1(tmp_path):
+    """Only user-input errors are one line: a ValueError from a buggy simulator
+    is a bug and surfaces with its traceback (exit status 1)."""
+    plugin = tmp_path / "buggy_sim.py"
+    plugin.write_text(textwrap.dedent("""\
+        import archgym
+        from toysim import ToySimulator
+
+        class Buggy(ToySimulator):
+            def _evaluate(self, config):
+                raise ValueError("internal bug")
+
+        archgym.register("Buggy-v0", Buggy, overwrite=True)
+        """))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(tmp_path)])}
+    out = subprocess.run([sys.executable, "-m", "archgym.cli", "--import", "buggy_sim", "evaluate", "Buggy-v0",
+                          "--config", TOY], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 1
+    assert "Traceback" in out.stderr and "internal bug" in out.stderr
+
+
+# --------------------------------------------------------------------------- API
+def _toy_env(**kw):
+    from archgym.env import DSEEnv
+    from toysim import ToySimulator
+
+    return DSEEnv(ToySimulator(), **kw)
+
+
+def _empty_trace_sim(tmp):
+    sim = archgym.make_simulator("DRAM-v0", workload=str(tmp / "empty.stl"))
+    return sim.evaluate(sim.reference_config())
+
+
+API_CASES = [
+    ("env-mode", lambda tmp: _toy_env(mode="sideways"), ["'sideways'", "design"]),
+    ("env-episode-length-str", lambda tmp: _toy_env(episode_length="3"), ["'3'", "integer >= 1"]),
+    ("env-episode-length-zero", lambda tmp: _toy_env(episode_length=0), ["0", "integer >= 1"]),
+    ("env-max-evaluations", lambda tmp: _toy_env(max_evaluations=-1), ["-1", "integer >= 0"]),
+    ("float-action", lambda tmp: _toy_env().step(np.array([7.9, 3.0, 0.0])), ["7.9", "integers"]),
+    ("action-out-of-range", lambda tmp: _toy_env().step(np.array([99, 3, 0])), ["99", "MultiDiscrete"]),
+    ("float-action-parameter-mode", lambda tmp: _toy_env(mode="parameter").step(1.5), ["1.5", "integers"]),
+    ("run-seed-none", lambda tmp: archgym.make_agent("random").run(_toy_env(), 3, seed=None), ["None", ">= 0"]),
+    ("run-seed-negative", lambda tmp: archgym.make_agent("ga").run(_toy_env(), 3, seed=-2), ["-2", ">= 0"]),
+    ("run-budget-float", lambda tmp: archgym.make_agent("random").run(_toy_env(), 2.5, seed=0), ["2.5", "positive"]),
+    ("run-not-dse-env", lambda tmp: archgym.make_agent("random").run(archgym.make("ScratchpadSchedule-v0"), 3, 0),
+     ["DSEEnv"]),
+    ("hp-range", lambda tmp: archgym.make_agent("aco", evaporation=2.0), ["2.0", "evaporation", "[0.0, 1.0]"]),
+    ("simulator-option", lambda tmp: archgym.make_simulator("Systolic-v0", bogus=1), ["bogus", "allowed"]),
+    ("empty-dram-trace", _empty_trace_sim, ["empty.stl", "no requests"]),
+    ("store-folder", lambda tmp: __import__("archgym.store").store.Store(tmp / "folder"), ["directory"]),
+    ("store-readonly-missing", lambda tmp: __import__("archgym.store").store.Store(tmp / "x.db", readonly=True),
+     ["no such results store"]),
+]
+
+
+@pytest.mark.parametrize("call, needles", [c[1:] for c in API_CASES], ids=[c[0] for c in API_CASES])
+def test_api_bad_input_raises_one_line_user_input_error(call, needles, tmp):
+    with pytest.raises(UserInputError) as info:
+        call(tmp)
+    msg = str(info.value)
+    assert "\n" not in msg.strip(), msg
+    for needle in needles:
+        assert needle in msg, (needle, msg)

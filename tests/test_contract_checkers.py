@@ -1,0 +1,83 @@
+"""archgym.testing's checkers, run over every registered simulator and searcher
+(so a new plugin is covered the moment it is registered), plus proof that the
+checkers catch what they claim to."""
+from __future__ import annotations
+
+import pytest
+
+import archgym
+from archgym.agents import RandomSearch
+from archgym.registry import agent_class, simulator_class
+from archgym.testing import ContractError, TinySimulator, check_searcher, check_simulator
+
+
+@pytest.mark.parametrize("sim_id", archgym.list_simulators())
+def test_every_registered_simulator_honours_the_contract(sim_id):
+    check_simulator(simulator_class(sim_id))
+
+
+@pytest.mark.parametrize("name", archgym.list_agents())
+def test_every_registered_searcher_honours_the_contract(name):
+    check_searcher(agent_class(name))
+
+
+def test_an_overriding_evaluate_is_not_bypassed_by_the_env():
+    from archgym.env import DSEEnv
+
+    class Shifted(TinySimulator):
+        def evaluate(self, config):
+            out = super().evaluate(config)
+            out["loss"] += 100.0
+            return out
+
+    _, info = DSEEnv(Shifted()).evaluate({"a": 3, "b": 8, "c": "y"})
+    assert info["metrics"]["loss"] == 100.0
+
+
+def test_check_simulator_catches_nondeterminism():
+    import itertools
+
+    class Drifting(TinySimulator):
+        counter = itertools.count()
+
+        def _evaluate(self, config):
+            return {"loss": float(next(self.counter))}
+
+    with pytest.raises(ContractError, match="not deterministic"):
+        check_simulator(Drifting, check_env=False)
+
+
+def test_check_simulator_catches_a_missing_metric():
+    class Lacking(TinySimulator):
+        def evaluate(self, config):
+            out = super().evaluate(config)
+            del out["loss"]
+            return out
+
+    with pytest.raises(ContractError, match="lacks metrics"):
+        check_simulator(Lacking, check_env=False)
+
+
+def test_check_searcher_catches_an_overspending_searcher():
+    class Greedy(RandomSearch):
+        name = "greedy"
+
+        def run(self, env, budget, seed):
+            env.unwrapped.evaluate(env.unwrapped.space.sample(0))  # one evaluation outside the budget
+            return super().run(env, budget, seed)
+
+    with pytest.raises(ContractError, match="return every evaluation"):
+        check_searcher(Greedy)
+
+
+def test_check_searcher_catches_an_unseeded_searcher():
+    import numpy as np
+
+    class Unseeded(RandomSearch):
+        name = "unseeded"
+
+        def ask(self):
+            return self.space.sample(np.random.default_rng())
+
+    with pytest.raises(ContractError, match="same seed"):
+        check_searcher(Unseeded)
