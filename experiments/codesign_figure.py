@@ -38,11 +38,20 @@ from archgym.simulators.accelerator import MEMORIES, AcceleratorSimulator
 from archgym.simulators.dram.knobs import DEFAULT_MCCONFIG, KNOBS
 from archgym.simulators.systolic import SystolicSimulator
 
-from .pareto import nondominated
 
 OUT = Path(__file__).resolve().parent / "results" / "codesign"
 SYSTOLIC_BW = 16
 COLORS = dict(zip(MEMORIES, ("tab:blue", "tab:orange", "tab:green", "tab:red")))
+
+
+def front_2d(latency: np.ndarray, energy: np.ndarray) -> np.ndarray:
+    """Indices of the latency-energy Pareto front (both minimized), by increasing latency
+    (sort by latency, keep each point whose energy is below every faster point's)."""
+    order = np.lexsort((energy, latency))
+    e = energy[order]
+    best = np.minimum.accumulate(e)
+    keep = np.r_[True, e[1:] < best[:-1]]
+    return order[keep]
 
 
 def _default_dram() -> dict:
@@ -58,8 +67,7 @@ def systolic_picks(workload: str, n_front: int = 12) -> tuple[list[dict], dict]:
     configs = [sim.space.decode(i) for i in grid]
     df = sim.evaluate_batch(configs)
     df = df[df["feasible"]].reset_index(drop=True)
-    pts = df[["latency_ns", "energy_pj"]].to_numpy()
-    front = df[nondominated(-pts)].sort_values("latency_ns")
+    front = df.iloc[front_2d(df["latency_ns"].to_numpy(), df["energy_pj"].to_numpy())]
     ref = sim.reference_metrics()
     score = df["latency_ns"] / ref["latency_ns"] + df["energy_pj"] / ref["energy_pj"]
     keep = ["array_rows", "array_cols", "dataflow", "ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb"]
@@ -108,15 +116,19 @@ def main(argv: list[str] | None = None) -> dict:
         if e.empty:
             ax.set_title(f"Accelerator-v0, {wl}: no feasible evaluations yet")
             continue
-        pts = e[["latency_ns", "energy_pj"]].to_numpy()
-        front = e[nondominated(-pts)].sort_values("latency_ns")
+        front = e.iloc[front_2d(e["latency_ns"].to_numpy(), e["energy_pj"].to_numpy())]
         ax.scatter(e["latency_ns"], e["energy_pj"], s=6, c="0.8", label=f"evaluated ({len(e)})")
-        ax.step(front["latency_ns"], front["energy_pj"], where="post", c="0.3", lw=0.8)
-        for mem in MEMORIES:
+        for mem in MEMORIES:                  # each standard's own front, and the overall front's points
+            em = e[e["config.memory"] == mem]
+            if len(em):
+                fm = em.iloc[front_2d(em["latency_ns"].to_numpy(), em["energy_pj"].to_numpy())]
+                ax.step(fm["latency_ns"], fm["energy_pj"], where="post", c=COLORS[mem], lw=1.2,
+                        label=f"best with {mem}")
+                ax.scatter(fm["latency_ns"], fm["energy_pj"], s=10, c=COLORS[mem])
             f = front[front["config.memory"] == mem]
             if len(f):
-                ax.scatter(f["latency_ns"], f["energy_pj"], s=28, c=COLORS[mem], label=f"co-design front: {mem}",
-                           zorder=3)
+                ax.scatter(f["latency_ns"], f["energy_pj"], s=45, c=COLORS[mem], edgecolors="k",
+                           label=f"co-design front: {mem}", zorder=3)
         s_front, s_best = systolic_picks(wl)
         sys_res = [acc.evaluate({**c, **_default_dram()}) for c in s_front]
         best_res = acc.evaluate({**s_best, **_default_dram()})
