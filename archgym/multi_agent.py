@@ -22,7 +22,9 @@ feasibility flag, design; see :mod:`archgym.env`).
 ### Reward and episode end
 One parallel step evaluates one design (counting one evaluation against the
 env's budget); every agent receives the same reward.  All agents terminate
-after ``episode_length`` steps of the underlying env (default 1: a bandit).
+after ``episode_length`` parallel steps (an integer >= 1; default: the
+underlying env's ``episode_length``, 1 unless set, i.e. a bandit).  The view
+counts its own steps, so the wrapped env is not modified.
 ``infos[agent]`` carries the env's info (config, metrics, feasibility).
 
 Needs the ``marl`` extra (``pip install archgym[marl]``).
@@ -40,6 +42,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("the multi-agent view needs PettingZoo: pip install 'archgym[marl]'") from exc
 
 from .env import DSEEnv
+from .errors import UserInputError
 
 __all__ = ["MultiAgentDSEEnv"]
 
@@ -49,13 +52,21 @@ class MultiAgentDSEEnv(ParallelEnv):
 
     metadata = {"name": "archgym_multi_agent_v0", "render_modes": []}
 
-    def __init__(self, env: Any, groups: Mapping[str, Sequence[str]] | None = None) -> None:
+    def __init__(self, env: Any, groups: Mapping[str, Sequence[str]] | None = None,
+                 episode_length: int | None = None) -> None:
         dse = getattr(env, "unwrapped", env)
         if not isinstance(dse, DSEEnv):
             raise TypeError(f"MultiAgentDSEEnv wraps an archgym DSEEnv, got {type(dse).__name__}")
         if dse.mode != "design":
             raise ValueError("the multi-agent view needs a DSEEnv in mode='design'")
         self.env = dse
+        if episode_length is None:
+            episode_length = dse.episode_length
+        if isinstance(episode_length, bool) or not isinstance(episode_length, (int, np.integer)) \
+                or episode_length < 1:
+            raise UserInputError(f"episode_length must be an integer >= 1, got {episode_length!r}")
+        self.episode_length = int(episode_length)
+        self._steps = 0
         names = dse.space.names
         groups = dse.space.resolve_groups(groups)
         order = {n: i for i, n in enumerate(names)}
@@ -81,6 +92,7 @@ class MultiAgentDSEEnv(ParallelEnv):
             for i, a in enumerate(self.possible_agents):
                 self._action_spaces[a].seed(seed + i)
         self.agents = list(self.possible_agents)
+        self._steps = 0
         return {a: obs.copy() for a in self.agents}, {a: dict(info) for a in self.agents}
 
     def joint_action(self, actions: Mapping[str, Any]) -> np.ndarray:
@@ -93,7 +105,9 @@ class MultiAgentDSEEnv(ParallelEnv):
         return idx
 
     def step(self, actions: Mapping[str, Any]):
-        obs, reward, terminated, truncated, info = self.env.step(self.joint_action(actions))
+        obs, reward, _, truncated, info = self.env.step(self.joint_action(actions))
+        self._steps += 1
+        terminated = self._steps >= self.episode_length
         agents = list(self.agents)
         if terminated or truncated:
             self.agents = []

@@ -60,9 +60,10 @@ SEARCHERS: dict[str, dict] = {
     "a2c": {},
     "dqn": {},
     "sac": {},
+    "marl": {},
 }
 # rough relative cost, to start the slow runs first
-COST = {"bo": 10, "optuna_tpe": 8, "dqn": 6, "sac": 5, "ppo": 3, "optuna_nsga2": 2, "a2c": 2}
+COST = {"bo": 10, "optuna_tpe": 8, "dqn": 6, "sac": 5, "ppo": 3, "marl": 3, "optuna_nsga2": 2, "a2c": 2}
 
 SYSTOLIC = {"env_id": "Systolic-v0", "env_kwargs": {"workload": "resnet18"},
             "objective": "cycles, energy_pj, area_mm2"}

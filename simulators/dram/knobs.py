@@ -72,7 +72,12 @@ def dram_space(power_down: bool = False, integer: bool = False) -> DesignSpace:
     if power_down:
         params.append(Categorical("PowerDownPolicy", _EXTRA["PowerDownPolicy"],
                                   description="DRAMSys mcconfig PowerDownPolicy"))
-    return DesignSpace(params)
+    return DesignSpace(params, groups={  # named groups for the multi-agent view and searcher
+        "scheduling": ["Scheduler", "SchedulerBuffer", "RequestBufferSize", "RespQueue", "Arbiter",
+                       "MaxActiveTransactions"],
+        "paging": ["PagePolicy"],
+        "refresh": ["RefreshPolicy", "RefreshMaxPostponed", "RefreshMaxPulledin"],
+        **({"power_down": ["PowerDownPolicy"]} if power_down else {})})
 
 
 def _label(name: str, value: Any, allowed: tuple) -> int:

@@ -1,0 +1,66 @@
+"""Resolve the ``workload`` and ``arch`` options of the dataflow simulators."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from archgym.simulator import WorkloadError
+
+from ..workloads.layers import Layer, as_layers, list_networks, load_network
+from .arch import Architecture, eyeriss_like, simple_three_level
+from .errors import ArchitectureError
+from .problem import Problem, problem_from_layer
+from .timeloop_io import read_architecture, read_problem
+
+__all__ = ["resolve_problem", "resolve_arch", "network_problems", "ARCHS"]
+
+ARCHS = {"eyeriss_like": eyeriss_like, "three_level": simple_three_level}
+
+
+def resolve_problem(workload: Any) -> Problem:
+    """A :class:`Problem` from a Problem, a Timeloop problem YAML path, ``"network:layer"``
+    (e.g. ``"resnet18:layer1.0.conv1"``), a :class:`Layer` or a layer dict."""
+    if isinstance(workload, Problem):
+        return workload
+    if isinstance(workload, (str, Path)):
+        s = str(workload)
+        if s.lower().endswith((".yaml", ".yml")):
+            if not Path(s).exists():
+                raise WorkloadError(f"problem file {s!r} does not exist")
+            return read_problem(s)
+        if ":" in s:
+            net, _, name = s.partition(":")
+            if net not in list_networks():
+                raise WorkloadError(f"unknown network {net!r}; networks: {', '.join(list_networks())}")
+            layers = {lay.name: lay for lay in load_network(net)}
+            if name not in layers:
+                raise WorkloadError(f"network {net!r} has no layer {name!r}; layers: {', '.join(layers)}")
+            return problem_from_layer(layers[name])
+        raise WorkloadError(f"workload {s!r}: expected a problem .yaml file or 'network:layer' "
+                            f"(networks: {', '.join(list_networks())})")
+    _, layers = as_layers(workload)
+    if len(layers) != 1:
+        raise WorkloadError(f"the mapping environment costs one layer; got {len(layers)}")
+    return problem_from_layer(layers[0])
+
+
+def network_problems(workload: Any) -> tuple[str, list[Problem]]:
+    """Network name (or CSV / list, see :func:`as_layers`) -> its layers as problems."""
+    label, layers = as_layers(workload)
+    return label, [problem_from_layer(lay) for lay in layers]
+
+
+def resolve_arch(arch: Any) -> Architecture:
+    """An :class:`Architecture`, a Timeloop architecture YAML path, or a built-in name (``ARCHS``)."""
+    if isinstance(arch, Architecture):
+        return arch
+    if isinstance(arch, (str, Path)):
+        s = str(arch)
+        if s in ARCHS:
+            return ARCHS[s]()
+        if s.lower().endswith((".yaml", ".yml")):
+            if not Path(s).exists():
+                raise ArchitectureError(f"architecture file {s!r} does not exist")
+            return read_architecture(s)
+    raise ArchitectureError(f"arch {arch!r}: expected a Timeloop architecture .yaml file or one of "
+                            f"{', '.join(ARCHS)}")

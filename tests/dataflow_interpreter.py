@@ -1,0 +1,169 @@
+"""A literal loop-nest interpreter for the dataflow model's tests (independent of the analytical code).
+
+It expands a mapping into its explicit loop list, enumerates the iterations,
+builds every tile as a Python set of data-space points, and counts each
+level's traffic by set differences -- no closed forms:
+
+* ``exact``: every step of the loops above a level (all iterations, in order);
+  the level fetches ``tile_t - tile_(t-1)``.
+* ``timeloop``: Timeloop's own procedure before its commit a12fff5, written from
+  its source: tiles are bounding boxes of the projected points; each loop above
+  the level runs iteration 0 and iteration 1, the latter weighted by ``n - 1``
+  (temporal extrapolation); a per-level state machine (last tile, last
+  translation) subtracts the last tile when the translation is unchanged or
+  unknown and otherwise keeps the whole tile (``SaveAndSubtractIfSameStride``).
+
+Child instances under one parent instance that receive an identical delta in
+the same step share one parent access (multicast / spatial reduction); the
+MACs read one word per operation.  Outputs follow first-read elision:
+``reads = updates - partition``, ``fills = drains - partition``.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+
+def loops_of(problem, arch, mapping):
+    """Explicit loops outer to inner: (level, kind 't'|'s', dim, n); kind 's' loops of a level
+    come after its temporal loops.  Also the index of each level's first loop."""
+    loops, first = [], []
+    for lv, lm in enumerate(mapping.levels):
+        first.append(len(loops))
+        order = list(lm.order) + []
+        order = [d for d in problem.dims if d not in order] + order
+        for d in order:
+            loops.append((lv, "t", d, int(lm.temporal.get(d, 1))))
+        for fac in (lm.spatial_x or {}, lm.spatial_y or {}):
+            for d in problem.dims:
+                loops.append((lv, "s", d, int(fac.get(d, 1))))
+    first.append(len(loops))
+    strides = []
+    for i, (_, _, d, _) in enumerate(loops):
+        s = 1
+        for (_, _, d2, n2) in loops[i + 1:]:
+            if d2 == d:
+                s *= n2
+        strides.append(s)
+    return loops, first, strides
+
+
+def _points(problem, ds, loops, strides, fixed, lo):
+    """Data-space points of the sub-nest from loop ``lo`` inwards, outer loop indices ``fixed``."""
+    base = {d: 0 for d in problem.dims}
+    for i, v in fixed.items():
+        base[loops[i][2]] += v * strides[i]
+    inner = [i for i in range(lo, len(loops)) if loops[i][3] > 1]
+    pts = set()
+    for combo in itertools.product(*[range(loops[i][3]) for i in inner]):
+        idx = dict(base)
+        for i, v in zip(inner, combo):
+            idx[loops[i][2]] += v * strides[i]
+        pts.add(tuple(sum(c * idx[d] for d, c in dd) for dd in ds.projection))
+    return pts
+
+
+def _box(pts):
+    arr = np.array(sorted(pts))
+    lo, hi = arr.min(axis=0), arr.max(axis=0)
+    return set(itertools.product(*[range(a, b + 1) for a, b in zip(lo, hi)])), tuple(int(x) for x in lo)
+
+
+def walk(problem, ds, loops, strides, lo, spatial_fixed, mode):
+    """Steps of the tile walk of the sub-nest starting at loop ``lo``: list of (weight, delta set)."""
+    time_loops = [i for i in range(lo) if loops[i][1] == "t"]
+    steps = []
+    if mode == "exact":
+        prev = None
+        for combo in itertools.product(*[range(loops[i][3]) for i in time_loops]):
+            fixed = {**spatial_fixed, **dict(zip(time_loops, combo))}
+            cur = _points(problem, ds, loops, strides, fixed, lo)
+            steps.append((1, frozenset(cur - prev if prev is not None else cur)))
+            prev = cur
+        return steps
+    state = {"prev": None, "prev_min": None, "tr": None}
+
+    def visit(fixed, weight):
+        cur, cmin = _box(_points(problem, ds, loops, strides, fixed, lo))
+        if state["prev"] is None:
+            tr = None
+        else:
+            tr = tuple(a - b for a, b in zip(cmin, state["prev_min"]))
+        if state["tr"] is None:
+            delta = cur - state["prev"] if state["prev"] is not None else cur
+            state["tr"] = tr
+        elif tr == state["tr"]:
+            delta = cur - state["prev"]
+        else:
+            delta = cur
+            state["tr"] = None
+        state["prev"], state["prev_min"] = cur, cmin
+        steps.append((weight, frozenset(delta)))
+
+    def rec(k, fixed, weight):
+        if k == len(time_loops):
+            visit({**spatial_fixed, **fixed}, weight)
+            return
+        i = time_loops[k]
+        n = loops[i][3]
+        rec(k + 1, {**fixed, i: 0}, weight)
+        if n >= 2:
+            rec(k + 1, {**fixed, i: 1}, weight * (n - 1))
+
+    rec(0, {}, 1)
+    return steps
+
+
+def mac_walk(problem, ds, loops, strides, spatial_fixed, mode):
+    """One word per MAC per step (no reuse at the MACs); ``timeloop`` walks Timeloop's weighted tree."""
+    time_loops = [i for i in range(len(loops)) if loops[i][1] == "t"]
+    if mode == "exact":
+        choices = [[(v, 1) for v in range(loops[i][3])] for i in time_loops]
+    else:
+        choices = [[(0, 1)] + ([(1, loops[i][3] - 1)] if loops[i][3] >= 2 else []) for i in time_loops]
+    steps = []
+    for combo in itertools.product(*choices):
+        fixed = {**spatial_fixed, **{i: v for i, (v, _) in zip(time_loops, combo)}}
+        w = int(np.prod([m for _, m in combo])) if combo else 1
+        steps.append((w, frozenset(_points(problem, ds, loops, strides, fixed, len(loops)))))
+    return steps
+
+
+def interpret(problem, arch, mapping, mode):
+    """Per-instance counts ``{(level name, data space): {reads, fills, updates, capacity, instances}}``."""
+    loops, first, strides = loops_of(problem, arch, mapping)
+    L = len(arch.levels)
+    out = {}
+    for ds in problem.dataspaces:
+        kept = [lv for lv in range(L) if lv == 0 or mapping.levels[lv].keep is None or ds.name in mapping.levels[lv].keep]
+        for lv in kept:
+            above_s = {i: 0 for i in range(first[lv]) if loops[i][1] == "s"}
+            own = walk(problem, ds, loops, strides, first[lv], above_s, mode)
+            tile = len(_points(problem, ds, loops, strides, dict(above_s), first[lv])) if mode == "exact" else \
+                len(_box(_points(problem, ds, loops, strides, dict(above_s), first[lv]))[0])
+            drains = sum(w * len(d) for w, d in own)
+            child = next((c for c in kept if c > lv), L)
+            between = [i for i in range(first[lv], first[child]) if loops[i][1] == "s" and loops[i][3] > 1]
+            per_child = []
+            for combo in itertools.product(*[range(loops[i][3]) for i in between]):
+                fixed = {**above_s, **{i: 0 for i in range(first[lv], first[child]) if loops[i][1] == "s"}}
+                fixed.update(zip(between, combo))
+                per_child.append(walk(problem, ds, loops, strides, first[child], fixed, mode) if child < L
+                                 else mac_walk(problem, ds, loops, strides, fixed, mode))
+            arrivals = 0
+            for step in zip(*per_child):
+                arrivals += step[0][0] * sum(len(d) for d in {d for _, d in step})
+            instances = int(np.prod([loops[i][3] for i in range(first[lv]) if loops[i][1] == "s"]))
+            if ds.read_write:
+                time_all = [i for i in range(first[lv]) if loops[i][1] == "t"]
+                part = set()
+                for combo in itertools.product(*[range(loops[i][3]) for i in time_all]):
+                    part |= _points(problem, ds, loops, strides, {**above_s, **dict(zip(time_all, combo))}, first[lv])
+                p = len(part)
+                row = {"reads": arrivals - p, "fills": drains - p if lv > 0 else 0, "updates": arrivals}
+            else:
+                row = {"reads": arrivals, "fills": drains if lv > 0 else 0, "updates": 0}
+            row.update(capacity=tile, instances=instances)
+            out[(arch.levels[lv].name, ds.name)] = row
+    return out
