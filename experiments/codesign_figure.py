@@ -179,7 +179,8 @@ def main(argv: list[str] | None = None) -> dict:
     table = analysis.ranking(data)
     cols = ["problem", "budget", "rank", "agent", "median", "mean", "ci95"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]) for c in cols) + " |"
+    lines += ["| " + " | ".join(f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]).replace(" | ", "; ")
+                                for c in cols) + " |"
               for r in table.to_dict("records")]
     (out / "ranking.md").write_text("\n".join(lines) + "\n")
     summary["ranking"] = json.loads(table.to_json(orient="records"))
