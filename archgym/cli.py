@@ -164,6 +164,8 @@ def cmd_info(args) -> int:
         print(f"  {m.name:<28} {m.unit:<10} {better} is better")
     if d["workloads"]:
         print("workloads:", ", ".join(d["workloads"]))
+    for line in d.get("notes", ()):
+        print(line)
     return 0
 
 

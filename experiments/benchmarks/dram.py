@@ -16,6 +16,28 @@ Fidelity: every DRAMSys 4.0 reference case in
 simulated; total time and average power errors are summarized per memory
 (cases within 2 % / 1 %, worst cases).
 
+LPDDR4-3200 and HBM2: total time on the 20 configurations x 3 traces per
+memory handed over in ``../shared/data/dram/lpddr4_hbm2/`` (DRAMSys 4.0 on
+its stock memspecs; DRAMSys has no power model for them).
+
+Against DRAMSys (ratios, never absolute rates):
+
+* recorded: our in-process ``run`` (CPU time, median of 3) against the wall
+  time DRAMSys 4.0 took for the same trace and mcconfig when the DDR3
+  reference was recorded (``wall_s`` in ``dramsys_reference.json``; another
+  run, another load: indicative only);
+* side by side (``--dramsys BIN --dramsys-sim SIM.json``): the DRAMSys 4.0
+  binary and this model on ArchGym's four traces x 5 configurations,
+  interleaved, in the same run, median of 3.  ``SIM.json`` is a DRAMSys
+  simulation file (e.g. ArchGym's ``ddr3-example.json``) whose ``mcconfig``
+  entry names a file this script rewrites per design and whose trace this
+  script points at each trace in turn, as ArchGym's wrapper does.
+
+Start-up: ``import archgym`` time, a cold ``archgym evaluate DRAM-v0`` with
+a warm numba cache (median of 3 processes), and the first call's compile
+time (fresh cache folder).  Batch: ``evaluate_batch`` over 20 designs of one
+trace against 20 fresh single-design simulators.
+
 Writes ``experiments/benchmarks/results/dram.json`` and prints the figures.
 """
 from __future__ import annotations
@@ -24,7 +46,11 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,7 +58,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from archgym.simulators.dram import jit_available, load_standard, load_trace, resolve_workload, run  # noqa: E402
+from archgym.simulators.dram import (  # noqa: E402
+    DRAMSimulator, decode_trace, jit_available, load_standard, load_trace, resolve_workload, run,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data" / "dram"
@@ -110,12 +138,176 @@ def fidelity(jit) -> dict:
     return summary
 
 
+def lpddr4_hbm2_errors(mem: str, jit=None) -> list[dict]:
+    """Relative total-time error against DRAMSys 4.0 on every handed-over LPDDR4/HBM2 point."""
+    root = SHARED / "lpddr4_hbm2"
+    ref = json.loads((root / "dramsys_reference.json").read_text())
+    spec = load_standard({"lpddr4": "lpddr4-3200", "hbm2": "hbm2"}[mem])
+    traces: dict = {}
+    out = []
+    for r in ref["results"]:
+        if r["mem"] != mem:
+            continue
+        if r["trace"] not in traces:
+            traces[r["trace"]] = load_trace(root / "traces" / f"{mem}_{r['trace']}.dramsys.stl")
+        mc = {**ref["configs"][str(r["config_index"])], **ref["fixed_mcconfig"]}
+        t = run(spec, traces[r["trace"]], mc, jit=jit).total_time_ns
+        out.append({"trace": r["trace"], "config": r["config_index"], "time_err": t / r["total_time_ns"] - 1})
+    return out
+
+
+def fidelity_lpddr4_hbm2(jit) -> dict:
+    summary = {}
+    for mem in ("lpddr4", "hbm2"):
+        cs = lpddr4_hbm2_errors(mem, jit)
+        te = np.array([abs(c["time_err"]) for c in cs])
+        summary[mem] = {"cases": len(cs), "median_abs_time_err": float(np.median(te)),
+                        "p95_abs_time_err": float(np.percentile(te, 95)), "max_abs_time_err": float(te.max()),
+                        "worst_time": sorted(cs, key=lambda c: -abs(c["time_err"]))[:5]}
+    return summary
+
+
+def against_recorded_dramsys(jit, repeats: int = 3) -> dict:
+    """Our CPU time per run against DRAMSys's recorded wall time, same trace and mcconfig (DDR3)."""
+    ref = json.loads((SHARED / "dramsys_reference.json").read_text())
+    spec = load_standard("ddr3-1600")
+    out = {}
+    for name in ARCHGYM_TRACES:
+        cases = [c for c in ref["dramsys_results"] if c["mem"] == "ddr3" and c["trace"] == f"{name}.stl"]
+        if not cases:
+            continue
+        dec = decode_trace(spec, load_trace(SHARED / "traces" / f"{name}.stl"))   # as DRAMSimulator caches it
+        ratios = []
+        for c in cases:
+            run(spec, None, c["mcconfig"], jit=jit, decoded=dec)
+            ts = []
+            for _ in range(repeats):
+                c0 = time.process_time()
+                run(spec, None, c["mcconfig"], jit=jit, decoded=dec).metrics()
+                ts.append(time.process_time() - c0)
+            ratios.append(c["wall_s"] / statistics.median(ts))
+        out[name] = {"configs": len(cases), "median_speedup": float(np.median(ratios)),
+                     "min_speedup": float(np.min(ratios)), "max_speedup": float(np.max(ratios))}
+    return out
+
+
+def side_by_side(dramsys: str, sim_json: str, jit, repeats: int = 3, n_configs: int = 5) -> dict:
+    """DRAMSys 4.0 binary and this model on the same traces and designs, interleaved, same run."""
+    sim_path = Path(sim_json).resolve()
+    sim_cfg = json.loads(sim_path.read_text())
+    body = sim_cfg["simulation"]
+    mc_name = body["mcconfig"]
+    mc_file = next((p for p in sim_path.parent.rglob(mc_name) if p.is_file()), None)
+    if mc_file is None:
+        raise SystemExit(f"mcconfig file {mc_name!r} named in {sim_path} not found under {sim_path.parent}")
+    space = DRAMSimulator().space
+    configs = [space.sample(seed) for seed in range(n_configs)]
+    spec = load_standard("ddr3-1600")
+    original = mc_file.read_text()
+    out = {}
+    try:
+        for name in ARCHGYM_TRACES:
+            p = SHARED / "traces" / f"{name}.stl"
+            if not p.is_file():
+                continue
+            tr = load_trace(p)
+            body["tracesetup"][0]["name"] = str(p)
+            sim_path.write_text(json.dumps(sim_cfg, indent=1))
+            ratios = []
+            for cfg in configs:
+                mc = json.loads(original)
+                mc.setdefault("mcconfig", mc).update(cfg)
+                mc_file.write_text(json.dumps(mc, indent=1))
+                ours, theirs = [], []
+                for _ in range(repeats):
+                    t0 = time.perf_counter()
+                    subprocess.run([dramsys, str(sim_path)], check=True, capture_output=True,
+                                   cwd=sim_path.parent)
+                    theirs.append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    DRAMSimulator(tr, jit=jit).evaluate(cfg)
+                    ours.append(time.perf_counter() - t0)
+                ratios.append(statistics.median(theirs) / statistics.median(ours))
+            out[name] = {"median_speedup": float(np.median(ratios)), "min_speedup": float(np.min(ratios))}
+    finally:
+        mc_file.write_text(original)
+    return out
+
+
+def _median_wall(cmd: list[str], repeats: int = 3, env=None) -> tuple[float, float]:
+    """Median (wall s, CPU s) of ``repeats`` runs of ``cmd``; CPU = the child's user + system time."""
+    ts, cs = [], []
+    for _ in range(repeats):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, env=env)
+        ts.append(time.perf_counter() - t0)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cs.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    return statistics.median(ts), statistics.median(cs)
+
+
+def startup() -> dict:
+    """Process start-up costs, in wall seconds (each a fresh Python process)."""
+    py = sys.executable
+    cfg = json.dumps(DRAMSimulator().reference_config())
+    cli = [py, "-m", "archgym.cli", "evaluate", "DRAM-v0", "--workload", "stream", "--config", cfg, "--json"]
+    subprocess.run(cli, check=True, capture_output=True)                      # warm the numba cache
+    cases = {
+        "python_startup": [py, "-c", "pass"],
+        "import_archgym": [py, "-c", "import archgym"],
+        "import_numba": [py, "-c", "import numba"],
+        "core_from_cache": [py, "-c", "from archgym.simulators.dram import jit_available; jit_available()"],
+        "cold_cli_evaluate": cli,
+    }
+    out = {}
+    for name, cmd in cases.items():
+        out[f"{name}_wall_s"], out[f"{name}_cpu_s"] = _median_wall(cmd)
+    with tempfile.TemporaryDirectory() as d:                                  # first call ever: compile
+        env = {**os.environ, "NUMBA_CACHE_DIR": d}
+        out["first_call_compile_wall_s"], out["first_call_compile_cpu_s"] = _median_wall(cli, repeats=1, env=env)
+    out["load_average"] = os.getloadavg()
+    return out
+
+
+def batch(jit, n: int = 20, repeats: int = 3) -> dict:
+    """Per-design CPU time on ArchGym's random.stl (parsed from the file): evaluate_batch on one
+    simulator vs a fresh simulator per design (interleaved, median of ``repeats``)."""
+    space = DRAMSimulator().space
+    cfgs = [space.sample(s) for s in range(n)]
+    stl = SHARED / "traces" / "random.stl"
+    wl = str(stl) if stl.is_file() else {"pattern": "random", "n": 10000, "seed": 1}
+    DRAMSimulator(wl, jit=jit).evaluate(cfgs[0])
+    tb, ts = [], []
+    for _ in range(repeats):
+        c0 = time.process_time()
+        DRAMSimulator(wl, jit=jit).evaluate_batch(cfgs)
+        tb.append((time.process_time() - c0) / n)
+        c0 = time.process_time()
+        for c in cfgs:
+            DRAMSimulator(wl, jit=jit).evaluate(c)
+        ts.append((time.process_time() - c0) / n)
+    b, s1 = statistics.median(tb), statistics.median(ts)
+    return {"designs": n, "workload": str(wl), "batch_per_design_cpu_s": b, "single_per_design_cpu_s": s1, "batch_speedup": s1 / b}
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-fidelity", action="store_true")
     ap.add_argument("--pure", action="store_true", help="force the pure-Python core")
     ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--dramsys", help="DRAMSys 4.0 binary: run it side by side with this model")
+    ap.add_argument("--dramsys-sim", help="DRAMSys simulation JSON for --dramsys (e.g. ArchGym's ddr3-example.json)")
+    ap.add_argument("--no-startup", action="store_true", help="skip the process start-up measurements")
+    ap.add_argument("--startup-only", action="store_true",
+                    help="measure only start-up and update that entry of an existing results file")
     args = ap.parse_args(argv)
+    if args.startup_only:
+        prev = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
+        prev["startup"] = startup()
+        print("startup: " + ", ".join(f"{k} {v:.2f}" for k, v in prev["startup"].items() if k != "load_average"))
+        Path(args.out).write_text(json.dumps(prev, indent=1, default=float))
+        return prev
     jit = False if args.pure else None
     t0 = time.perf_counter()
     used_jit = (not args.pure) and jit_available()
@@ -137,6 +329,30 @@ def main(argv=None) -> dict:
                   f"worst time {s['worst_time'][0]['time_err']:+.3%} ({s['worst_time'][0]['trace']} "
                   f"{s['worst_time'][0]['override']}), worst power {s['worst_power'][0]['power_err']:+.3%} "
                   f"({s['worst_power'][0]['trace']} {s['worst_power'][0]['override']})")
+    if (SHARED / "lpddr4_hbm2" / "dramsys_reference.json").is_file() and not args.no_fidelity:
+        out["fidelity_lpddr4_hbm2"] = fidelity_lpddr4_hbm2(jit)
+        for mem, s in out["fidelity_lpddr4_hbm2"].items():
+            print(f"fidelity {mem}: {s['cases']} points; total time |error| median {s['median_abs_time_err']:.3%}, "
+                  f"p95 {s['p95_abs_time_err']:.3%}, worst {s['max_abs_time_err']:.3%}")
+    if (SHARED / "dramsys_reference.json").is_file():
+        out["vs_recorded_dramsys"] = against_recorded_dramsys(jit)
+        for name, r in out["vs_recorded_dramsys"].items():
+            print(f"vs recorded DRAMSys wall time  {name:8s} median {r['median_speedup']:.1f}x faster "
+                  f"(min {r['min_speedup']:.1f}x, {r['configs']} configs)")
+    out["batch"] = batch(jit)
+    print(f"evaluate_batch: {out['batch']['batch_per_design_cpu_s'] * 1e3:.1f} ms CPU/design vs "
+          f"{out['batch']['single_per_design_cpu_s'] * 1e3:.1f} ms for fresh single-design simulators")
+    if not args.no_startup and not args.pure:
+        out["startup"] = startup()
+        print("startup: " + ", ".join(f"{k} {v:.2f}" for k, v in out["startup"].items() if k != "load_average"))
+    if args.dramsys:
+        if not args.dramsys_sim:
+            raise SystemExit("--dramsys needs --dramsys-sim (the DRAMSys simulation JSON to run)")
+        out["side_by_side"] = side_by_side(args.dramsys, args.dramsys_sim, jit)
+        for name, r in out["side_by_side"].items():
+            print(f"side by side vs DRAMSys  {name:8s} median {r['median_speedup']:.2f}x (min {r['min_speedup']:.2f}x)")
+    else:
+        out["side_by_side"] = "not run: no DRAMSys binary given (--dramsys)"
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1, default=float))
     print(f"wrote {args.out}")

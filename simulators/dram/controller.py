@@ -1,12 +1,15 @@
 """Run the controller core on a trace: the numba fast path and the pure-Python path.
 
 :func:`run` decodes addresses, encodes the knobs and calls the core loop of
-:mod:`._core`.  If numba is importable (``pip install archgym[fast]``) the
+:mod:`._core`.  If numba is importable (a core dependency) the
 core's source is compiled with ``numba.njit`` once per process; otherwise,
 or with ``jit=False``, the identical source runs as plain Python (about
 two orders of magnitude slower).  Set ``ARCHGYM_DRAM_NOJIT=1`` to force the
-pure path.  Compiled code is cached by numba next to ``_core.py`` (or in
-``NUMBA_CACHE_DIR``) so later processes skip the ~10 s compile.
+pure path.  Compiled code is cached by numba so later processes skip the
+compile: next to ``_core.py`` when that folder is writable, else (a
+read-only or system-wide install) in the user cache folder
+``$XDG_CACHE_HOME/archgym/numba`` (``~/.cache/archgym/numba``); an explicit
+``NUMBA_CACHE_DIR`` always wins.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from .knobs import encode_mcconfig
 from .standards import MemSpec
 from .trace import Trace
 
-__all__ = ["RunResult", "run", "jit_available", "ControllerDeadlock"]
+__all__ = ["RunResult", "run", "jit_available", "ControllerDeadlock", "DecodedTrace", "decode_trace"]
 
 
 class ControllerDeadlock(RuntimeError):
@@ -33,6 +36,26 @@ class ControllerDeadlock(RuntimeError):
 
 _JIT: Any = None
 _JIT_FAILED = False
+
+
+def user_cache_dir() -> str:
+    """Where numba's cache goes when the package folder is read-only."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "archgym", "numba")
+
+
+def _choose_cache_dir() -> None:
+    """Point numba's cache at a writable place unless the user chose one."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    here = os.path.dirname(os.path.abspath(_core.__file__))
+    pycache = os.path.join(here, "__pycache__")
+    if os.access(pycache if os.path.isdir(pycache) else here, os.W_OK):
+        return
+    d = user_cache_dir()
+    os.environ["NUMBA_CACHE_DIR"] = d
+    if "numba" in sys.modules:  # numba read its config already: update it too
+        sys.modules["numba"].config.CACHE_DIR = d
 
 
 def _jitted():
@@ -43,6 +66,7 @@ def _jitted():
     if os.environ.get("ARCHGYM_DRAM_NOJIT"):
         _JIT_FAILED = True
         return None
+    _choose_cache_dir()
     try:
         import numba
     except ImportError:
@@ -72,14 +96,16 @@ def _compile(numba, cache: bool):
     spec.loader.exec_module(mod)
     for fname, obj in list(mod.__dict__.items()):
         if isinstance(obj, types.FunctionType) and obj.__module__ == mod.__name__:
-            setattr(mod, fname, numba.njit(cache=cache, nogil=True)(obj))
+            # helpers inlined into the loop (numba IR level): no per-call array refcounting
+            inline = "never" if fname == "simulate_core" else "always"
+            setattr(mod, fname, numba.njit(cache=cache, nogil=True, inline=inline)(obj))
     return mod
 
 
 def _warm_up(core) -> None:
     """Compile (or load from cache) the core with a one-request run."""
     one = np.zeros(1, np.int64)
-    tv = np.ones(21, np.int64)
+    tv = np.ones(_core.T_LEN, np.int64)
     knobs = encode_mcconfig({})
     core.simulate_core(one, one, one, one, one, one, tv, 1, 1, 1000, 1000, False, knobs,
                        np.ones(2, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64),
@@ -128,37 +154,70 @@ class RunResult:
         }
 
 
-def _check_capacity(spec: MemSpec, trace: Trace) -> None:
-    if len(trace) and int(trace.addresses.max()) >= spec.capacity_bytes:
-        i = int(np.argmax(trace.addresses >= np.uint64(spec.capacity_bytes)))
-        raise ValueError(f"trace {trace.name!r}: request {i} address {int(trace.addresses[i]):#x} is beyond "
-                         f"the {spec.name} capacity of {spec.capacity_bytes:#x} bytes")
+@dataclass(frozen=True)
+class DecodedTrace:
+    """A trace prepared for one memory: the core's input arrays (decode once, run many designs)."""
+
+    spec: MemSpec
+    times: np.ndarray
+    is_write: np.ndarray
+    bank: np.ndarray
+    bankgroup: np.ndarray
+    row: np.ndarray
+    addresses: np.ndarray
+    relative: bool
+    timing: np.ndarray
+    offsets: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.times.shape[0])
 
 
-def run(spec: MemSpec, trace: Trace, mcconfig: Mapping[str, Any] | None = None, *, jit: bool | None = None) -> RunResult:
+def decode_trace(spec: MemSpec, trace: Trace) -> DecodedTrace:
+    """Check ``trace`` against ``spec``'s capacity (:class:`.standards.CapacityError`) and
+    split its addresses with ``spec``'s mapping."""
+    spec.check_capacity(trace.addresses, trace.name)
+    bank, bg, row = spec.decode(trace.addresses)
+    return DecodedTrace(spec, np.ascontiguousarray(trace.times, np.int64),
+                        np.ascontiguousarray(trace.is_write, np.int64), bank, bg, row,
+                        trace.addresses.astype(np.int64), bool(trace.relative), spec.timing_vector(),
+                        auto_precharge_offsets(spec))
+
+
+def _core_for(jit: bool | None):
+    if jit is None or jit:
+        j = _jitted()
+        if j is None and jit:
+            raise RuntimeError("numba cannot be imported on this platform; pass jit=False")
+        return j or _core
+    return _core
+
+
+def run(spec: MemSpec, trace: Trace | None, mcconfig: Mapping[str, Any] | None = None, *, jit: bool | None = None,
+        decoded: DecodedTrace | None = None) -> RunResult:
     """Simulate ``trace`` on ``spec`` under the controller configuration ``mcconfig``.
 
     ``mcconfig`` uses DRAMSys's key names; missing keys take ArchGym's
     baseline.  ``jit=None`` uses numba when available, ``False`` forces the
-    pure-Python core, ``True`` requires numba.
+    pure-Python core, ``True`` requires numba.  ``decoded`` (from
+    :func:`decode_trace` for this ``spec``) skips the capacity check and
+    address decoding when many designs run on one trace; ``trace`` may then
+    be None.
     """
     knobs = encode_mcconfig(mcconfig or {})
-    _check_capacity(spec, trace)
-    core = _core
-    if jit is None or jit:
-        j = _jitted()
-        if j is None and jit:
-            raise RuntimeError("numba is not installed; install archgym[fast] or pass jit=False")
-        core = j or _core
-    bank, bg, row = spec.decode(trace.addresses)
-    n = len(trace)
+    if decoded is None:
+        decoded = decode_trace(spec, trace)
+    elif decoded.spec is not spec:
+        raise ValueError("decoded trace was prepared for another memory spec")
+    core = _core_for(jit)
+    d = decoded
+    n = len(d)
     send = np.zeros(n, np.int64)
     resp = np.zeros(n, np.int64)
     st = np.zeros(_core.S_LEN, np.int64)
-    rc = core.simulate_core(
-        np.ascontiguousarray(trace.times, np.int64), np.ascontiguousarray(trace.is_write, np.int64),
-        bank, bg, row, trace.addresses.astype(np.int64), spec.timing_vector(), spec.banks, spec.bankgroups,
-        spec.tck_ps, spec.player_ps, bool(trace.relative), knobs, auto_precharge_offsets(spec), send, resp, st)
+    rc = core.simulate_core(d.times, d.is_write, d.bank, d.bankgroup, d.row, d.addresses, d.timing,
+                            spec.channel_banks, spec.channel_bankgroups, spec.tck_ps, spec.player_ps, d.relative,
+                            knobs, d.offsets, send, resp, st)
     if rc != 0:
         raise ControllerDeadlock("DRAM controller made no progress (deadlock); with CmdMux=Strict this is a known "
                            "DRAMSys limitation (CAS order forced while a bank machine serves another request), "
@@ -167,7 +226,7 @@ def run(spec: MemSpec, trace: Trace, mcconfig: Mapping[str, Any] | None = None, 
     total = float(resp.max()) * tck if n else 0.0
     return RunResult(
         total_time_ns=total, send_ns=send * tck, complete_ns=resp * tck,
-        is_write=np.asarray(trace.is_write, np.int8), energy=energy_from_stats(spec, st),
+        is_write=d.is_write.astype(np.int8), energy=energy_from_stats(spec, st),
         n_act=int(st[_core.S_NACT]), n_pre=int(st[_core.S_NPRE]), n_refresh=int(st[_core.S_NREF]),
         n_commands=int(st[_core.S_NCMD]), burst_bytes=spec.burst_bytes,
     )

@@ -9,6 +9,14 @@ Per device, in mA x cycles, times VDD x tCK (pJ), times devices per rank
 * background  IDD3N x active cycles + IDD2N x precharged cycles
   (+ IDD3P / IDD2P1 for active / precharge power-down cycles)
 * VPP rail (DDR4): IPP0 x tRAS per ACT and IPP0 x (tRC - tRAS) per PRE at VPP.
+* further supply rails (LPDDR4's VDD2, ``MemSpec.extra_rails``): the same
+  equations with that rail's voltage and currents, summed (DRAMPower's
+  LPDDR4 model counts VDD1 and VDD2; VDDQ is not counted).
+* ``MemSpec.burst_current_scale`` scales the read/write burst term (HBM2: a
+  64-bit pseudo-channel burst against currents given for 128 bits).
+
+Only DDR3 and DDR4 energies are validated (against DRAMSys/DRAMPower); DRAMSys
+4.0 has no power model for LPDDR4 or HBM2, so theirs are not.
 
 Average power = total energy / energy window, where the window ends at the
 last command's completion as DRAMPower counts it (not at the last response).
@@ -61,21 +69,27 @@ def auto_precharge_offsets(spec: MemSpec) -> np.ndarray:
 
 
 def energy_from_stats(spec: MemSpec, st: np.ndarray) -> EnergyBreakdown:
-    """Energy breakdown from the core's stats vector."""
-    p, t = spec.power, spec.timing
-    unit = p["VDD"] * spec.tck_ns * spec.devices_per_rank          # mA*cycle -> pJ
-    vpp = p["VPP"] * spec.tck_ns * spec.devices_per_rank
+    """Energy breakdown from the core's stats vector (summed over the supply rails)."""
+    t = spec.timing
     nact, npre = float(st[C.S_NACT]), float(st[C.S_NPRE])
+    nrd, nwr, nref = float(st[C.S_NRD]), float(st[C.S_NWR]), float(st[C.S_NREF])
     apd, ppd = float(st[C.S_APDC]), float(st[C.S_PPDC])
-    act = nact * ((p["IDD0"] - p["IDD3N"]) * t["RAS"] * unit + p["IPP0"] * t["RAS"] * vpp)
-    pre = npre * ((p["IDD0"] - p["IDD2N"]) * (t["RC"] - t["RAS"]) * unit + p["IPP0"] * (t["RC"] - t["RAS"]) * vpp)
-    bl = spec.burst_cycles
-    rd = float(st[C.S_NRD]) * (p["IDD4R"] - p["IDD3N"]) * bl * unit
-    wr = float(st[C.S_NWR]) * (p["IDD4W"] - p["IDD3N"]) * bl * unit
-    ref = float(st[C.S_NREF]) * (p["IDD5"] - p["IDD3N"]) * t["RFC"] * unit
     actc = max(float(st[C.S_ACTC]) - apd, 0.0)
     prec = max(float(st[C.S_PREC]) - ppd, 0.0)
-    bg = (p["IDD3N"] * actc + p["IDD2N"] * prec) * unit
-    pdn = (p["IDD3P"] * apd + p["IDD2P1"] * ppd) * unit
+    bl = spec.burst_cycles * spec.burst_current_scale
+    act = pre = rd = wr = ref = bg = pdn = 0.0
+    for p in (spec.power, *spec.extra_rails):
+        unit = p["VDD"] * spec.tck_ns * spec.devices_per_rank          # mA*cycle -> pJ
+        act += nact * (p["IDD0"] - p["IDD3N"]) * t["RAS"] * unit
+        pre += npre * (p["IDD0"] - p["IDD2N"]) * (t["RC"] - t["RAS"]) * unit
+        rd += nrd * (p["IDD4R"] - p["IDD3N"]) * bl * unit
+        wr += nwr * (p["IDD4W"] - p["IDD3N"]) * bl * unit
+        ref += nref * (p["IDD5"] - p["IDD3N"]) * t["RFC"] * unit
+        bg += (p["IDD3N"] * actc + p["IDD2N"] * prec) * unit
+        pdn += (p["IDD3P"] * apd + p["IDD2P1"] * ppd) * unit
+    p = spec.power
+    vpp = p["VPP"] * spec.tck_ns * spec.devices_per_rank
+    act += nact * p["IPP0"] * t["RAS"] * vpp
+    pre += npre * p["IPP0"] * (t["RC"] - t["RAS"]) * vpp
     window = float(st[C.S_WEND]) * spec.tck_ns
     return EnergyBreakdown(act, pre, rd, wr, ref, bg, pdn, window)

@@ -31,9 +31,9 @@ from typing import Any, ClassVar, Mapping
 from archgym.errors import OptionError
 from archgym.simulator import Metric, Simulator, WorkloadError
 
-from .controller import ControllerDeadlock, RunResult, run
+from .controller import ControllerDeadlock, DecodedTrace, RunResult, decode_trace, run
 from .knobs import DEFAULT_MCCONFIG, dram_space
-from .standards import MemSpec, load_standard
+from .standards import MemSpec, load_standard, standard_names
 from .trace import SHIPPED_WORKLOADS, Trace, generate, load_trace
 
 __all__ = ["DRAMSimulator", "simulate", "resolve_workload"]
@@ -97,6 +97,25 @@ def resolve_workload(workload: Any, mem: MemSpec, trace_dir: str | Path | None =
                         "or a .stl/.rstl/.csv path, or a generator spec dict")
 
 
+#: what each shipped memory's figures are checked against (``archgym info DRAM-v0``)
+_VALIDATED = {
+    "ddr3-1600": "total time and power validated against DRAMSys 4.0 (DRAMPower)",
+    "ddr4-2400": "total time and power validated against DRAMSys 4.0 (DRAMPower)",
+    "lpddr4-3200": "total time validated against DRAMSys 4.0; power NOT validated (DRAMSys 4.0 has no LPDDR4 "
+                   "power model): DRAMPower equations on the memspec's VDD1+VDD2 currents",
+    "hbm2": "total time validated against DRAMSys 4.0; power NOT validated (DRAMSys 4.0 has no HBM2 power model): "
+            "DRAMPower equations on DRAMsim3's HBM2_8Gb_x128 currents",
+}
+
+
+def fidelity_notes(mem: MemSpec) -> list[str]:
+    """One line per fact: which of ``mem``'s figures are validated, and against what."""
+    what = _VALIDATED.get(mem.name, "NOT validated against a reference simulator (time or power)")
+    return [f"fidelity: {what}",
+            "validated against DRAMSys 4.0: power of ddr3-1600 and ddr4-2400 only; "
+            "total time of ddr3-1600, ddr4-2400, lpddr4-3200, hbm2"]
+
+
 def simulate(trace: Trace | str | Path | Mapping[str, Any], mcconfig: Mapping[str, Any] | None = None,
              memory: str | MemSpec = "ddr3-1600", *, jit: bool | None = None,
              trace_dir: str | Path | None = None) -> RunResult:
@@ -122,7 +141,7 @@ class DRAMSimulator(Simulator):
     """
 
     name: ClassVar[str] = "DRAM"
-    version: ClassVar[str] = "1.0"
+    version: ClassVar[str] = "1.1"   # 1.1: lpddr4-3200 and hbm2 became DRAMSys's devices
     metrics: ClassVar[tuple[Metric, ...]] = (
         Metric("total_time_ns", "ns", True, "completion time of the last response (DRAMSys Total Time)", 1e5),
         Metric("avg_read_latency_ns", "ns", True, "mean read latency from player send to response", 1e3),
@@ -146,6 +165,7 @@ class DRAMSimulator(Simulator):
         self.fixed = dict(fixed or {})
         self.space = dram_space(power_down=power_down, integer=integer)
         self._trace: Trace | None = None
+        self._decoded: DecodedTrace | None = None
         if isinstance(workload, str) and not isinstance(workload, Path):
             known = workload in SHIPPED_WORKLOADS or workload.removesuffix(".stl") in _FILE_ONLY
             if not known and not Path(workload).suffix and not Path(workload).exists():
@@ -168,6 +188,14 @@ class DRAMSimulator(Simulator):
             self._trace = resolve_workload(self.workload, self.memory, self.trace_dir)
         return self._trace
 
+    def describe(self) -> dict:
+        """:meth:`Simulator.describe` plus the memory and what its figures are validated against."""
+        d = super().describe()
+        d["memory"] = self.memory.name
+        d["notes"] = [f"memory: {self.memory.name} ({', '.join(standard_names())} shipped)",
+                      *fidelity_notes(self.memory)]
+        return d
+
     def reference_config(self) -> dict:
         """ArchGym's baseline controller configuration."""
         return {k: DEFAULT_MCCONFIG[k] for k in self.space.names}
@@ -177,7 +205,11 @@ class DRAMSimulator(Simulator):
         mc = dict(DEFAULT_MCCONFIG)
         mc.update(self.fixed)
         mc.update(config)
-        return run(self.memory, self.trace, mc, jit=self.jit)
+        if self._decoded is None:
+            # decoded once per simulator: evaluate_batch over many designs of one
+            # trace pays parsing, the capacity check and address decoding once
+            self._decoded = decode_trace(self.memory, self.trace)
+        return run(self.memory, None, mc, jit=self.jit, decoded=self._decoded)
 
     def _evaluate(self, config: dict) -> dict:
         try:

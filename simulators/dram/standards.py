@@ -1,10 +1,17 @@
 """Memory standards: device timings, IDD currents and address mappings as data.
 
 Each memory standard is one JSON file in ``standards/`` (``ddr3-1600.json``,
-``ddr4-2400.json``, ``lpddr4-3200.json``, ``hbm2.json``).  Timings are in
+``ddr4-2400.json``, ``lpddr4-3200.json``, ``hbm2.json``, and the earlier,
+unvalidated ``lpddr4-3200-x32.json`` and ``hbm2-legacy.json``).  Timings are in
 controller clock cycles (``tck_ns`` per cycle), currents in mA, voltages in V.
-A file that lacks a timing, current or mapping field raises ``ValueError``
-naming the file and the missing keys.
+``protocol`` (``ddr``, ``lpddr4``, ``hbm2``; default ``ddr``) selects how
+:mod:`.protocols` turns the timings into command-to-command distances and
+which extra timing keys the file must give.  ``extra_rails`` lists further
+supply rails (LPDDR4's VDD2), ``burst_current_scale`` scales the read/write
+burst currents (HBM2 pseudo-channels).  A ``rank`` field in the address
+mapping makes the ranks (HBM2 pseudo-channels) addressable; otherwise one
+rank is simulated.  A file that lacks a timing, current or mapping field
+raises ``ValueError`` naming the file and the missing keys.
 
 DDR3 without bank groups is modelled with one bank group, so the ``_S`` and
 ``_L`` variants of tRRD/tCCD/tWTR are equal.
@@ -18,7 +25,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["MemSpec", "TIMING_KEYS", "POWER_KEYS", "load_standard", "standard_names"]
+from archgym.errors import UserInputError
+
+from .protocols import PROTOCOLS, timing_vector
+
+__all__ = ["MemSpec", "TIMING_KEYS", "POWER_KEYS", "RAIL_KEYS", "load_standard", "standard_names",
+           "CapacityError"]
 
 _DIR = Path(__file__).resolve().parent / "standards"
 
@@ -32,10 +44,16 @@ POWER_KEYS: tuple[str, ...] = (
     "VDD", "IDD0", "IDD2N", "IDD2P0", "IDD2P1", "IDD3N", "IDD3P", "IDD4R", "IDD4W",
     "IDD5", "IDD6", "VPP", "IPP0",
 )
+#: currents each extra supply rail must give (plus its voltage ``VDD``)
+RAIL_KEYS: tuple[str, ...] = ("VDD", "IDD0", "IDD2N", "IDD2P1", "IDD3N", "IDD3P", "IDD4R", "IDD4W", "IDD5")
 _TOP_KEYS = ("name", "tck_ns", "devices_per_rank", "bus_bits", "ranks", "bankgroups",
              "banks_per_group", "rows", "columns", "burst_length", "data_rate",
              "timing_ck", "power", "address_mapping", "trace_player_mhz")
 _FIELDS = ("column", "bank", "row")
+
+
+class CapacityError(UserInputError):
+    """A trace addresses memory beyond the device's capacity."""
 
 
 @dataclass(frozen=True)
@@ -61,12 +79,31 @@ class MemSpec:
     trace_player_mhz: float
     rda_offset_rule: str = "rtp"
     description: str = ""
+    protocol: str = "ddr"
+    extra_timing: Mapping[str, int] = field(default_factory=dict)
+    extra_rails: tuple[Mapping[str, float], ...] = ()
+    burst_current_scale: float = 1.0
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def banks(self) -> int:
         """Banks per rank (bank groups x banks per group)."""
         return self.bankgroups * self.banks_per_group
+
+    @property
+    def simulated_ranks(self) -> int:
+        """Ranks the model simulates: all of them if the mapping addresses them, else 1."""
+        return self.ranks if any(n == "rank" for n, _ in self.fields) else 1
+
+    @property
+    def channel_banks(self) -> int:
+        """Banks over all simulated ranks (the core's bank count)."""
+        return self.banks * self.simulated_ranks
+
+    @property
+    def channel_bankgroups(self) -> int:
+        """Bank groups over all simulated ranks (the core's group count)."""
+        return self.bankgroups * self.simulated_ranks
 
     @property
     def burst_cycles(self) -> int:
@@ -100,19 +137,42 @@ class MemSpec:
         return int(round(1e6 / self.trace_player_mhz))
 
     def timing_vector(self) -> np.ndarray:
-        """int64 vector of :data:`TIMING_KEYS` followed by the burst length in cycles."""
-        return np.array([int(self.timing[k]) for k in TIMING_KEYS] + [self.burst_cycles], dtype=np.int64)
+        """The core's int64 ``T_*`` vector: :data:`TIMING_KEYS`, the burst length in
+        cycles, then the protocol's command distances (:mod:`.protocols`)."""
+        t = {**self.timing, **self.extra_timing}
+        return timing_vector(self.protocol, t, self.burst_cycles, self.banks, self.simulated_ranks)
 
     def decode(self, addresses: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Split byte addresses into (flat bank index, bank group, row) int64 arrays."""
+        """Split byte addresses into (channel bank index, channel bank group, row) int64 arrays.
+
+        Indices are rank-major: bank ``(rank * bankgroups + bg) * banks_per_group + bank``.
+        """
         a = np.asarray(addresses, dtype=np.uint64) >> np.uint64(self.byte_bits)
         parts: dict[str, np.ndarray] = {}
         for name, bits in self.fields:
             parts[name] = (a & np.uint64((1 << bits) - 1)).astype(np.int64)
             a = a >> np.uint64(bits)
-        bg = parts.get("bankgroup", np.zeros_like(parts["row"]))
+        zero = np.zeros_like(parts["row"])
+        bg = parts.get("rank", zero) * self.bankgroups + parts.get("bankgroup", zero)
         bank = bg * self.banks_per_group + parts["bank"]
         return bank, bg, parts["row"]
+
+    def check_capacity(self, addresses: np.ndarray, trace_name: str = "trace") -> None:
+        """Raise :class:`CapacityError` (one line) if any address is beyond the capacity."""
+        a = np.asarray(addresses, dtype=np.uint64)
+        if a.size and int(a.max()) >= self.capacity_bytes:
+            i = int(np.argmax(a >= np.uint64(self.capacity_bytes)))
+            raise CapacityError(
+                f"trace {trace_name!r}: request {i} address {int(a[i]):#x} is beyond the {self.name} capacity of "
+                f"{self.capacity_bytes:#x} bytes ({_size(self.capacity_bytes)}); addresses must be below "
+                f"{self.capacity_bytes:#x}")
+
+
+def _size(nbytes: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if nbytes >= 1 << shift and nbytes % (1 << shift) == 0:
+            return f"{nbytes >> shift} {unit}"
+    return f"{nbytes} B"
 
 
 def standard_names() -> list[str]:
@@ -154,6 +214,16 @@ def load_standard(name_or_path: str | Path | Mapping[str, Any]) -> MemSpec:
     bits = dict(fields)
     if 1 << bits["bank"] != raw["banks_per_group"] or 1 << bits["row"] != raw["rows"]:
         raise ValueError(f"{where}: mapping bit widths do not match banks_per_group/rows")
+    protocol = str(raw.get("protocol", "ddr"))
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"{where}: unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+    extra_keys = PROTOCOLS[protocol][0]
+    _require(raw["timing_ck"], extra_keys, f"{where} timing_ck")
+    rails = tuple(dict(r) for r in raw.get("extra_rails", ()))
+    for i, r in enumerate(rails):
+        _require(r, RAIL_KEYS, f"{where} extra_rails[{i}]")
+    if "rank" in names and 1 << bits["rank"] != raw["ranks"]:
+        raise ValueError(f"{where}: mapping rank bits do not match ranks")
     bad = [k for k in TIMING_KEYS if int(raw["timing_ck"][k]) < 0]
     if bad:
         raise ValueError(f"{where}: negative timings {bad}")
@@ -166,5 +236,8 @@ def load_standard(name_or_path: str | Path | Mapping[str, Any]) -> MemSpec:
         power={k: float(raw["power"][k]) for k in POWER_KEYS},
         fields=fields, byte_bits=int(am["byte_bits"]), trace_player_mhz=float(raw["trace_player_mhz"]),
         rda_offset_rule=str(raw.get("auto_precharge_read_offset", "rtp")),
-        description=str(raw.get("description", "")), raw=raw,
+        description=str(raw.get("description", "")), protocol=protocol,
+        extra_timing={k: int(raw["timing_ck"][k]) for k in extra_keys},
+        extra_rails=tuple({k: float(r[k]) for k in RAIL_KEYS} for r in rails),
+        burst_current_scale=float(raw.get("burst_current_scale", 1.0)), raw=raw,
     )
