@@ -22,6 +22,15 @@ Coupling model (per layer, per design)
    request's completion, commands, row hits and DRAMPower energy, exactly
    as ``DRAM-v0`` would on that trace (``tests/test_accelerator.py`` writes
    it as an STL file and compares).
+   Channels (``channels`` = 1, 2, 4, 8; HBM2 pseudo-channels likewise):
+   each operand region is interleaved across channels at **burst
+   granularity** (burst ``b`` of a region -> channel ``b % channels``,
+   channel-local burst ``b // channels``; :func:`.stream.split_channels`),
+   each channel's share of a batch spread evenly over the fold's slot.  Every
+   channel's sub-stream is served by the same controller core (all channels
+   simulated: they differ by at most one burst per batch and operand, which
+   can move a row boundary, so symmetry is not assumed); the layer's stall is
+   the slowest channel's, DRAM energy is summed over channels.
 4. Double buffering: fold ``k`` may start only when the data moved during
    slot ``k-1`` is complete, so the layer's stall is how late the latest
    batch completes after its slot ends, ``max_k(e_k - (k+1)*L)``; the
@@ -43,8 +52,10 @@ Coupling model (per layer, per design)
    percent, not the 1 % aimed at (the row-conflict rate of the interleaved
    operand streams varies along a layer more than a small sample captures).
 
-Not modelled: multiple channels/ranks (one channel of each standard, as
-DRAM-v0), on-chip leakage, DRAM state carried across layers.
+Not modelled: ranks, on-chip leakage, DRAM state carried across layers.
+On one HBM2 pseudo-channel (DRAM-v0's DRAMSys device since the DRAM rework)
+the window underestimates a saturated layer's service time by up to ~35 %
+(``tests/test_accelerator.py`` keeps it as a strict xfail): an open gap.
 """
 from .simulator import GROUPS, MEMORIES, AcceleratorSimulator
 from .stream import LayerStream, layer_stream, write_stl

@@ -49,7 +49,7 @@ from ..dram.energy import energy_from_stats
 from ..dram.standards import MemSpec
 from .stream import LayerStream
 
-__all__ = ["LayerService", "serve_full", "serve_window", "batch_lateness_ns"]
+__all__ = ["LayerService", "serve_full", "serve_window", "batch_lateness_ns", "combine_channels"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,19 @@ class LayerService:
     def energy_pj(self, layer_ns: float) -> float:
         """DRAM energy of the layer: per-request energy + background (incl. refresh) over ``layer_ns``."""
         return self.dynamic_pj + self.background_mw * layer_ns
+
+
+def combine_channels(services: list[LayerService]) -> LayerService:
+    """One layer's service over parallel channels: the array waits for the slowest channel
+    (lateness = max); energies, background power and counts add; read latency is the
+    read-weighted mean."""
+    if len(services) == 1:
+        return services[0]
+    reads = sum(s.n_reads for s in services)
+    lat = sum(s.read_latency_ns * s.n_reads for s in services) / reads if reads else 0.0
+    return LayerService(max(s.lateness_ns for s in services), sum(s.dynamic_pj for s in services),
+                        sum(s.background_mw for s in services), sum(s.n_requests for s in services),
+                        sum(s.n_act for s in services), reads, lat, sum(s.simulated for s in services))
 
 
 def batch_lateness_ns(result: RunResult, slot: np.ndarray, slot_ns: float) -> float:

@@ -10,13 +10,13 @@ compute     ``array_rows``, ``array_cols``, ``dataflow``          ``Systolic-v0`
 on_chip     ``ifmap_sram_kb``, ``filter_sram_kb``,                ``Systolic-v0``
             ``ofmap_sram_kb``
 dram        ``memory`` (ddr3-1600, lpddr4-3200, ddr4-2400,        ``DRAM-v0`` (``memory=``
-            hbm2; slowest to fastest peak bandwidth),             option and its ten
+            hbm2), ``channels`` (1, 2, 4, 8),                     option and its ten
             ``PagePolicy``, ``Scheduler``, ... (the controller    ``mcconfig`` knobs)
             knobs)
 ==========  ===================================================  =========================
 
-One channel of the chosen standard, as ``DRAM-v0`` models it (channels are
-not a parameter).  Metrics: ``latency_ns``, ``cycles``, ``stall_cycles``,
+``channels`` (group dram) channels of the chosen standard, each as ``DRAM-v0``
+models one, interleaved at burst granularity (package docstring).  Metrics: ``latency_ns``, ``cycles``, ``stall_cycles``,
 ``energy_pj`` (on-chip + DRAM), ``onchip_energy_pj`` (MACs, PE registers,
 SRAMs: Systolic-v0's energy without its DRAM term), ``dram_energy_pj``
 (DRAMPower: commands + background + refresh over the run), ``area_mm2``
@@ -45,16 +45,19 @@ from ..dram.standards import MemSpec, load_standard
 from ..systolic import compute, energy, memory
 from ..systolic.model import evaluate_arrays
 from ..systolic.simulator import SystolicSimulator
-from .serve import LayerService, serve_full, serve_window
-from .stream import STREAMS, LayerStream, layer_stream
+from .serve import LayerService, combine_channels, serve_full, serve_window
+from .stream import STREAMS, LayerStream, layer_stream, split_channels
 
-__all__ = ["AcceleratorSimulator", "MEMORIES", "GROUPS", "layer_class_words"]
+__all__ = ["AcceleratorSimulator", "MEMORIES", "CHANNELS", "GROUPS", "layer_class_words"]
 
-#: memory standards, slowest to fastest peak bandwidth per channel (12.8, 12.8, 19.2, 32 GB/s)
+#: memory standards as DRAM-v0 models them; peak bandwidth per channel 12.8, 6.4 (one x16
+#: channel), 19.2 and 16 GB/s (one 64-bit HBM2 pseudo-channel)
 MEMORIES = ("ddr3-1600", "lpddr4-3200", "ddr4-2400", "hbm2")
+#: channels (HBM2: pseudo-channels) of the standard, interleaved at burst granularity
+CHANNELS = (1, 2, 4, 8)
 COMPUTE = ("array_rows", "array_cols", "dataflow")
 ON_CHIP = ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb")
-GROUPS = {"compute": COMPUTE, "on_chip": ON_CHIP, "dram": ("memory",) + tuple(KNOBS)}
+GROUPS = {"compute": COMPUTE, "on_chip": ON_CHIP, "dram": ("memory", "channels") + tuple(KNOBS)}
 _S = {name: s for s, (name, _) in enumerate(STREAMS)}
 
 
@@ -125,7 +128,9 @@ class AcceleratorSimulator(Simulator):
         self.jit = jit
         sp = self._systolic.space
         self.space = DesignSpace([*(sp[p] for p in COMPUTE + ON_CHIP),
-                                  Categorical("memory", MEMORIES, "DRAM standard, one channel (as DRAM-v0)"),
+                                  Categorical("memory", MEMORIES, "DRAM standard (one channel as DRAM-v0)"),
+                                  Categorical("channels", CHANNELS, "channels (HBM2: pseudo-channels), "
+                                              "interleaved at burst granularity"),
                                   *dram_space().parameters], groups=GROUPS)
         self._arrays = self._systolic._arrays
         self._specs: dict[str, MemSpec] = {}
@@ -140,14 +145,14 @@ class AcceleratorSimulator(Simulator):
             self._specs[name] = load_standard(name)
         return self._specs[name]
 
-    def peak_words_per_cycle(self, name: str) -> float:
-        """The standard's peak bandwidth in words per accelerator cycle."""
-        return self.spec(name).peak_bandwidth_gbps * self.cycle_ns / self.word_bytes
+    def peak_words_per_cycle(self, name: str, channels: int = 1) -> float:
+        """Peak bandwidth of ``channels`` channels of the standard in words per accelerator cycle."""
+        return channels * self.spec(name).peak_bandwidth_gbps * self.cycle_ns / self.word_bytes
 
     def reference_config(self) -> dict:
         """A mid-size design on DDR4 with ArchGym's baseline controller."""
         cfg = {"array_rows": 32, "array_cols": 32, "dataflow": "ws", "ifmap_sram_kb": 256, "filter_sram_kb": 256,
-               "ofmap_sram_kb": 256, "memory": "ddr4-2400"}
+               "ofmap_sram_kb": 256, "memory": "ddr4-2400", "channels": 1}
         cfg.update({k: DEFAULT_MCCONFIG[k] for k in KNOBS})
         return self.space.validate(cfg)
 
@@ -161,7 +166,8 @@ class AcceleratorSimulator(Simulator):
         df = int(compute.dataflow_code(cfg["dataflow"]))
         R, C = float(cfg["array_rows"]), float(cfg["array_cols"])
         kb = [float(cfg[p]) for p in ON_CHIP]
-        per = evaluate_arrays(R, C, df, *kb, self.peak_words_per_cycle(cfg["memory"]), la, word_bytes=wb)
+        per = evaluate_arrays(R, C, df, *kb, self.peak_words_per_cycle(cfg["memory"], int(cfg["channels"])), la,
+                              word_bytes=wb)
         g = compute.fold_geometry(R, C, df, la["M"], la["K"], la["N"])
         words = [k * 1024.0 / wb for k in kb]
         ft = memory.fold_transfers(g, la, *words)
@@ -176,8 +182,8 @@ class AcceleratorSimulator(Simulator):
         return per, streams
 
     def _serve(self, stream: LayerStream, cfg: Mapping[str, Any], mc: dict) -> LayerService:
-        key = (stream.counts.shape, stream.counts.sum(axis=0).tobytes(), stream.counts[:8].tobytes(),
-               stream.L, stream.region_bytes.tobytes(), cfg["memory"], tuple(sorted(mc.items())), self.window)
+        key = (stream.counts.shape, stream.counts.tobytes(), stream.L, stream.region_bytes.tobytes(),
+               stream.bases.tobytes(), cfg["memory"], tuple(sorted(mc.items())), self.window)
         hit = self._cache.get(key)
         if hit is None:
             spec = self.spec(cfg["memory"])
@@ -215,7 +221,7 @@ class AcceleratorSimulator(Simulator):
             if self.ideal_memory:
                 svc, stall = None, 0.0
             else:
-                svc = self._serve(st, cfg, mc)
+                svc = combine_channels([self._serve(s, cfg, mc) for s in split_channels(st, cfg["channels"])])
                 stall = max(float(math.ceil(svc.lateness_ns / cyc - 1e-9)), peak)
             out["layer"].append(lay.name)
             out["compute_cycles"].append(comp * r)

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..dram.trace import Trace
 
-__all__ = ["STREAMS", "LayerStream", "layer_stream", "write_stl"]
+__all__ = ["STREAMS", "LayerStream", "layer_stream", "split_channels", "write_stl"]
 
 #: request streams, in tie-break order inside a batch; True for writes
 STREAMS = (("ifmap_read", False), ("filter_read", False), ("ofmap_read", False), ("ofmap_write", True))
@@ -146,6 +146,32 @@ def layer_stream(class_words: np.ndarray, Fr: int, Fc: int, L: float, region_wor
     bases = np.array([0, b_filter, b_ofmap, b_ofmap], dtype=np.int64)
     return LayerStream(counts, float(L), float(cycle_ns), int(burst_bytes), float(player_ns), bases, region,
                        int(Fr))
+
+
+def split_channels(stream: LayerStream, channels: int) -> list[LayerStream]:
+    """The sub-streams ``channels`` identical channels serve, interleaved at burst granularity.
+
+    Burst ``b`` of an operand region (its index in the region's sequential
+    walk) goes to channel ``b % channels`` at channel-local burst
+    ``b // channels``; each region is padded to a multiple of ``channels``
+    bursts so that a refetch (wrap-around) keeps the mapping.  A channel's
+    share of a batch is spread evenly over the fold's slot like the whole
+    stream's (the literal split's request times differ from that by less
+    than one request gap of the whole stream).  ``channels=1`` returns the
+    stream itself.  Every burst goes to exactly one channel.
+    """
+    C = int(channels)
+    if C == 1:
+        return [stream]
+    B = np.cumsum(stream.counts, axis=0)                                  # cumulative bursts per stream
+    nb = -(-(stream.region_bytes // stream.burst_bytes) // C)             # per-channel region, bursts
+    out = []
+    for ch in range(C):
+        cum = np.maximum((B + (C - 1 - ch)) // C, 0)                      # bursts b < B with b % C == ch
+        counts = np.diff(cum, axis=0, prepend=0)
+        out.append(LayerStream(counts, stream.L, stream.cycle_ns, stream.burst_bytes, stream.player_ns,
+                               stream.bases // C, nb * stream.burst_bytes, stream.Fr))
+    return out
 
 
 def write_stl(trace: Trace, path: str | Path) -> Path:
