@@ -43,7 +43,23 @@ Coupling model (per layer, per design)
 5. Energy = Systolic-v0's on-chip dynamic energy (MACs, PE registers, SRAMs;
    its fixed pJ/byte DRAM term removed) + DRAMPower's energy (commands +
    background and refresh over the layer's time).  EDP = energy x latency.
-6. Speed: per layer, about ``window`` requests are simulated (saturated
+6. Activation buffer (second step, group ``on_chip``: ``act_buffer_kb``,
+   ``act_buffer_policy`` = ``none`` | ``belady``; :mod:`.act_buffer`): the
+   scratchpad scheduler's Belady plan on the network's operator graph
+   (:mod:`archgym.simulators.workloads.graphs`, weights dropped, default
+   layer-major order) decides which activations stay on chip from producer
+   to last consumer; a systolic layer whose outputs all stay drops its ofmap
+   writes and partial-sum read-backs from the DRAM stream, one whose inputs
+   all stay drops its ifmap reads (refetches included); those words are
+   charged at the buffer's SRAM energy per byte, its area is added, and the
+   lower bound on the stall is Systolic-v0's rule on the reduced traffic.
+   Systolic layers map onto graph operators by one name table
+   (:func:`.act_buffer.layer_ops`, checked by equal MACs).  The buffer must
+   hold every operator's activations at once (the scratchpad model's rule);
+   a smaller one is an infeasible design.  Networks with a graph: the
+   ResNets and MobileNetV2 (batch 1, where ResNet-18 never spills above its
+   largest operator: a feasible buffer keeps every activation).
+7. Speed: per layer, about ``window`` requests are simulated (saturated
    samples of each fold class, spread over the layer, and one paced run) and
    extrapolated with a fluid queue (:func:`.serve.serve_window`).  Its error
    against serving the whole stream (``window=None``), on ResNet-18 and a

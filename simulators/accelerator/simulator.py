@@ -45,8 +45,10 @@ from ..dram.standards import MemSpec, load_standard
 from ..systolic import compute, energy, memory
 from ..systolic.model import evaluate_arrays
 from ..systolic.simulator import SystolicSimulator
+from ..scratchpad.baselines import InfeasibleError
+from . import act_buffer
 from .serve import LayerService, combine_channels, serve_full, serve_window
-from .stream import STREAMS, LayerStream, layer_stream, split_channels
+from .stream import STREAMS, LayerStream, fold_classes, layer_stream, split_channels
 
 __all__ = ["AcceleratorSimulator", "MEMORIES", "CHANNELS", "GROUPS", "layer_class_words"]
 
@@ -57,7 +59,8 @@ MEMORIES = ("ddr3-1600", "lpddr4-3200", "ddr4-2400", "hbm2")
 CHANNELS = (1, 2, 4, 8)
 COMPUTE = ("array_rows", "array_cols", "dataflow")
 ON_CHIP = ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb")
-GROUPS = {"compute": COMPUTE, "on_chip": ON_CHIP, "dram": ("memory", "channels") + tuple(KNOBS)}
+BUFFER = ("act_buffer_kb", "act_buffer_policy")
+GROUPS = {"compute": COMPUTE, "on_chip": ON_CHIP + BUFFER, "dram": ("memory", "channels") + tuple(KNOBS)}
 _S = {name: s for s, (name, _) in enumerate(STREAMS)}
 
 
@@ -80,6 +83,10 @@ def layer_class_words(ft: memory.FoldTransfers, df: int, l: int) -> np.ndarray:
         out[[1, 3], _S["ofmap_read"]] += 0.5 * x_inner
         out[:, _S[f"{c_op}_read"]] += c
     return out
+
+
+class _NoGraph(ValueError):
+    """The workload has no operator graph for the activation buffer's plan."""
 
 
 class AcceleratorSimulator(Simulator):
@@ -128,6 +135,10 @@ class AcceleratorSimulator(Simulator):
         self.jit = jit
         sp = self._systolic.space
         self.space = DesignSpace([*(sp[p] for p in COMPUTE + ON_CHIP),
+                                  Categorical("act_buffer_kb", act_buffer.BUFFER_KB,
+                                              "global activation buffer between layers (0 = none)", "KiB"),
+                                  Categorical("act_buffer_policy", act_buffer.POLICIES,
+                                              "activation buffer plan: none, or the scratchpad scheduler's Belady"),
                                   Categorical("memory", MEMORIES, "DRAM standard (one channel as DRAM-v0)"),
                                   Categorical("channels", CHANNELS, "channels (HBM2: pseudo-channels), "
                                               "interleaved at burst granularity"),
@@ -152,7 +163,7 @@ class AcceleratorSimulator(Simulator):
     def reference_config(self) -> dict:
         """A mid-size design on DDR4 with ArchGym's baseline controller."""
         cfg = {"array_rows": 32, "array_cols": 32, "dataflow": "ws", "ifmap_sram_kb": 256, "filter_sram_kb": 256,
-               "ofmap_sram_kb": 256, "memory": "ddr4-2400", "channels": 1}
+               "ofmap_sram_kb": 256, "act_buffer_kb": 0, "act_buffer_policy": "none", "memory": "ddr4-2400", "channels": 1}
         cfg.update({k: DEFAULT_MCCONFIG[k] for k in KNOBS})
         return self.space.validate(cfg)
 
@@ -175,11 +186,43 @@ class AcceleratorSimulator(Simulator):
         Fr = np.broadcast_to(g.Fr, la["M"].shape)
         Fc = np.broadcast_to(g.Fc, la["M"].shape)
         Ls = np.broadcast_to(g.L, la["M"].shape)
-        streams = [layer_stream(layer_class_words(ft, df, i), int(Fr[i]), int(Fc[i]), float(Ls[i]), regions[i],
+        words_l = [layer_class_words(ft, df, i) for i in range(len(self.layers))]
+        per["buffer_pj"] = np.zeros(len(self.layers))
+        per["peak_stall"] = np.asarray(per["stall_cycles"], dtype=np.float64) / np.asarray(la["repeat"])
+        kept = self._kept(cfg)
+        if kept is not None:
+            e_byte = float(energy.sram_energy_per_byte_pj(float(cfg["act_buffer_kb"])))
+            bw = self.peak_words_per_cycle(cfg["memory"], int(cfg["channels"]))
+            for i, (kin, kout) in enumerate(zip(*kept)):
+                cols = ([_S["ifmap_read"]] if kin else []) + ([_S["ofmap_read"], _S["ofmap_write"]] if kout else [])
+                if not cols:
+                    continue
+                w = words_l[i]
+                n_cls = np.bincount(fold_classes(int(Fr[i]), int(Fc[i])), minlength=4)
+                per["buffer_pj"][i] = float(n_cls @ w[:, cols].sum(axis=1)) * wb * e_byte * float(la["repeat"][i])
+                w[:, cols] = 0.0
+                # Systolic-v0's stall rule at peak bandwidth on the reduced traffic, per fold class
+                per["peak_stall"][i] = float(n_cls @ np.maximum(w.sum(axis=1) / bw - float(Ls[i]), 0.0))
+        streams = [layer_stream(words_l[i], int(Fr[i]), int(Fc[i]), float(Ls[i]), regions[i],
                                 word_bytes=wb, burst_bytes=spec.burst_bytes, cycle_ns=self.cycle_ns,
                                 player_ns=1e3 / spec.trace_player_mhz)
                    for i in range(len(self.layers))]
         return per, streams
+
+    def _kept(self, cfg: Mapping[str, Any]) -> tuple[list[bool], list[bool]] | None:
+        """Per layer (inputs on chip, outputs on chip) under the activation buffer, or None without one."""
+        if cfg["act_buffer_policy"] == "none" or not cfg["act_buffer_kb"]:
+            return None
+        net = self.workload if isinstance(self.workload, str) else None
+        if net not in act_buffer.GRAPH_BUILDERS:
+            raise _NoGraph(f"no operator graph for workload {self.workload!r} (the activation buffer needs one of "
+                           f"{', '.join(act_buffer.GRAPH_BUILDERS)})")
+        g = act_buffer.activation_graph(net)
+        key = ("kept", net, int(cfg["act_buffer_kb"]))
+        if key not in self._cache:
+            ops = act_buffer.layer_ops(g, [lay.name for lay in self.layers])
+            self._cache[key] = act_buffer.kept_layers(g, ops, int(cfg["act_buffer_kb"]) * 1024)
+        return self._cache[key]
 
     def _serve(self, stream: LayerStream, cfg: Mapping[str, Any], mc: dict) -> LayerService:
         key = (stream.counts.shape, stream.counts.tobytes(), stream.L, stream.region_bytes.tobytes(),
@@ -217,7 +260,7 @@ class AcceleratorSimulator(Simulator):
         for i, (lay, st) in enumerate(zip(self.layers, streams)):
             comp = st.n_batches * st.L
             r = float(rep[i])
-            peak = float(per["stall_cycles"][i]) / r
+            peak = float(per["peak_stall"][i])
             if self.ideal_memory:
                 svc, stall = None, 0.0
             else:
@@ -231,7 +274,7 @@ class AcceleratorSimulator(Simulator):
             out["dram_reads"].append((svc.n_reads if svc else 0) * r)
             out["lateness_ns"].append(svc.lateness_ns if svc else 0.0)
             out["peak_rule_stall"].append(peak * r)
-            out["onchip_energy_pj"].append(float(onchip[i]))
+            out["onchip_energy_pj"].append(float(onchip[i] + per["buffer_pj"][i]))
             out["dram_energy_pj"].append(svc.energy_pj((comp + stall) * cyc) * r if svc else 0.0)
             out["n_act"].append(svc.n_act * r if svc else 0.0)
             out["read_latency_ns"].append(svc.read_latency_ns if svc else 0.0)
@@ -239,7 +282,10 @@ class AcceleratorSimulator(Simulator):
         return out
 
     def _evaluate(self, config: dict) -> dict:
-        model = self.layer_streams(config)
+        try:
+            model = self.layer_streams(config)
+        except (InfeasibleError, _NoGraph) as e:
+            return self.infeasible(f"activation buffer: {e}")
         per = model[0]
         if not np.all(per["feasible"]):
             probe = {p: config[p] for p in COMPUTE + ON_CHIP}
@@ -259,7 +305,7 @@ class AcceleratorSimulator(Simulator):
         R, C = float(config["array_rows"]), float(config["array_cols"])
         macs = float(np.sum(self._arrays["M"] * self._arrays["K"] * self._arrays["N"] * self._arrays["repeat"]))
         area = float(energy.array_area_mm2(R, C, self.word_bytes)
-                     + energy.sram_area_mm2(sum(float(config[p]) for p in ON_CHIP)))
+                     + energy.sram_area_mm2(sum(float(config[p]) for p in ON_CHIP + BUFFER[:1])))
         return {
             "latency_ns": lat,
             "energy_pj": onchip + dram_e,

@@ -39,6 +39,12 @@ STREAMS = (("ifmap_read", False), ("filter_read", False), ("ofmap_read", False),
 _REGION_ALIGN = 1 << 20
 
 
+def fold_classes(Fr: int, Fc: int) -> np.ndarray:
+    """Class ``2*(j>0) + (i>0)`` of every fold ``k = j*Fr + i`` (``Fr`` row folds x ``Fc`` column folds)."""
+    k = np.arange(Fr * Fc)
+    return 2 * (k >= Fr) + (k % Fr > 0)
+
+
 @dataclass(frozen=True)
 class LayerStream:
     """One layer's batches (per-fold request counts) for one design; builds traces.
@@ -60,8 +66,7 @@ class LayerStream:
     @property
     def fold_class(self) -> np.ndarray:
         """Class ``2*(j>0) + (i>0)`` of every batch (fold ``k = j*Fr + i``)."""
-        k = np.arange(self.n_batches)
-        return 2 * (k >= self.Fr) + (k % self.Fr > 0)
+        return fold_classes(self.Fr, self.n_batches // self.Fr)
 
     @property
     def n_batches(self) -> int:
