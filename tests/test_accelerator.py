@@ -154,11 +154,8 @@ WINDOW_BOUND = {"latency_ns": 0.10, "dram_energy_pj": 0.20}
 
 
 @pytest.mark.parametrize("cfg", [design(32, 32, "ws"), design(16, 16, "is", (64, 32, 32), "ddr3-1600"),
-                                 pytest.param(design(64, 16, "os", (128, 64, 64), "hbm2", PagePolicy="ClosedAdaptive"),
-                                              marks=pytest.mark.xfail(strict=True, reason=(
-                                                  "open gap: on one HBM2 pseudo-channel (DRAMSys device, since the "
-                                                  "DRAM rework) the window underestimates the saturated service "
-                                                  "time: latency -35 %, DRAM energy -20 % on this design; -32 % latency on 8 pseudo-channels"))),
+                                 design(64, 16, "os", (128, 64, 64), "hbm2", PagePolicy="ClosedAdaptive"),
+                                 design(64, 16, "os", (128, 64, 64), "hbm2", 8, PagePolicy="ClosedAdaptive"),
                                  design(64, 16, "os", (128, 64, 64), "ddr3-1600", 4, PagePolicy="ClosedAdaptive")])
 def test_window_within_its_stated_error(cfg):
     full = AcceleratorSimulator("bert_base_layer", window=None).evaluate(cfg)

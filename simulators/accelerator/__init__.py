@@ -69,9 +69,10 @@ Coupling model (per layer, per design)
    operand streams varies along a layer more than a small sample captures).
 
 Not modelled: ranks, on-chip leakage, DRAM state carried across layers.
-On one HBM2 pseudo-channel (DRAM-v0's DRAMSys device since the DRAM rework)
-the window underestimates a saturated layer's service time by up to ~35 %
-(``tests/test_accelerator.py`` keeps it as a strict xfail): an open gap.
+The window's refresh correction adds the refreshes a short saturated run
+misses (one tRFC per tREFI) and never removes any: HBM2's pseudo-channels
+refresh more often than one per tREFI, and stripping them underestimated a
+saturated HBM2 layer by ~35 % (now within the stated bound).
 """
 from .simulator import GROUPS, MEMORIES, AcceleratorSimulator
 from .stream import LayerStream, layer_stream, write_stl

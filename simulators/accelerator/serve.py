@@ -171,8 +171,10 @@ def serve_window(stream: LayerStream, spec: MemSpec, mcconfig: Mapping[str, Any]
         sig = span / (n - 1) if n > 1 else float(sat.complete_ns[0])
         if refresh and span > 0:
             # a short run holds fewer refreshes than a long stream (the controller postpones up to
-            # RefreshMaxPostponed of them): count one tRFC per tREFI instead of the run's own
-            sig *= max(span - sat.n_refresh * t["RFC"] * spec.tck_ns, 1e-9) / span / (1.0 - t["RFC"] / t["REFI"])
+            # RefreshMaxPostponed of them): count one tRFC per tREFI instead of the run's own.  A standard
+            # that refreshes more often than that (HBM2's pseudo-channels) keeps its run's own refreshes.
+            sig *= max(1.0, max(span - sat.n_refresh * t["RFC"] * spec.tck_ns, 1e-9) / span
+                       / (1.0 - t["RFC"] / t["REFI"]))
         e = sat.energy
         sigma[c], eps[c], act[c] = sig, (e.act_pj + e.pre_pj + e.read_pj + e.write_pj) / n, sat.n_act / n
         simulated += n
