@@ -182,7 +182,10 @@ def serve_window(stream: LayerStream, spec: MemSpec, mcconfig: Mapping[str, Any]
     tr, _ = stream.trace(np.arange(mid, mid + window // 2))
     paced = run(spec, tr, mcconfig, jit=jit)
     pe = paced.energy
-    bg = (pe.background_pj + pe.powerdown_pj) / pe.window_ns + refresh_power_mw(spec, mcconfig)
+    # refresh: one all-bank refresh per tREFI, or the paced run's own rate where the standard refreshes
+    # more often (HBM2's pseudo-channels)
+    ref = refresh_power_mw(spec, mcconfig)
+    bg = (pe.background_pj + pe.powerdown_pj) / pe.window_ns + (max(ref, pe.refresh_pj / pe.window_ns) if ref else 0.0)
     _, _, lat = _split(paced)
     tau = float(paced.complete_ns[0] - paced.send_ns[0])
     slot_ns = stream.L * stream.cycle_ns
