@@ -55,7 +55,7 @@ def front_2d(latency: np.ndarray, energy: np.ndarray) -> np.ndarray:
 
 
 def _default_dram() -> dict:
-    return {"memory": "ddr3-1600", **{k: DEFAULT_MCCONFIG[k] for k in KNOBS}}
+    return {"memory": "ddr3-1600", "channels": 1, **{k: DEFAULT_MCCONFIG[k] for k in KNOBS}}
 
 
 def systolic_picks(workload: str, n_front: int = 12) -> tuple[list[dict], dict]:
@@ -130,13 +130,13 @@ def main(argv: list[str] | None = None) -> dict:
                 ax.scatter(f["latency_ns"], f["energy_pj"], s=45, c=COLORS[mem], edgecolors="k",
                            label=f"co-design front: {mem}", zorder=3)
         s_front, s_best = systolic_picks(wl)
-        sys_res = [acc.evaluate({**c, **_default_dram()}) for c in s_front]
-        best_res = acc.evaluate({**s_best, **_default_dram()})
-        ref = acc.reference_config()
+        ref = acc.reference_config()          # no activation buffer, one channel
+        sys_res = [acc.evaluate({**ref, **c, **_default_dram()}) for c in s_front]
+        best_res = acc.evaluate({**ref, **s_best, **_default_dram()})
         base = {k: ref[k] for k in ("array_rows", "array_cols", "dataflow", "ifmap_sram_kb", "filter_sram_kb",
                                    "ofmap_sram_kb")}
-        dram_res = acc.evaluate({**base, "memory": "ddr3-1600", **knobs})
-        default_res = acc.evaluate({**base, **_default_dram()})
+        dram_res = acc.evaluate({**ref, **base, "memory": "ddr3-1600", "channels": 1, **knobs})
+        default_res = acc.evaluate({**ref, **base, **_default_dram()})
         ax.scatter([r["latency_ns"] for r in sys_res], [r["energy_pj"] for r in sys_res], marker="x", c="k",
                    label="Systolic-v0 front, DRAM at defaults")
         ax.scatter([best_res["latency_ns"]], [best_res["energy_pj"]], marker="*", s=120, c="k",

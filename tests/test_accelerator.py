@@ -31,8 +31,8 @@ FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthChe
 
 def design(rows=32, cols=32, dataflow="ws", kb=(256, 256, 256), mem="ddr4-2400", channels=1, **knobs):
     cfg = {"array_rows": rows, "array_cols": cols, "dataflow": dataflow, "ifmap_sram_kb": kb[0],
-           "filter_sram_kb": kb[1], "ofmap_sram_kb": kb[2], "act_buffer_kb": 0, "act_buffer_policy": "none", "memory": mem,
-           "channels": channels}
+           "filter_sram_kb": kb[1], "ofmap_sram_kb": kb[2], "act_buffer_kb": 0, "act_buffer_policy": "none",
+           "memory": mem, "channels": channels}
     cfg.update({k: DEFAULT_MCCONFIG[k] for k in KNOBS})
     cfg.update(knobs)
     return cfg

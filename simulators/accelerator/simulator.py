@@ -15,8 +15,9 @@ dram        ``memory`` (ddr3-1600, lpddr4-3200, ddr4-2400,        ``DRAM-v0`` (`
             knobs)
 ==========  ===================================================  =========================
 
-``channels`` (group dram) channels of the chosen standard, each as ``DRAM-v0``
-models one, interleaved at burst granularity (package docstring).  Metrics: ``latency_ns``, ``cycles``, ``stall_cycles``,
+``channels`` (group dram) channels of the chosen standard, each as
+``DRAM-v0`` models one, interleaved at burst granularity (package
+docstring).  Metrics: ``latency_ns``, ``cycles``, ``stall_cycles``,
 ``energy_pj`` (on-chip + DRAM), ``onchip_energy_pj`` (MACs, PE registers,
 SRAMs: Systolic-v0's energy without its DRAM term), ``dram_energy_pj``
 (DRAMPower: commands + background + refresh over the run), ``area_mm2``
@@ -113,7 +114,7 @@ class AcceleratorSimulator(Simulator):
         Metric("stall_cycles", "cycles", True, "cycles the array waits for DRAM", 1e5),
         Metric("onchip_energy_pj", "pJ", True, "MACs, PE registers and SRAM accesses", 1e9),
         Metric("dram_energy_pj", "pJ", True, "DRAM commands + background + refresh over the run", 1e9),
-        Metric("area_mm2", "mm^2", True, "PE array + ifmap/filter/ofmap SRAM area (45 nm)", 10.0),
+        Metric("area_mm2", "mm^2", True, "PE array + ifmap/filter/ofmap SRAM + activation buffer area (45 nm)", 10.0),
         Metric("edp_pj_s", "pJ*s", True, "energy x latency", 1e6),
         Metric("dram_bytes", "bytes", True, "bytes moved in DRAM bursts (reads + writes)", 1e7),
         Metric("row_hit_rate", "fraction", False, "1 - ACT commands / requests", 0.5),
@@ -163,7 +164,8 @@ class AcceleratorSimulator(Simulator):
     def reference_config(self) -> dict:
         """A mid-size design on DDR4 with ArchGym's baseline controller."""
         cfg = {"array_rows": 32, "array_cols": 32, "dataflow": "ws", "ifmap_sram_kb": 256, "filter_sram_kb": 256,
-               "ofmap_sram_kb": 256, "act_buffer_kb": 0, "act_buffer_policy": "none", "memory": "ddr4-2400", "channels": 1}
+               "ofmap_sram_kb": 256, "act_buffer_kb": 0, "act_buffer_policy": "none", "memory": "ddr4-2400",
+               "channels": 1}
         cfg.update({k: DEFAULT_MCCONFIG[k] for k in KNOBS})
         return self.space.validate(cfg)
 
