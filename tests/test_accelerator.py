@@ -149,8 +149,10 @@ def test_latency_never_below_systolic_at_its_largest_bandwidth(cfg, layer, mem):
 
 
 #: the windowed extrapolation's stated worst-case error (README "Co-design: Accelerator-v0", from
-#: experiments/benchmarks/results/accelerator.json, default window, 24 designs): latency and DRAM energy
-WINDOW_BOUND = {"latency_ns": 0.10, "dram_energy_pj": 0.20}
+#: experiments/benchmarks/results/accelerator.json, default window, 24 designs: latency worst 8.0 % /
+#: 12.6 %, DRAM energy 6.6 % / 8.0 % on ResNet-18 / BERT), rounded up; the saturated 64x16 os HBM2
+#: designs below miss DRAM energy by 15-16 %, hence its bound
+WINDOW_BOUND = {"latency_ns": 0.13, "dram_energy_pj": 0.20}
 
 
 @pytest.mark.parametrize("cfg", [design(32, 32, "ws"), design(16, 16, "is", (64, 32, 32), "ddr3-1600"),
