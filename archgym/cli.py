@@ -13,6 +13,8 @@
     archgym report STORE [--out DIR]
     archgym compare STORE [--budgets 100,300]
     archgym failures STORE [--study NAME] [--short]
+    archgym bench {reference,run,plan} ...       (archgym.experiments.bench)
+    archgym leaderboard [RUNS.csv|STORE.db] ...  (archgym.experiments.bench)
     archgym proxy dataset|train|evaluate|search|hash ...   (see archgym.cost_models.cli)
 
 Error contract: a mistake in the user's input -- any
@@ -68,7 +70,7 @@ def _parse_sets(items: Sequence[str] | None) -> dict:
     return out
 
 
-def _int_arg(low: int, what: str) -> Callable[[str], int]:
+def int_arg(low: int, what: str) -> Callable[[str], int]:
     """argparse type: an integer >= ``low`` (argparse reports a bad one in one line, exit 2)."""
     def parse(text: str) -> int:
         try:
@@ -451,8 +453,8 @@ def _configure_evaluate(s: argparse.ArgumentParser) -> None:
 def _configure_run(s: argparse.ArgumentParser) -> None:
     s.add_argument("env")
     s.add_argument("--agent", required=True)
-    s.add_argument("--budget", type=_int_arg(1, "--budget"), required=True, help="simulator evaluations")
-    s.add_argument("--seed", type=_int_arg(0, "--seed"), default=0)
+    s.add_argument("--budget", type=int_arg(1, "--budget"), required=True, help="simulator evaluations")
+    s.add_argument("--seed", type=int_arg(0, "--seed"), default=0)
     s.add_argument("--workload")
     s.add_argument("--objective", help="objective spec, e.g. 'cycles' or 'cycles<=1e6,energy_pj'")
     s.add_argument("--set", action="append", metavar="HP=VALUE", help="searcher hyperparameter")
@@ -465,7 +467,7 @@ def _configure_run(s: argparse.ArgumentParser) -> None:
 def _configure_sweep(s: argparse.ArgumentParser) -> None:
     s.add_argument("spec")
     s.add_argument("--store")
-    s.add_argument("--workers", type=_int_arg(1, "--workers"), default=1)
+    s.add_argument("--workers", type=int_arg(1, "--workers"), default=1)
     s.add_argument("--executor", choices=["local", "dask"], default="local")
     s.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
     s.add_argument("--retry-failed", action="store_true")
@@ -502,6 +504,8 @@ COMMANDS: dict[str, Command | str] = {
     "report": Command("plots and a Markdown/HTML report from a results store", _configure_report, cmd_report),
     "compare": Command("ranking table of searchers at fixed budgets", _configure_compare, cmd_compare),
     "failures": Command("failed trials of a store with their tracebacks", _configure_failures, cmd_failures),
+    "bench": "archgym.experiments.bench_cli:BENCH",
+    "leaderboard": "archgym.experiments.bench_cli:LEADERBOARD",
     "proxy": Command("proxy cost models: dataset | train | evaluate | search | hash", _configure_proxy, cmd_proxy),
 }
 

@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from archgym.cli import int_arg
 from archgym.errors import UserInputError
 
 __all__ = ["main", "build_parser", "rescore_best"]
@@ -250,16 +251,6 @@ def _common(p) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="simulator option")
 
 
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
-
-
 def build_parser() -> argparse.ArgumentParser:
     from .dataset import SAMPLING
     from .proxy import MODELS
@@ -271,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("dataset", help="sample designs and simulate them (or read a store) into a dataset file")
     _common(s)
     s.add_argument("--out", required=True)
-    s.add_argument("--n", type=_positive, default=1000, help="distinct designs to simulate")
+    s.add_argument("--n", type=int_arg(1, "--n"), default=1000, help="distinct designs to simulate")
     s.add_argument("--method", choices=SAMPLING, default="uniform")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--from-store", metavar="STORE", help="take recorded evaluations instead of simulating")
@@ -283,8 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--model", choices=MODELS, default="et")
-    s.add_argument("--trees", type=_positive, default=100)
-    s.add_argument("--min-samples-leaf", type=_positive, default=1)
+    s.add_argument("--trees", type=int_arg(1, "--trees"), default=100)
+    s.add_argument("--min-samples-leaf", type=int_arg(1, "--min-samples-leaf"), default=1)
     s.add_argument("--no-log", action="store_true", help="learn raw metrics, not log(metric)")
     s.add_argument("--cv", type=int, default=0, metavar="K", help="pick model and leaf size by K-fold CV")
     s.set_defaults(func=cmd_train)
@@ -293,19 +284,19 @@ def build_parser() -> argparse.ArgumentParser:
     _common(s)
     s.add_argument("--proxy", required=True)
     s.add_argument("--data", required=True, help="held-out dataset file")
-    s.add_argument("--top-k", type=_positive, default=10)
+    s.add_argument("--top-k", type=int_arg(1, "--top-k"), default=10)
     s.add_argument("--plot", metavar="DIR", help="write predicted-vs-simulated scatter plots")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("search", help="active-learning search on the real simulator (searcher `surrogate`)")
     _common(s)
-    s.add_argument("--budget", type=_positive, required=True, help="real simulations")
+    s.add_argument("--budget", type=int_arg(1, "--budget"), required=True, help="real simulations")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--objective")
     s.add_argument("--hp", action="append", metavar="KEY=VALUE", help="surrogate hyperparameter")
     s.add_argument("--save", metavar="FILE", help="also write a proxy fitted on every simulated design")
-    s.add_argument("--top", type=_positive, default=5)
+    s.add_argument("--top", type=int_arg(1, "--top"), default=5)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)
 

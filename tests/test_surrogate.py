@@ -98,7 +98,7 @@ def test_cli_dataset_train_evaluate_search_hash(tmp_path, capsys):
     (["proxy", "train", "Toy-v0", "--data", "/nonexistent.npz", "--out", "x.npz"], "does not exist"),
     (["proxy", "train", "Toy-v0", "--data", "{d}", "--out", "x.npz", "--model", "svm"], "invalid choice"),
     (["proxy", "train", "Toy-v0", "--data", "{d}", "--out", "x.npz", "--cv", "1"], "--cv needs at least 2"),
-    (["proxy", "dataset", "Toy-v0", "--out", "x.npz", "--n", "0"], "positive integer"),
+    (["proxy", "dataset", "Toy-v0", "--out", "x.npz", "--n", "0"], "--n must be an integer >= 1"),
     (["proxy", "dataset", "Toy-v0", "--out", "x.npz", "--method", "sobol"], "invalid choice"),
     (["proxy", "evaluate", "Toy-v0", "--proxy", "{d}", "--data", "{d}"], "not an archgym proxy file"),
     (["proxy", "evaluate", "Toy-v0", "--proxy", "{p}", "--data", "{d}", "--set", "offset=2"], "trained with options"),
