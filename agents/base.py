@@ -201,6 +201,12 @@ def check_seed(seed: int) -> int:
     return int(seed)
 
 
+class SearchExhausted(RuntimeError):
+    """Raised by :meth:`AskTellAgent.ask` when the searcher has nothing new to
+    propose (a finished grid, a fully simulated space): :meth:`AskTellAgent.run`
+    then stops early and returns the trajectory so far."""
+
+
 class AskTellAgent(Agent):
     """A black-box searcher: implement :meth:`setup`, :meth:`ask`, :meth:`tell`;
     :meth:`run` is the ask-evaluate-tell loop."""
@@ -221,6 +227,13 @@ class AskTellAgent(Agent):
     def tell(self, config: Mapping[str, Any], reward: float, info: Mapping[str, Any] | None = None) -> None:
         """Report the reward (higher better) of a design from :meth:`ask`."""
 
+    def ask_many(self, n: int) -> list[dict]:
+        """1 to ``n`` designs that may be evaluated together before any is told
+        (the same designs, in the same order, as ``ask``/``tell`` one by one
+        would give).  The default asks one; population searchers return more,
+        so :meth:`run` can hand a batch-friendly backend (a proxy) one batch."""
+        return [self.ask()]
+
     def run(self, env: Any, budget: int, seed: int):
         budget = _check_budget(budget)
         dse = unwrap_env(env)
@@ -228,12 +241,15 @@ class AskTellAgent(Agent):
         dse.reset(seed=int(seed))
         dse.set_budget(start + budget)
         self.setup(dse.space, int(seed), dse.objective)
+        batched = getattr(dse.simulator, "batch_friendly", False)  # e.g. a proxy: one call for many designs
         try:
-            for _ in range(budget):
-                cfg = self.ask()
-                reward, info = dse.evaluate(cfg)
-                self.tell(info["config"], reward, info)
-        except BudgetExhausted:
+            done = 0
+            while done < budget:
+                cfgs = self.ask_many(budget - done) if batched else [self.ask()]
+                for reward, info in dse.evaluate_many(cfgs):
+                    self.tell(info["config"], reward, info)
+                done += len(cfgs)
+        except (BudgetExhausted, SearchExhausted):
             pass
         finally:
             dse.set_budget(None)

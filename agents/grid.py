@@ -14,14 +14,13 @@ budget).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from .base import AskTellAgent, HyperParameter, _check_budget, unwrap_env
+from .base import AskTellAgent, HyperParameter, SearchExhausted
 
 
-class GridExhausted(RuntimeError):
+class GridExhausted(SearchExhausted):
     """Every design of the grid has been asked."""
 
 
@@ -101,12 +100,11 @@ class GridSearch(AskTellAgent):
                 continue
             return cfg
 
-    def run(self, env: Any, budget: int, seed: int):
-        """As :meth:`AskTellAgent.run`, stopping early once the grid is exhausted."""
-        _check_budget(budget)
-        dse = unwrap_env(env)
-        start = dse.n_evaluations
+    def ask_many(self, n: int) -> list[dict]:
+        out = [self.ask()]  # asks do not depend on tells
         try:
-            return super().run(env, budget, seed)
+            while len(out) < min(n, 1024):
+                out.append(self.ask())
         except GridExhausted:
-            return dse.trajectory(start)
+            pass
+        return out

@@ -98,6 +98,20 @@ class QueuedSearch(ParetoFrontMixin, AskTellAgent):
             self._outstanding[key] = self._outstanding.get(key, 0) + 1
             return self.space.decode(idx)
 
+    def ask_many(self, n: int) -> list[dict]:
+        """The rest of the current batch (up to ``n``), stopping before a design
+        that one-by-one asking would skip or that is already in this hand-out,
+        so the trajectory equals the sequential one."""
+        out = [self.ask()]
+        keys = {tuple(self.space.encode(out[0]).tolist())}
+        while len(out) < n and self._queue:
+            key = tuple(int(v) for v in self._queue[0])
+            if key in keys or (self._reuse() and key in self._memo):
+                break
+            out.append(self.ask())
+            keys.add(key)
+        return out
+
     def tell(self, config: Mapping[str, Any], reward: float, info: Mapping[str, Any] | None = None) -> None:
         idx = self.space.encode(config)
         key = tuple(int(v) for v in idx)

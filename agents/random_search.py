@@ -12,3 +12,6 @@ class RandomSearch(AskTellAgent):
 
     def ask(self) -> dict:
         return self.space.sample(self.rng)
+
+    def ask_many(self, n: int) -> list[dict]:
+        return [self.ask() for _ in range(min(n, 1024))]  # asks do not depend on tells

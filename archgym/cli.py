@@ -13,6 +13,9 @@
     archgym report STORE [--out DIR]
     archgym compare STORE [--budgets 100,300]
     archgym failures STORE [--study NAME] [--short]
+    archgym bench {reference,run,plan} ...       (archgym.experiments.bench)
+    archgym leaderboard [RUNS.csv|STORE.db] ...  (archgym.experiments.bench)
+    archgym proxy dataset|train|evaluate|search|hash ...   (see archgym.cost_models.cli)
 
 Error contract: a mistake in the user's input -- any
 :class:`archgym.errors.UserInputError` (bad design value, workload, objective,
@@ -67,7 +70,7 @@ def _parse_sets(items: Sequence[str] | None) -> dict:
     return out
 
 
-def _int_arg(low: int, what: str) -> Callable[[str], int]:
+def int_arg(low: int, what: str) -> Callable[[str], int]:
     """argparse type: an integer >= ``low`` (argparse reports a bad one in one line, exit 2)."""
     def parse(text: str) -> int:
         try:
@@ -317,11 +320,18 @@ def cmd_run(args) -> int:
             store.complete_trial(tid, env.history, env.simulator.name, env.simulator.version,
                                  float(traj["wall_time_s"].sum()))
     best = traj.loc[traj["reward"].idxmax()] if len(traj) else None
+    rescored = None
+    if getattr(env.simulator, "base_name", None) and len(traj):  # proxy backend: re-score on the real simulator
+        from archgym.cost_models.cli import rescore_best
+
+        real = {k: v for k, v in env_kwargs.items() if k != "backend"}
+        rescored = rescore_best(env, traj, archgym.make(env_id, **real))
     if args.json:
         _print_json({"env": env_id, "agent": args.agent, "seed": args.seed, "budget": args.budget,
                      "evaluations": len(traj), "best_reward": None if best is None else float(best["reward"]),
                      "best_config": None if best is None else {n: best[n] for n in env.space.names},
                      "best_metrics": None if best is None else {m: best[m] for m in env.simulator.metric_names},
+                     "rescored_on_simulator": rescored,
                      "trajectory": traj.to_dict(orient="records")})
         return 0
     print(f"{args.agent} on {env_id} ({env.simulator.workload_label}), budget {args.budget}, seed {args.seed}: "
@@ -331,6 +341,10 @@ def cmd_run(args) -> int:
         units = {m.name: m.unit for m in env.simulator.metrics}
         for m in env.simulator.metric_names:
             print(f"  {m:<24} {_fmt(best[m])} {units[m]}".rstrip())
+    if rescored:
+        from archgym.cost_models.cli import print_rescore
+
+        print_rescore(rescored)
     if args.store:
         print(f"recorded in {args.store} (study {args.study!r})")
     return 0
@@ -407,6 +421,16 @@ class Command:
     run: Callable[[argparse.Namespace], int]
 
 
+def _configure_proxy(s: argparse.ArgumentParser) -> None:
+    s.add_argument("rest", nargs=argparse.REMAINDER, help="dataset | train | evaluate | search | hash ...")
+
+
+def cmd_proxy(args) -> int:
+    from archgym.cost_models.cli import main as proxy_main  # heavy (numba, scikit-learn): only when used
+
+    return proxy_main(args.rest)
+
+
 def _configure_list(s: argparse.ArgumentParser) -> None:
     s.add_argument("what", nargs="?", choices=["all", "envs", "agents"], default="all")
 
@@ -429,8 +453,8 @@ def _configure_evaluate(s: argparse.ArgumentParser) -> None:
 def _configure_run(s: argparse.ArgumentParser) -> None:
     s.add_argument("env")
     s.add_argument("--agent", required=True)
-    s.add_argument("--budget", type=_int_arg(1, "--budget"), required=True, help="simulator evaluations")
-    s.add_argument("--seed", type=_int_arg(0, "--seed"), default=0)
+    s.add_argument("--budget", type=int_arg(1, "--budget"), required=True, help="simulator evaluations")
+    s.add_argument("--seed", type=int_arg(0, "--seed"), default=0)
     s.add_argument("--workload")
     s.add_argument("--objective", help="objective spec, e.g. 'cycles' or 'cycles<=1e6,energy_pj'")
     s.add_argument("--set", action="append", metavar="HP=VALUE", help="searcher hyperparameter")
@@ -443,7 +467,7 @@ def _configure_run(s: argparse.ArgumentParser) -> None:
 def _configure_sweep(s: argparse.ArgumentParser) -> None:
     s.add_argument("spec")
     s.add_argument("--store")
-    s.add_argument("--workers", type=_int_arg(1, "--workers"), default=1)
+    s.add_argument("--workers", type=int_arg(1, "--workers"), default=1)
     s.add_argument("--executor", choices=["local", "dask"], default="local")
     s.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
     s.add_argument("--retry-failed", action="store_true")
@@ -480,6 +504,9 @@ COMMANDS: dict[str, Command | str] = {
     "report": Command("plots and a Markdown/HTML report from a results store", _configure_report, cmd_report),
     "compare": Command("ranking table of searchers at fixed budgets", _configure_compare, cmd_compare),
     "failures": Command("failed trials of a store with their tracebacks", _configure_failures, cmd_failures),
+    "bench": "archgym.experiments.bench_cli:BENCH",
+    "leaderboard": "archgym.experiments.bench_cli:LEADERBOARD",
+    "proxy": Command("proxy cost models: dataset | train | evaluate | search | hash", _configure_proxy, cmd_proxy),
 }
 
 

@@ -30,13 +30,16 @@ bounded in ``[infeasible_reward, 1]`` for the default objectives.
 
 ### Info
 ``config`` (decoded design), ``metrics`` (every metric, NaN if infeasible),
-``units``, ``feasible``, ``reason``, ``reward``.  (The running count is
+``units``, ``feasible``, ``reason``, ``reward``; with a proxy backend also
+``proxy_uncertainty``, ``proxy_p_feasible`` and ``proxy_ood`` (see
+``archgym.cost_models.proxy``).  (The running count is
 :attr:`DSEEnv.n_evaluations`; it is kept out of ``info`` so equal actions give
 equal infos, as Gymnasium's determinism check requires.)
 
 ### Budget and records
 Every evaluated design -- through :meth:`step` or :meth:`evaluate` -- is appended
-to :attr:`history` and counts against ``max_evaluations`` (if set):
+to :attr:`history` and counts against ``max_evaluations`` (if set), as does
+every design of :meth:`evaluate_many` (a batch for population searchers):
 exceeding it raises :class:`BudgetExhausted`.  A design that breaks a space
 constraint is recorded as infeasible without calling the simulator, and counts.
 
@@ -159,7 +162,34 @@ class DSEEnv(gym.Env):
         except ConstraintViolation as exc:
             cfg = self.space.validate(config, check_constraints=False)
             result = self.simulator.infeasible(str(exc))
-        wall = time.perf_counter() - t0
+        return self._record(cfg, result, time.perf_counter() - t0)
+
+    def evaluate_many(self, configs: list[Mapping[str, Any]]) -> list[tuple[float, dict]]:
+        """Evaluate several designs at once (one batch call when the simulator
+        is ``batch_friendly``, e.g. a proxy; else one by one).  Each design is
+        recorded and counted exactly as by :meth:`evaluate`; a batch larger
+        than the remaining budget raises :class:`BudgetExhausted` before any
+        evaluation.  Wall time is split evenly over the batch."""
+        if self.max_evaluations is not None and len(self.history) + len(configs) > self.max_evaluations:
+            raise BudgetExhausted(f"budget of {self.max_evaluations} evaluations cannot take {len(configs)} more")
+        if not getattr(self.simulator, "batch_friendly", False) or len(configs) < 2:
+            return [self.evaluate(c) for c in configs]
+        t0 = time.perf_counter()
+        cfgs, broken = [], []
+        for c in configs:
+            try:
+                cfgs.append(self.space.validate(c))
+                broken.append("")
+            except ConstraintViolation as exc:
+                cfgs.append(self.space.validate(c, check_constraints=False))
+                broken.append(str(exc))
+        frame = self.simulator.evaluate_batch([c for c, why in zip(cfgs, broken) if not why])
+        rows = iter(frame[self._metric_names + [FEASIBLE, REASON]].to_dict(orient="records"))
+        wall = (time.perf_counter() - t0) / len(cfgs)
+        return [self._record(cfg, self.simulator.infeasible(why) if why else next(rows), wall)
+                for cfg, why in zip(cfgs, broken)]
+
+    def _record(self, cfg: dict, result: Mapping[str, Any], wall: float) -> tuple[float, dict]:
         reward = float(self.objective.reward(result))
         metrics = {n: result[n] for n in self._metric_names}
         record = {
@@ -182,6 +212,9 @@ class DSEEnv(gym.Env):
             "reason": record["reason"],
             "reward": reward,
         }
+        extra = getattr(self.simulator, "evaluation_info", None)  # e.g. a proxy's uncertainty and OOD flag
+        if extra is not None:
+            info.update(extra(cfg))
         return reward, info
 
     def trajectory(self, start: int = 0):

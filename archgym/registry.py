@@ -19,8 +19,10 @@ After ``import archgym`` every simulator id is a Gymnasium id under the
 
 ``backend`` selects what answers evaluations: ``"simulator"`` (the real one),
 a :class:`~archgym.simulator.Simulator` instance (e.g. a trained proxy model
-from ``archgym.cost_models``), a path to a pickled one, or a callable
-``simulator -> Simulator``.
+from ``archgym.cost_models``), the path of a proxy file (arrays + JSON, read by
+``archgym.cost_models.proxy_file``: refused in one line if it was made for
+another simulator, version, space, workload or options; nothing in it is
+executed), or a callable ``simulator -> Simulator``.
 """
 from __future__ import annotations
 
@@ -28,7 +30,6 @@ import importlib
 import importlib.abc
 import importlib.util
 import os
-import pickle
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -280,7 +281,9 @@ def _check_options(env_id: str, factory: Any, options: dict) -> None:
         raise OptionError(f"{env_id}: unknown option {unknown[0]!r}; allowed: {', '.join(allowed + extra) or '(none)'}")
 
 
-def _apply_backend(sim, backend: Any):
+def _apply_backend(sim, backend: Any, options: dict | None = None):
+    """What answers evaluations; ``options``: the simulator options besides the
+    workload (a proxy file refuses to load under other ones)."""
     from .simulator import Simulator
 
     if backend is None or backend == "simulator":
@@ -293,16 +296,11 @@ def _apply_backend(sim, backend: Any):
             raise OptionError(f"backend callable returned {type(out).__name__}, not a Simulator")
         return out
     if isinstance(backend, (str, os.PathLike)):
-        path = os.fspath(backend)
-        if not os.path.exists(path):
-            raise OptionError(f"backend must be 'simulator', a Simulator, or a path to a saved proxy; "
-                             f"{path!r} does not exist")
-        with open(path, "rb") as fh:
-            out = pickle.load(fh)
-        if not isinstance(out, Simulator):
-            raise OptionError(f"{path!r} holds a {type(out).__name__}, not a Simulator")
-        return out
-    raise OptionError(f"unsupported backend {backend!r}; allowed: 'simulator', a Simulator, a saved proxy's path "
+        # a proxy file: arrays + JSON, checked against ``sim`` (never unpickled)
+        from archgym.cost_models.proxy_file import read_proxy
+
+        return read_proxy(backend, sim, options)
+    raise OptionError(f"unsupported backend {backend!r}; allowed: 'simulator', a Simulator, a proxy file's path "
                       "or a callable")
 
 
@@ -322,7 +320,8 @@ def make(env_id: str, *, backend: Any = "simulator", **kwargs: Any):
     from .env import DSEEnv
 
     env_kwargs = {k: kwargs.pop(k) for k in _ENV_KEYS if k in kwargs}
-    sim = _apply_backend(make_simulator(sid, **kwargs), backend)
+    options = {k: v for k, v in kwargs.items() if k != "workload"}
+    sim = _apply_backend(make_simulator(sid, **kwargs), backend, options)
     return DSEEnv(sim, **env_kwargs)
 
 

@@ -1,157 +1,317 @@
-"""Proxy cost models: scikit-learn regressors that stand in for a simulator.
+"""Proxy cost models: tree ensembles that stand in for a simulator.
 
 :class:`ProxyModel` follows scikit-learn's habits: hyperparameters in
 ``__init__`` (no work there), :meth:`ProxyModel.fit` on a
 :class:`~archgym.cost_models.dataset.Dataset`, :meth:`ProxyModel.predict`.
-Designs are featurized with :class:`archgym.features.SpaceEncoder` (the
-canonical index encoding: ordered parameters scaled to ``[0, 1]``, categorical
-one-hot).  One regressor per metric is fitted on the feasible rows; metrics
-that are positive everywhere are learned in ``log`` space (errors become
-relative, which is what design ranking needs).  If the data holds infeasible
-designs, a classifier predicts feasibility too.
+Designs are featurized with :class:`archgym.features.SpaceEncoder` (ordered
+parameters as ``index / (n - 1)``, categorical one-hot).  One regressor per
+metric is fitted on the feasible rows -- ``rf`` (random forest, ArchGym's
+model), ``et`` (extremely randomized trees, the default: smoother on the
+small discrete grids of design spaces) or ``hgb`` (histogram gradient
+boosting) -- and then flattened to arrays (:mod:`.forest`): the scikit-learn
+objects are dropped, so what is saved is exactly what predicts.  Metrics that
+are positive in the data are learned as ``log(x)`` (``log_targets``): errors
+become relative and the heavy-tailed latency metrics become learnable.  If the
+data holds infeasible designs, a forest on the 0/1 feasibility label predicts
+feasibility (``p >= 0.5``).
+
+Per prediction the model also gives an **uncertainty** per metric (forests:
+the standard deviation over trees of the (log-)prediction, i.e. roughly a
+relative error; 0 for boosting) and an **out-of-distribution** flag (the design
+uses a parameter value absent from the training data).
 
 :class:`ProxySimulator` wraps a fitted model as a :class:`~archgym.simulator.Simulator`
-with the original space and metrics, so it works anywhere a simulator does:
-``gymnasium.make("archgym/Systolic-v0", backend=proxy)`` or a path to a file
-written by :meth:`ProxySimulator.save`.
+with the real simulator's space, metrics, reference design and reference
+metrics (so a proxy env's rewards equal the real env's for equal metrics).
+It is saved to a *proxy file* (:mod:`.proxy_file`): arrays + JSON, no code.
 """
 from __future__ import annotations
 
 import math
 import os
-import pickle
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from archgym.errors import UserInputError
 from archgym.features import SpaceEncoder
 from archgym.simulator import FEASIBLE, REASON, Metric, Simulator
 from archgym.space import DesignSpace
 
-from .dataset import Dataset
+from .dataset import Dataset, simulator_identity
+from .forest import FlatForest, flatten
 
-__all__ = ["ProxyModel", "ProxySimulator", "MODELS"]
+__all__ = ["ProxyModel", "ProxySimulator", "ProxyModelError", "MODELS"]
 
-MODELS = ("hgb", "rf", "knn")
+MODELS = ("et", "rf", "hgb")
 
 
-def _regressor(kind: str, seed: int):
+class ProxyModelError(UserInputError):
+    """A proxy model kind, hyperparameter or training set a user gave is unusable."""
+
+
+def _regressor(kind: str, n_estimators: int, min_samples_leaf: int, max_features: float, seed: int):
     if kind == "hgb":
         from sklearn.ensemble import HistGradientBoostingRegressor
 
-        return HistGradientBoostingRegressor(max_iter=300, learning_rate=0.1, random_state=seed)
-    if kind == "rf":
-        from sklearn.ensemble import RandomForestRegressor
+        return HistGradientBoostingRegressor(max_iter=n_estimators * 5, learning_rate=0.1, max_leaf_nodes=63,
+                                             min_samples_leaf=max(min_samples_leaf, 2), random_state=seed)
+    from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 
-        return RandomForestRegressor(n_estimators=200, random_state=seed, n_jobs=1)
-    from sklearn.neighbors import KNeighborsRegressor
-
-    return KNeighborsRegressor(n_neighbors=5, weights="distance")
+    cls = ExtraTreesRegressor if kind == "et" else RandomForestRegressor
+    return cls(n_estimators=n_estimators, min_samples_leaf=min_samples_leaf, max_features=max_features,
+               random_state=seed, n_jobs=1)
 
 
 class ProxyModel:
-    """Per-metric regressors (+ a feasibility classifier) over design features.
+    """Per-metric flattened tree ensembles (+ a feasibility forest) over design features.
 
     Parameters
     ----------
-    model: ``"hgb"`` (HistGradientBoosting, default), ``"rf"`` (random forest)
-        or ``"knn"`` (distance-weighted 5-NN).
+    model: ``"et"`` (default), ``"rf"`` or ``"hgb"`` (see the module docstring).
+    n_estimators: trees per metric (boosting: ``5 x`` this many iterations).
+    min_samples_leaf, max_features: as in scikit-learn's forests.
     log_targets: learn ``log(x)`` for metrics that are positive in the data.
     random_state: seed of the regressors.
     """
 
-    def __init__(self, model: str = "hgb", log_targets: bool = True, random_state: int = 0) -> None:
+    def __init__(self, model: str = "et", n_estimators: int = 100, min_samples_leaf: int = 1,
+                 max_features: float = 1.0, log_targets: bool = True, random_state: int = 0) -> None:
         self.model = model
+        self.n_estimators = n_estimators
+        self.min_samples_leaf = min_samples_leaf
+        self.max_features = max_features
         self.log_targets = log_targets
         self.random_state = random_state
 
     def get_params(self) -> dict:
-        return {"model": self.model, "log_targets": self.log_targets, "random_state": self.random_state}
+        return {"model": self.model, "n_estimators": self.n_estimators, "min_samples_leaf": self.min_samples_leaf,
+                "max_features": self.max_features, "log_targets": self.log_targets,
+                "random_state": self.random_state}
+
+    def _check_params(self) -> None:
+        if self.model not in MODELS:
+            raise ProxyModelError(f"unknown proxy model {self.model!r}; allowed: {', '.join(MODELS)}")
+        if isinstance(self.n_estimators, bool) or int(self.n_estimators) != self.n_estimators \
+                or not 1 <= self.n_estimators <= 2000:
+            raise ProxyModelError(f"n_estimators must be an integer in [1, 2000], got {self.n_estimators!r}")
+        if isinstance(self.min_samples_leaf, bool) or int(self.min_samples_leaf) != self.min_samples_leaf \
+                or self.min_samples_leaf < 1:
+            raise ProxyModelError(f"min_samples_leaf must be an integer >= 1, got {self.min_samples_leaf!r}")
+        if not isinstance(self.max_features, (int, float)) or not 0 < float(self.max_features) <= 1:
+            raise ProxyModelError(f"max_features must be a fraction in (0, 1], got {self.max_features!r}")
 
     def fit(self, space: DesignSpace, metrics: Sequence[Metric], data: Dataset) -> "ProxyModel":
-        if self.model not in MODELS:
-            raise ValueError(f"unknown proxy model {self.model!r}; allowed: {', '.join(MODELS)}")
+        self._check_params()
         if len(data) < 2:
-            raise ValueError(f"need at least 2 designs to fit a proxy, got {len(data)}")
+            raise ProxyModelError(f"need at least 2 designs to fit a proxy, got {len(data)}")
         self.encoder_ = SpaceEncoder(space)
         self.metric_names_ = [m.name for m in metrics]
-        X = self.encoder_.transform_configs(data.configs)
+        idx = np.array([space.encode(c) for c in data.configs], dtype=np.int64)
+        X = self.encoder_.transform(idx)
         feasible = data.results[FEASIBLE].to_numpy(bool)
         if feasible.sum() < 2:
-            raise ValueError("need at least 2 feasible designs to fit a proxy")
-        self.regressors_: dict[str, Any] = {}
+            raise ProxyModelError("need at least 2 feasible designs to fit a proxy")
+        args = (self.model, int(self.n_estimators), int(self.min_samples_leaf), float(self.max_features),
+                int(self.random_state))
+        fitted = []
         self.log_: dict[str, bool] = {}
         for name in self.metric_names_:
             y = data.results[name].to_numpy(float)[feasible]
-            use_log = bool(self.log_targets and np.all(y > 0))
-            reg = _regressor(self.model, self.random_state)
-            reg.fit(X[feasible], np.log(y) if use_log else y)
-            self.regressors_[name], self.log_[name] = reg, use_log
-        self.classifier_ = None
-        if not feasible.all():
-            from sklearn.ensemble import HistGradientBoostingClassifier
+            ok = np.isfinite(y)  # e.g. an optimality gap that is NaN for heuristics
+            if ok.sum() < 2:
+                y, ok = np.zeros(feasible.sum()), np.ones(feasible.sum(), bool)
+            use_log = bool(self.log_targets and np.all(y[ok] > 0))
+            fitted.append(_regressor(*args).fit(X[feasible][ok], np.log(y[ok]) if use_log else y[ok]))
+            self.log_[name] = use_log
+        self.has_feasibility_ = not feasible.all()
+        if self.has_feasibility_:
+            from sklearn.ensemble import RandomForestRegressor
 
-            self.classifier_ = HistGradientBoostingClassifier(random_state=self.random_state).fit(X, feasible)
+            fitted.append(RandomForestRegressor(n_estimators=50, random_state=int(self.random_state), n_jobs=1)
+                          .fit(X, feasible.astype(float)))
+        self.ensemble_: FlatForest = flatten(fitted, self.encoder_.n_features)
+        self.seen_ = np.zeros(int(space.nvec.sum()), dtype=bool)  # every (parameter, value) in the training data
+        self.seen_[(idx + self._offsets()).ravel()] = True
         self.n_train_ = len(data)
         return self
 
-    def predict_features(self, X: np.ndarray) -> pd.DataFrame:
-        out = {}
-        for name in self.metric_names_:
-            y = self.regressors_[name].predict(X)
-            out[name] = np.exp(y) if self.log_[name] else y
-        df = pd.DataFrame(out)
-        if self.classifier_ is not None:
-            p = self.classifier_.predict_proba(X)[:, list(self.classifier_.classes_).index(True)]
-            df[FEASIBLE] = p >= 0.5
-            df[REASON] = np.where(p >= 0.5, "", [f"proxy predicts infeasible (p_feasible={v:.2f})" for v in p])
-            df.loc[~df[FEASIBLE], self.metric_names_] = math.nan
-        else:
-            df[FEASIBLE] = True
-            df[REASON] = ""
+    # -- prediction ---------------------------------------------------------------------
+    def _offsets(self) -> np.ndarray:
+        """Start of every parameter's values in :attr:`seen_`."""
+        if not hasattr(self, "_offsets_"):
+            self._offsets_ = np.concatenate([[0], np.cumsum(self.encoder_.nvec)[:-1]]).astype(np.int64)
+        return self._offsets_
+
+    def features(self, idx: np.ndarray) -> np.ndarray:
+        """:class:`~archgym.features.SpaceEncoder` features of ``(m, d)`` index
+        vectors, computed with two indexed writes (fast for one design too)."""
+        if not hasattr(self, "_layout"):
+            enc = self.encoder_
+            width = np.where(enc.ordered, 1, enc.nvec)
+            start = np.concatenate([[0], np.cumsum(width)[:-1]])
+            ordp = np.flatnonzero(enc.ordered)
+            catp = np.flatnonzero(~enc.ordered)
+            self._layout = (ordp, start[ordp], np.maximum(enc.nvec[ordp] - 1, 1), catp, start[catp])
+        ordp, ordc, denom, catp, catc = self._layout
+        X = np.zeros((len(idx), self.encoder_.n_features))
+        X[:, ordc] = idx[:, ordp] / denom
+        X[np.arange(len(idx))[:, None], catc + idx[:, catp]] = 1.0
+        return X
+
+    def predict_indices(self, idx: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
+                                                         np.ndarray, np.ndarray]:
+        """``(values, uncertainty, p_feasible, ood)`` for ``(m, d)`` index vectors:
+        metric arrays in the simulator's units, per-metric spread over trees (in
+        the learned space: ``log`` for log-target metrics), feasibility
+        probability and the out-of-distribution flag."""
+        idx = np.atleast_2d(np.asarray(idx, dtype=np.int64))
+        mean, spread = self.ensemble_.predict(self.features(idx))
+        values, sd = {}, {}
+        for j, name in enumerate(self.metric_names_):
+            values[name] = np.exp(mean[:, j]) if self.log_[name] else mean[:, j]
+            sd[name] = spread[:, j]
+        p = mean[:, -1] if self.has_feasibility_ else np.ones(len(idx))
+        ood = ~self.seen_[idx + self._offsets()].all(axis=1)
+        return values, sd, p, ood
+
+    def frame(self, values: Mapping[str, np.ndarray], p: np.ndarray) -> pd.DataFrame:
+        """Metrics, ``feasible`` and ``reason`` as a simulator batch frame."""
+        df = pd.DataFrame(dict(values))
+        df[FEASIBLE] = p >= 0.5
+        df[REASON] = ""
+        if not df[FEASIBLE].all():
+            bad = ~df[FEASIBLE].to_numpy()
+            df.loc[bad, REASON] = [f"proxy predicts infeasible (p_feasible={v:.2f})" for v in p[bad]]
+            df.loc[bad, self.metric_names_] = math.nan
         return df
 
+    def predict_features(self, idx: np.ndarray) -> pd.DataFrame:
+        """Metrics, ``feasible`` and ``reason`` of ``(m, d)`` index vectors."""
+        values, _, p, _ = self.predict_indices(idx)
+        return self.frame(values, p)
+
     def predict(self, configs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-        return self.predict_features(self.encoder_.transform_configs(configs))
+        space = self.encoder_.space
+        return self.predict_features(np.array([space.encode(c) for c in configs], dtype=np.int64))
 
 
 class ProxySimulator(Simulator):
-    """A fitted :class:`ProxyModel` behind the simulator protocol of the simulator it imitates."""
+    """A fitted :class:`ProxyModel` behind the simulator protocol of the simulator it imitates.
 
-    def __init__(self, base: Simulator, model: ProxyModel) -> None:
-        if not hasattr(model, "regressors_"):
-            raise ValueError("the proxy model is not fitted; call ProxyModel.fit first")
-        self.base_name = base.name
-        self.base_version = base.version
-        self.name = f"{base.name}-proxy"
-        self.version = f"{base.version}+proxy-{model.model}-n{model.n_train_}"
+    Keeps the real simulator's identity (name, version, workload, space
+    fingerprint), the options it was built with, its reference design and
+    reference metrics, and the training data's provenance.  ``batch_friendly``
+    tells :class:`~archgym.env.DSEEnv` that one batch call beats many single
+    calls.  :meth:`evaluation_info` gives the uncertainty and OOD flag of a
+    design for the env's ``info``.
+    """
+
+    batch_friendly = True
+
+    def __init__(self, base: Simulator | None, model: ProxyModel, *, identity: Mapping[str, str] | None = None,
+                 options: Mapping[str, Any] | None = None, reference_config: Mapping[str, Any] | None = None,
+                 reference_metrics: Mapping[str, float] | None = None, provenance: Mapping[str, Any] | None = None,
+                 content_hash: str = "") -> None:
+        if not hasattr(model, "ensemble_"):
+            raise ProxyModelError("the proxy model is not fitted; call ProxyModel.fit first")
+        if base is None:
+            raise ProxyModelError("a proxy needs the simulator it imitates (its space and metrics)")
+        self.identity = dict(identity or simulator_identity(base))
+        self.base_name = self.identity["simulator"]
+        self.base_version = self.identity["version"]
+        self.name = f"{self.base_name}-proxy"
         self.metrics = tuple(base.metrics)
         self.space = base.space
-        self.workload = base.workload_label
+        self.workload = self.identity["workload"]
         self.default_objective = base.default_objective
+        self.options = dict(options or {})
         self.model = model
+        self.provenance = dict(provenance or {})
+        self._reference_config = dict(reference_config if reference_config is not None else base.reference_config())
+        self._reference_metrics = dict(reference_metrics if reference_metrics is not None
+                                       else base.reference_metrics())
+        self.content_hash = content_hash
+        self._set_version()
+        self._infos: dict[tuple, dict] = {}
+
+    def _set_version(self) -> None:
+        tag = f".{self.content_hash[:12]}" if self.content_hash else ""
+        self.version = f"{self.base_version}+proxy-{self.model.model}-n{self.model.n_train_}{tag}"
+
+    # -- simulator protocol -----------------------------------------------------------
+    def reference_config(self) -> dict:
+        return dict(self._reference_config)
+
+    def reference_metrics(self) -> dict:
+        """The *real* simulator's metrics at its reference design (kept, not predicted)."""
+        return dict(self._reference_metrics)
 
     def _evaluate(self, config: dict) -> dict:
-        return self.model.predict([config]).iloc[0].to_dict()
+        idx = self.space.encode(config)
+        values, spread, p, ood = self.model.predict_indices(idx[None, :])
+        self._infos = {tuple(idx.tolist()): self._info(spread, p, ood, 0)}
+        if p[0] < 0.5:
+            return self.infeasible(f"proxy predicts infeasible (p_feasible={p[0]:.2f})")
+        return {k: float(v[0]) for k, v in values.items()}
 
     def _evaluate_batch(self, configs: list[dict]) -> pd.DataFrame:
-        return self.model.predict(configs)
-
-    @classmethod
-    def train(cls, base: Simulator, data: Dataset, **model_params: Any) -> "ProxySimulator":
-        """Fit a :class:`ProxyModel` on ``data`` and wrap it."""
-        return cls(base, ProxyModel(**model_params).fit(base.space, base.metrics, data))
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Pickle to ``path`` (usable as ``backend=path``)."""
-        with open(path, "wb") as fh:
-            pickle.dump(self, fh)
+        idx = np.array([self.space.encode(c) for c in configs], dtype=np.int64)
+        values, spread, p, ood = self.model.predict_indices(idx)
+        self._infos = {tuple(row): self._info(spread, p, ood, i) for i, row in enumerate(idx.tolist())}
+        return self.model.frame(values, p)
 
     @staticmethod
-    def load(path: str | os.PathLike) -> "ProxySimulator":
-        with open(path, "rb") as fh:
-            obj = pickle.load(fh)
-        if not isinstance(obj, ProxySimulator):
-            raise TypeError(f"{os.fspath(path)!r} does not hold a ProxySimulator")
-        return obj
+    def _info(spread: dict, p: np.ndarray, ood: np.ndarray, i: int) -> dict:
+        return {"proxy_uncertainty": {k: float(v[i]) for k, v in spread.items()},
+                "proxy_p_feasible": float(p[i]), "proxy_ood": bool(ood[i])}
+
+    def evaluation_info(self, config: Mapping[str, Any]) -> dict:
+        """``proxy_uncertainty`` (per metric, spread over trees; log-space for
+        log-target metrics, so ~relative), ``proxy_p_feasible`` and ``proxy_ood``
+        of a validated design (kept from the last prediction of that design)."""
+        key = tuple(self.space.encode(config).tolist())
+        hit = self._infos.get(key)
+        if hit is not None:
+            return dict(hit)
+        _, spread, p, ood = self.model.predict_indices(np.array([key]))
+        return self._info(spread, p, ood, 0)
+
+    def predict_with_uncertainty(self, configs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+        """Metrics plus ``std.<metric>``, ``p_feasible`` and ``ood`` per design."""
+        idx = np.array([self.space.encode(self.space.validate(c)) for c in configs], dtype=np.int64)
+        values, spread, p, ood = self.model.predict_indices(idx)
+        df = pd.DataFrame(values)
+        for k, v in spread.items():
+            df[f"std.{k}"] = v
+        df["p_feasible"], df["ood"] = p, ood
+        return df
+
+    # -- training and files -----------------------------------------------------------
+    @classmethod
+    def train(cls, base: Simulator, data: Dataset, options: Mapping[str, Any] | None = None,
+              **model_params: Any) -> "ProxySimulator":
+        """Fit a :class:`ProxyModel` on ``data`` and wrap it.  ``options``: the
+        simulator options (besides the workload) ``base`` was made with; a proxy
+        file refuses to load under different ones."""
+        model = ProxyModel(**model_params).fit(base.space, base.metrics, data)
+        prov = {**data.provenance, "n_train": len(data)}
+        return cls(base, model, options=options, provenance=prov)
+
+    def save(self, path: str | os.PathLike) -> str:
+        """Write a proxy file (arrays + JSON; usable as ``backend=path``);
+        returns its content hash (SHA-256 of the file's bytes)."""
+        from .proxy_file import write_proxy
+
+        self.content_hash = write_proxy(self, path)
+        self._set_version()
+        return self.content_hash
+
+    @staticmethod
+    def load(path: str | os.PathLike, base: Simulator, options: Mapping[str, Any] | None = None) -> "ProxySimulator":
+        """Read a proxy file for ``base`` (refused, in one line, if it was made
+        for another simulator, version, space, workload or options)."""
+        from .proxy_file import read_proxy
+
+        return read_proxy(path, base, options)

@@ -8,6 +8,10 @@
 * :mod:`.analysis`, :mod:`.pareto`, :mod:`.plots`, :mod:`.report` -- curves with
   confidence bands, the hyperparameter lottery, Pareto fronts and hypervolume,
   ranking tables, wall time; :func:`write_report` and :func:`ranking_table`;
+* :mod:`.suite`, :mod:`.hardness`, :mod:`.leaderboard`, :mod:`.bench_report`,
+  :mod:`.bench` -- the benchmark suite (``suite.yaml``, stored best-known values in
+  ``suite_best_known.json``), hardness for random search, the leaderboard and
+  ``archgym bench`` / ``archgym leaderboard``;
 * ``*.yaml`` -- canonical studies (``quickstart``, ``dram_lottery``, one per simulator);
 * :mod:`.benchmarks` -- speed measurements (``python -m archgym.experiments.benchmarks.sweep``).
 

@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_curves", "plot_lottery", "plot_front", "plot_hypervolume", "plot_wall_times"]
+__all__ = ["plot_curves", "plot_lottery", "plot_front", "plot_hypervolume", "plot_wall_times", "plot_regret"]
 
 
 def _plt():
@@ -27,6 +27,8 @@ def _plt():
 def _colors(names: Sequence[str]) -> dict:
     plt = _plt()
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    if len(names) > len(cycle):  # more lines than the default cycle: 20 distinct colours
+        cycle = [plt.get_cmap("tab20")(i) for i in range(20)]
     return {n: cycle[i % len(cycle)] for i, n in enumerate(names)}
 
 
@@ -62,7 +64,8 @@ def _save(fig, path: str) -> str:
 
 
 def _agent_bands(curve: pd.DataFrame, ylabel: str, title: str, path: str, *, symlog: bool = False,
-                 nonnegative: bool = False) -> str:
+                 nonnegative: bool = False, legend_title: str = "mean, 95% CI band", logx: bool = False,
+                 linthresh: float | None = None) -> str:
     """One line per agent (``mean`` vs ``evaluations``) with its 95% CI band
     (``ci_low``..``ci_high``) where more than one trial backs it."""
     plt = _plt()
@@ -75,15 +78,28 @@ def _agent_bands(curve: pd.DataFrame, ylabel: str, title: str, path: str, *, sym
             ax.fill_between(g["evaluations"], g["ci_low"], g["ci_high"], color=colors[agent], alpha=0.2, lw=0)
     if symlog:
         _maybe_symlog(ax, curve["mean"].to_numpy())
-    _focus(ax, curve)
+    if logx:
+        ax.set_xscale("log")
+        if linthresh:  # log-like y that still shows 0 (symmetric log, linear below linthresh)
+            ax.set_yscale("symlog", linthresh=linthresh)
+    else:
+        _focus(ax, curve)
     if nonnegative:
         ax.set_ylim(bottom=max(ax.get_ylim()[0], 0.0))
     ax.set_xlabel("simulator evaluations")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, title="mean, 95% CI band", title_fontsize=8)
+    ax.legend(fontsize=8, title=legend_title, title_fontsize=8)
     return _save(fig, path)
+
+
+def plot_regret(curve: pd.DataFrame, title: str, path: str) -> str:
+    """Regret vs evaluations (log axis), one line per searcher: the median over
+    seeds (``mean`` column) with its bootstrap 95% CI band; the y axis is
+    logarithmic down to 1e-3 and linear below, so a regret of 0 is drawn."""
+    return _agent_bands(curve, "regret (best known - best found)", title, path, nonnegative=True,
+                        legend_title="median, bootstrap 95% CI", logx=True, linthresh=1e-3)
 
 
 def plot_curves(curve: pd.DataFrame, title: str, path: str) -> str:

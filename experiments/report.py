@@ -82,6 +82,15 @@ class _Doc:
     def pre(self, text: str) -> None:
         self.blocks.append(("pre", text))
 
+    def write(self, out_dir: str, stem: str, title: str) -> list[str]:
+        """Write ``<stem>.md`` and ``<stem>.html`` into ``out_dir``; return both paths."""
+        paths = []
+        for ext, text in (("md", self.markdown()), ("html", self.html(title))):
+            paths.append(os.path.join(out_dir, f"{stem}.{ext}"))
+            with open(paths[-1], "w", encoding="utf-8") as fh:
+                fh.write(text)
+        return paths
+
     def markdown(self) -> str:
         out = []
         for kind, v in self.blocks:
@@ -160,13 +169,7 @@ def write_report(store_path: str | os.PathLike, out_dir: str | os.PathLike) -> l
         files += _problem_section(doc, data, problem, out)
     files += _wall_section(doc, data, out)
     _failures(doc, data)
-    md = os.path.join(out, "report.md")
-    with open(md, "w", encoding="utf-8") as fh:
-        fh.write(doc.markdown())
-    page = os.path.join(out, "report.html")
-    with open(page, "w", encoding="utf-8") as fh:
-        fh.write(doc.html(f"archgym report: {studies}"))
-    return files + [md, page]
+    return files + doc.write(out, "report", f"archgym report: {studies}")
 
 
 def _overview(doc: _Doc, data: A.StudyData) -> None:

@@ -292,8 +292,10 @@ def load_spec(path: str | os.PathLike) -> SweepSpec:
     return parse_spec(text, source=path)
 
 
-def parse_spec(text: str, source: str = "<spec>") -> SweepSpec:
-    """Validate a spec given as YAML text (``source`` names it in errors)."""
+def read_located_yaml(text: str, source: str, error: type[UserInputError] | None = None) -> tuple[Any, "_Checker"]:
+    """Parse YAML text; return the data and a checker that reports ``file:line: key: problem``
+    (YAML syntax errors raise ``error``, default :class:`SpecError`, in the same one-line form)."""
+    error = error or SpecError
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -301,11 +303,16 @@ def parse_spec(text: str, source: str = "<spec>") -> SweepSpec:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError(f"{source}{line}: invalid YAML: {problem}") from None
+        raise error(f"{source}{line}: invalid YAML: {problem}") from None
     where = _Located(source)
     if node is not None:
         where.record(node, ())
-    chk = _Checker(where)
+    return data, _Checker(where)
+
+
+def parse_spec(text: str, source: str = "<spec>") -> SweepSpec:
+    """Validate a spec given as YAML text (``source`` names it in errors)."""
+    data, chk = read_located_yaml(text, source)
     if data is None:
         raise SpecError(f"{source}: the spec is empty")
     top = chk.mapping(data, (), TOP_KEYS, required=("study", "budget", "environments", "searchers"))

@@ -10,6 +10,7 @@ from archgym.env import BudgetExhausted
 # Simulators whose env is slow to build get small workloads in the registry sweep.
 FAST_KWARGS = {
     "DRAM-v0": {"workload": {"pattern": "sequential", "n": 200}},
+    "Accelerator-v0": {"workload": "resnet20_cifar"},
     # a 2x2x2 GEMM on the 16-PE three-level hierarchy: every mapping of the space fits (the checker compares
     # step infos, and an infeasible design's NaN metrics never compare equal)
     "DataflowMapping-v0": {"workload": {"name": "gemm2", "m": 2, "n": 2, "k": 2}, "arch": "three_level"},

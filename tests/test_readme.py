@@ -48,7 +48,8 @@ def commands(body: str) -> list[str]:
     return out
 
 
-def test_python_blocks_run_in_order():
+def test_python_blocks_run_in_order(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)          # files the snippets write (a proxy file) stay out of the checkout
     code = blocks("python")
     assert len(code) >= 5
     ns: dict = {"__name__": "readme"}

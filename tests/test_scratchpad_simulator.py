@@ -17,7 +17,7 @@ def _cfg(kb, policy="ilp_fixed_order"):
 
 @pytest.fixture(scope="module")
 def nas():
-    return ScratchpadSimulator("nas_cells", time_limit_s=2, graph_options={"cells": 2})
+    return ScratchpadSimulator("nas_cells", time_limit_s=2, graph_options={"cells": 2}, scratchpad_kb=(64, 8192))
 
 
 def test_contract_and_metrics(nas):
@@ -44,9 +44,28 @@ def test_infeasible_names_operator(nas):
     assert r["feasible"] is False and "operator '" in r["reason"] and math.isnan(r["offchip_bytes"])
 
 
-def test_bad_config_is_rejected(nas):
-    with pytest.raises(InvalidConfigError, match="scratchpad_kb"):
-        nas.evaluate(_cfg(100))
+def test_designs_outside_the_space_are_costed(nas):
+    out = nas.evaluate(_cfg(100))  # 100 KiB is not a power of two: outside the space, still a scratchpad
+    assert out["in_space"] is False and out["feasible"] is False and "operator '" in out["reason"]
+    inside = nas.evaluate(_cfg(512))
+    assert inside["in_space"] is True and nas.evaluate({**_cfg(512), "dram_bw_gbps": 12.5})["in_space"] is False
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"scratchpad_kb": 0.5}, "'scratchpad_kb': 0.5 is not a value the model can cost; allowed: a positive integer"),
+    ({"scratchpad_kb": 0}, "'scratchpad_kb': 0 is not"),
+    ({"scratchpad_kb": True}, "'scratchpad_kb': True is not"),
+    ({"dram_bw_gbps": -1}, "'dram_bw_gbps': -1 is not a value the model can cost; allowed: a positive number"),
+    ({"dram_bw_gbps": "fast"}, "'dram_bw_gbps': 'fast' is not"),
+    ({"compute_macs_per_cycle": 2.5}, "'compute_macs_per_cycle': 2.5 is not"),
+    ({"policy": "magic"}, "'policy': 'magic' is not a policy; allowed: ilp_fixed_order"),
+])
+def test_bad_config_is_rejected(nas, bad, message):
+    with pytest.raises(InvalidConfigError, match=message):
+        nas.evaluate({**_cfg(512), **bad})
+
+
+def test_unknown_policy_in_constructor():
     with pytest.raises(ValueError, match="unknown policy"):
         ScratchpadSimulator(policies=("magic",))
 
@@ -57,14 +76,20 @@ def test_workload_as_dict_and_json_path(tmp_path):
     d = nas_cells(cells=1).to_dict()
     p = tmp_path / "cell.json"
     p.write_text(json.dumps(d))
-    a = ScratchpadSimulator(d).evaluate(_cfg(512))
-    b = ScratchpadSimulator(str(p)).evaluate(_cfg(512))
-    assert a["offchip_bytes"] == b["offchip_bytes"] and a["feasible"]
+    a = ScratchpadSimulator(d).evaluate(_cfg(321))
+    b = ScratchpadSimulator(str(p)).evaluate(_cfg(321))
+    assert a["offchip_bytes"] == b["offchip_bytes"] and a["feasible"] and a["noncompulsory_bytes"] > 0
 
 
-def test_construction_is_cheap():
-    sim = ScratchpadSimulator("resnet50")
-    assert sim._graph is None  # the graph is built on first evaluation
+def test_default_budgets_span_min_feasible_to_peak():
+    from archgym.simulators.workloads.transforms import peak_live_bytes
+
+    sim = ScratchpadSimulator("nas_cells", graph_options={"cells": 2})
+    kb = sim.space["scratchpad_kb"].values
+    g = sim.graph
+    assert kb[0] == math.ceil(g.max_working_set()[0] / 1024) and kb[-1] == math.ceil(peak_live_bytes(g) / 1024)
+    assert kb == (404, 430, 457, 486, 516)  # 403.5 KiB (cell c1's pre-processing conv) .. 515.3 KiB
+    assert sim.describe()["scratchpad_budgets"]["kb"] == list(kb)
 
 
 def test_offset_policies_return_placed_plans(nas):

@@ -11,8 +11,19 @@ Belady / LRU / first-fit on the default order, and of the free-order
 search (ILP or divide-and-conquer), on the real-network graphs, at
 scratchpad sizes 64 KiB - 4 MiB and at COSMA-style budgets relative to the
 largest single-operator working set M_R (1.0, 1.1, 1.25 x M_R).
+Part 3 (cosma): the comparison in the form of COSMA's Table (Li, Gupta, Malik,
+arXiv:2311.18246): for every workload shipped with Scratchpad-v0, at its
+tightest and its middle budget of the design space (levels 0 and 1/2 of
+:mod:`archgym.simulators.scratchpad.budgets`), the reduction of
+non-compulsory traffic against the best default-order baseline (Belady, LRU,
+first-fit) achieved by the exact fixed-order ILP, by free order
+(``ilp_free_order``: the exact model up to 40 operators, the windowed search
+beyond) and by the windowed search on every graph; means over workloads,
+solve times per run.
+
 Every plan passes the independent checker.  Prints tables and writes JSON to
-``experiments/benchmarks/results/scratchpad.json``.  One solver thread.
+``experiments/benchmarks/results/scratchpad.json`` (``--parts`` re-runs some
+parts and keeps the others' stored results).  One solver thread.
 """
 from __future__ import annotations
 
@@ -132,26 +143,89 @@ def summarize(net_rows: list[dict]) -> dict:
     return out
 
 
+#: COSMA-form comparison: the methods compared with the best default-order baseline
+COSMA_METHODS = ("ilp_fixed_order", "ilp_free_order", "windowed_search")
+BASELINE_POLICIES = ("belady", "lru", "first_fit")
+
+
+def cosma(quick: bool, time_limit_s: float, only: tuple[str, ...] = ()) -> dict:
+    """Part 3 (see the module docstring): rows per (workload, budget) and means."""
+    from archgym.simulators.scratchpad import ScratchpadSimulator
+
+    names = list(ScratchpadSimulator.workload_names)
+    if quick:
+        names = [n for n in names if n in ("inception", "attention", "transformer_train", "inception_train")]
+    if only:
+        names = [n for n in names if n in only]
+    rows = []
+    for name in names:
+        sim = ScratchpadSimulator(name)
+        g, kb = sim.graph, sim.space["scratchpad_kb"].values
+        for label, k in (("tightest", kb[0]), ("middle", kb[len(kb) // 2])):
+            cap = k * 1024
+            row: dict = {"workload": name, "graph": g.name, "ops": g.n_ops, "budget": label, "kb": k}
+            for policy in BASELINE_POLICIES + COSMA_METHODS:
+                r = _run(policy, g, cap, time_limit_s=time_limit_s, free_order_max_ops=40)
+                row[policy] = r.get("noncompulsory_bytes")
+                row[policy + "_status"], row[policy + "_time_s"] = r["status"], r["time_s"]
+                row[policy + "_gap"] = r.get("gap")
+            base = [row[p] for p in BASELINE_POLICIES if row[p] is not None]
+            row["best_baseline"] = best = min(base)
+            for m in COSMA_METHODS:
+                row[m + "_reduction"] = (1 - row[m] / best) if best else None
+            rows.append(row)
+            print(f"  {name:18s} {g.n_ops:4d} ops {label:8s} {k:6d} KiB  best baseline {best:>9}  "
+                  + "  ".join(f"{m.split('_')[1] if m.startswith('ilp') else 'windowed'} {row[m]:>9} "
+                              f"({row[m + '_time_s']:5.1f} s)" for m in COSMA_METHODS), flush=True)
+    means = {}
+    for label in ("tightest", "middle", "both"):
+        sel = [r for r in rows if (label == "both" or r["budget"] == label) and r["best_baseline"]]
+        means[label] = {"runs": len(sel), "workloads": len({r["workload"] for r in sel})}
+        for m in COSMA_METHODS:
+            red = [r[m + "_reduction"] for r in sel]
+            times = sorted(r[m + "_time_s"] for r in sel)
+            means[label][m] = {"mean_reduction": sum(red) / len(red) if red else None,
+                               "median_time_s": times[len(times) // 2] if times else None,
+                               "max_time_s": times[-1] if times else None}
+    return {"time_limit_s": time_limit_s, "rows": rows, "means": means,
+            "paper": {"human_designed_dnns": 0.84, "nas_networks": 0.85}}
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller graphs, no free-order on networks")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--parts", default="scaling,networks,cosma", help="comma list of scaling, networks, cosma")
+    ap.add_argument("--time-limit", type=float, default=20.0, help="per policy run in the cosma part (s)")
     args = ap.parse_args(argv)
+    parts = set(args.parts.split(","))
     limit_threads(1)
     t0 = time.perf_counter()
-    print("== scaling: solve time vs operator count ==")
-    scale = scaling(args.quick)
-    print("== networks: non-compulsory bytes, default order unless 'free' ==")
-    nets = networks(args.quick)
-    summary = summarize(nets)
-    print("== reduction vs best heuristic (mean over budgets where it spills) ==")
-    for name, s in summary.items():
-        fx, fr = s["fixed_order_reduction"], s["free_order_reduction"]
-        print(f"  {name:12s} budgets {s['budgets_with_spills']:2d}  fixed-order ILP "
-              f"{'-' if fx is None else f'{100 * fx:5.1f}%'}  free order "
-              f"{'-' if fr is None else f'{100 * fr:5.1f}%'}")
-    result = {"benchmark": "scratchpad", "python": platform.python_version(),
-              "wall_s": time.perf_counter() - t0, "scaling": scale, "networks": nets, "summary": summary}
+    old = json.loads(args.out.read_text()) if args.out.exists() else {}
+    result = {"benchmark": "scratchpad", "python": platform.python_version()}
+    result.update({k: old[k] for k in ("scaling", "networks", "summary", "cosma") if k in old})
+    if "scaling" in parts:
+        print("== scaling: solve time vs operator count ==")
+        result["scaling"] = scaling(args.quick)
+    if "networks" in parts:
+        print("== networks: non-compulsory bytes, default order unless 'free' ==")
+        nets = networks(args.quick)
+        result["networks"], result["summary"] = nets, summarize(nets)
+        print("== reduction vs best heuristic (mean over budgets where it spills) ==")
+        for name, s in result["summary"].items():
+            fx, fr = s["fixed_order_reduction"], s["free_order_reduction"]
+            print(f"  {name:12s} budgets {s['budgets_with_spills']:2d}  fixed-order ILP "
+                  f"{'-' if fx is None else f'{100 * fx:5.1f}%'}  free order "
+                  f"{'-' if fr is None else f'{100 * fr:5.1f}%'}")
+    if "cosma" in parts:
+        print("== cosma: reduction of non-compulsory traffic vs the best default-order baseline ==")
+        result["cosma"] = cosma(args.quick, args.time_limit)
+        for label, m in result["cosma"]["means"].items():
+            print(f"  {label:8s} {m['workloads']:2d} workloads  " + "  ".join(
+                f"{k} {100 * m[k]['mean_reduction']:5.1f}% (median {m[k]['median_time_s']:.1f} s)"
+                for k in COSMA_METHODS))
+    result["wall_s"] = time.perf_counter() - t0
+    result["parts_run"] = sorted(parts)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, default=str))
     print(f"wrote {args.out} ({result['wall_s']:.0f} s)")

@@ -67,7 +67,9 @@ class Plan:
         if math.isnan(self.bound):
             return 0.0 if self.status == "optimal" else math.nan
         c = float(self.noncompulsory_bytes)
-        return 0.0 if c <= 0 else max(0.0, (c - self.bound) / c)
+        if c - self.bound < 0.5:  # traffic is whole bytes: a bound within rounding noise proves the optimum
+            return 0.0
+        return (c - self.bound) / c
 
 
 def plan_from_residency(graph: Graph, order: Sequence[int], resident: Sequence[dict[str, int | None]],

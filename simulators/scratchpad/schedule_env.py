@@ -7,6 +7,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from archgym.errors import OptionError
+
 from .baselines import belady, check_working_sets
 from .graph import Graph, as_graph
 from .ilp_fixed import solve_fixed_order
@@ -85,7 +87,7 @@ class ScratchpadScheduleEnv(gym.Env):
             self.graph = as_graph(workload, precision_bytes)
         g = self.graph
         if reward_policy not in ("ilp", "belady"):
-            raise ValueError(f"reward_policy must be 'ilp' or 'belady', got {reward_policy!r}")
+            raise OptionError(f"reward_policy must be 'ilp' or 'belady', got {reward_policy!r}")
         if capacity_bytes is None:
             capacity_bytes = (int(scratchpad_kb) * 1024 if scratchpad_kb is not None
                               else -(-int(1.25 * g.max_working_set()[0]) // 1024) * 1024)

@@ -3,19 +3,35 @@
 PuLP reports status "Optimal" when a time limit stops the solver with an
 incumbent, so the status here comes from ``prob.sol_status`` (and HiGHS's own
 model status and MIP gap).  Every solve has a time limit and one thread.
+
+Solver output never reaches stdout (``archgym evaluate --json`` prints only
+JSON): whatever HiGHS or CBC writes to file descriptor 1 -- including the
+banner HiGHS prints when its first model is created -- is captured and sent,
+line by line, to the ``archgym.simulators.scratchpad.solver`` logger at DEBUG
+level.  That logger is silent by default; enabling DEBUG on it also turns the
+solvers' own progress logs on.
 """
 from __future__ import annotations
 
+import logging
 import math
+import os
+import sys
+import tempfile
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import pulp
 
 from archgym.errors import OptionError
 
-__all__ = ["SolveOutcome", "available_solvers", "solve_model", "new_var"]
+__all__ = ["SolveOutcome", "available_solvers", "solve_model", "new_var", "LOGGER", "solver_output_to_log"]
+
+#: where solver logs go (DEBUG); silent unless the application configures it
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass
@@ -70,7 +86,43 @@ class _WarmHiGHS(pulp.HiGHS):  # type: ignore[misc, valid-type]
             sol.col_value = [float(v.varValue) if v.varValue is not None else 0.0 for v in lp.variables()]
             sol.value_valid = True
             lp.solverModel.setSolution(sol)
+            # HiGHS 1.16's presolve, given a MIP start, proved a wrong optimum on a
+            # 7-operator free-order model (40 B "optimal"; brute force, CBC and the
+            # cold HiGHS solve: 18 B); test_highs_warm_start_keeps_the_true_optimum.
+            lp.solverModel.setOptionValue("presolve", "off")
         lp.solverModel.run()
+
+
+@contextmanager
+def solver_output_to_log() -> Iterator[None]:
+    """Capture what native code writes to file descriptor 1 and log it (DEBUG).
+
+    Python-level ``sys.stdout`` is flushed first so nothing printed before is
+    swallowed.  If descriptor 1 is not open, nothing is redirected."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    try:
+        saved = os.dup(1)
+    except OSError:
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 1)
+        try:
+            yield
+        finally:
+            try:
+                sys.stdout.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(saved, 1)
+            os.close(saved)
+            tmp.seek(0)
+            for line in tmp.read().decode("utf-8", "replace").splitlines():
+                if line.strip():
+                    LOGGER.debug("%s", line)
 
 
 def solve_model(prob: pulp.LpProblem, *, solver: str = "auto", time_limit_s: float = 10.0,
@@ -90,14 +142,16 @@ def solve_model(prob: pulp.LpProblem, *, solver: str = "auto", time_limit_s: flo
     if solver not in avail:
         raise RuntimeError(f"solver {solver!r} is not available (available: {avail})")
     tl = max(float(time_limit_s), 0.01)
+    msg = LOGGER.isEnabledFor(logging.DEBUG)
     if solver == "highs":
-        backend = _WarmHiGHS(msg=False, timeLimit=tl, gapRel=gap_rel, threads=1, warm=warm_start)
+        backend = _WarmHiGHS(msg=msg, timeLimit=tl, gapRel=gap_rel, threads=1, warm=warm_start)
     else:
         with warnings.catch_warnings():  # PuLP 3 deprecates the bundled-CBC class name
             warnings.simplefilter("ignore", DeprecationWarning)
-            backend = pulp.PULP_CBC_CMD(msg=False, timeLimit=tl, gapRel=gap_rel, threads=1, warmStart=warm_start)
+            backend = pulp.PULP_CBC_CMD(msg=msg, timeLimit=tl, gapRel=gap_rel, threads=1, warmStart=warm_start)
     t0 = time.perf_counter()
-    prob.solve(backend)
+    with solver_output_to_log():
+        prob.solve(backend)
     elapsed = time.perf_counter() - t0
     obj = pulp.value(prob.objective)
     obj = float(obj) if obj is not None else math.nan

@@ -81,7 +81,8 @@ import numpy as np
 
 from .compute import IS, OS, WS, FoldGeometry  # noqa: F401
 
-__all__ = ["Traffic", "dram_traffic", "ifmap_tile_unique", "SHARING_MODES"]
+__all__ = ["Traffic", "dram_traffic", "ifmap_tile_unique", "SHARING_MODES", "FoldTransfers",
+           "fold_transfers", "ROLES"]
 
 SHARING_MODES = ("shared", "per_operand")
 
@@ -127,16 +128,37 @@ def _sweep_ifmap(g: FoldGeometry, lay: Mapping[str, Any], half_i: np.ndarray, U_
     return np.where(U_fits, U, np.where(u <= half_i, np.maximum(u * (M / p), U), M * K))
 
 
-def dram_traffic(g: FoldGeometry, lay: Mapping[str, Any], ifmap_words: Any, filter_words: Any,
-                 ofmap_words: Any, bw: Any, sharing: str = "shared") -> Traffic:
-    """DRAM traffic and stalls of one layer per design, for the (scalar) dataflow of ``g``.
+class FoldTransfers:
+    """Per-fold DRAM transfer volumes of one layer (words, float64 arrays), by fold class.
 
-    ``lay``: per-layer arrays (``M, K, N, ifmap_footprint`` and the window geometry,
-    see :func:`ifmap_tile_unique`); ``ifmap_words`` etc.: SRAM capacities in words;
-    ``bw``: DRAM words per cycle.
+    Folds ``(j, i)`` run column-fold ``j`` outer, row-fold ``i`` inner.  ``a`` /
+    ``a_later``: the ``A`` operand's tile in the first / a later column fold;
+    ``x`` / ``x_inner``: the ``Y`` tile in the first / a later row fold (ws/is:
+    ``x_inner`` is a partial-sum spill, half written and half read back);
+    ``c``: the ``Cv`` operand, every fold.  ``roles`` names the operand of
+    ``A``, ``Y``, ``Cv`` (module docstring table); ``A_fits``, ``Y_fits``,
+    ``sweep_if`` and the layer totals ``A, Y, Cv`` are kept for the traffic totals.
     """
-    if sharing not in SHARING_MODES:
-        raise ValueError(f"sharing must be one of {SHARING_MODES}, got {sharing!r}")
+
+    __slots__ = ("roles", "a", "a_later", "x", "x_inner", "c", "A", "A_fits", "Y", "Y_fits", "Cv", "sweep_if")
+
+    def __init__(self, **kw: Any) -> None:
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+
+#: operand of each role (A, Y, Cv) per dataflow code
+ROLES = {OS: ("ifmap", "filter", "ofmap"), WS: ("ifmap", "ofmap", "filter"), IS: ("filter", "ofmap", "ifmap")}
+
+
+def fold_transfers(g: FoldGeometry, lay: Mapping[str, Any], ifmap_words: Any, filter_words: Any,
+                   ofmap_words: Any) -> FoldTransfers:
+    """Words each fold moves to/from DRAM, per operand role and fold class (see :class:`FoldTransfers`).
+
+    The volumes :func:`dram_traffic` turns into stalls; the composite
+    ``Accelerator-v0`` turns them into a DRAM request stream.  Arguments as
+    :func:`dram_traffic` (SRAM capacities in words).
+    """
     M, K, N, U = lay["M"], lay["K"], lay["N"], lay["ifmap_footprint"]
     KN = K * N
     MN = M * N
@@ -157,15 +179,35 @@ def dram_traffic(g: FoldGeometry, lay: Mapping[str, Any], ifmap_words: Any, filt
     else:
         A, A_fits, Y, Cv = KN, KN <= half_f, MN, sweep_if
         Y_fits = N * np.minimum(g.C, M) <= half_o
-    dram_A = np.where(A_fits, A, Fc * A)
-    dram_Y = np.where(Y_fits, Y, Fr * Y)
-
     # per-fold transfer volumes in the four fold classes (j==0?, i==0?)
     a = A / Fr
     a_later = np.where(A_fits, 0.0, a)
     x = Y / Fc
     x_inner = np.where(Y_fits, 0.0, x if g.df == OS else 2.0 * x)   # ws/is spill: write + read back
     c = Cv / F
+    return FoldTransfers(roles=ROLES[g.df], a=a, a_later=a_later, x=x, x_inner=x_inner, c=c, A=A, A_fits=A_fits,
+                         Y=Y, Y_fits=Y_fits, Cv=Cv, sweep_if=sweep_if)
+
+
+def dram_traffic(g: FoldGeometry, lay: Mapping[str, Any], ifmap_words: Any, filter_words: Any,
+                 ofmap_words: Any, bw: Any, sharing: str = "shared") -> Traffic:
+    """DRAM traffic and stalls of one layer per design, for the (scalar) dataflow of ``g``.
+
+    ``lay``: per-layer arrays (``M, K, N, ifmap_footprint`` and the window geometry,
+    see :func:`ifmap_tile_unique`); ``ifmap_words`` etc.: SRAM capacities in words;
+    ``bw``: DRAM words per cycle.
+    """
+    if sharing not in SHARING_MODES:
+        raise ValueError(f"sharing must be one of {SHARING_MODES}, got {sharing!r}")
+    M, N = lay["M"], lay["N"]
+    KN = lay["K"] * N
+    MN = M * N
+    ft = fold_transfers(g, lay, ifmap_words, filter_words, ofmap_words)
+    A, A_fits, Y, Y_fits, sweep_if = ft.A, ft.A_fits, ft.Y, ft.Y_fits, ft.sweep_if
+    a, a_later, x, x_inner, c = ft.a, ft.a_later, ft.x, ft.x_inner, ft.c
+    Fr, Fc = g.Fr, g.Fc
+    dram_A = np.where(A_fits, A, Fc * A)
+    dram_Y = np.where(Y_fits, Y, Fr * Y)
     if sharing == "shared":
         ac = a + c
         lc = a_later + c

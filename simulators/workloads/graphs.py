@@ -1,6 +1,6 @@
 """DNN operator graphs (DAGs of tensors) for the scratchpad simulator.
 
-Every builder returns a :class:`archgym.simulators.scratchpad.graph.Graph`
+Every builder returns a :class:`.opgraph.Graph`
 at batch 1 with ``precision_bytes`` bytes per element.  Weights are separate
 ``weight`` tensors (so they compete for scratchpad space and spills really
 happen); the network input is an ``input`` tensor; everything else is an
@@ -18,6 +18,14 @@ Devlin et al. 2019; the NAS cell is a NASNet-style normal cell, Zoph et al.
 ``H_out = ceil(H / stride)``; biases and batch-norm parameters are folded
 away; MACs count multiply-accumulates (element-wise ops count one per output
 element).
+
+Memory pressure (:mod:`.transforms`): every named graph can be built as a
+mini-batch (``batch=B``: one operator per layer and sample, weights shared,
+layer-major order) or as a training step (``training=True``: forward, loss,
+backward with saved activations).  The ``*_train`` names and ``attention``
+(one long-sequence multi-head self-attention block with per-head tensors)
+are workloads whose peak live footprint is several times their largest
+operator working set.
 """
 from __future__ import annotations
 
@@ -25,10 +33,16 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from archgym.simulators.scratchpad.graph import Graph, Op, Tensor
+from archgym.simulator import WorkloadError
+
+from .opgraph import Graph, Op, Tensor
+from .transforms import batched, training
+from .transforms import training as _training
 
 __all__ = ["GraphBuilder", "FMap", "GRAPH_BUILDERS", "graph_names", "build_graph", "resnet18", "resnet50",
-           "mobilenetv2", "googlenet", "inception_stack", "transformer_encoder", "nas_cells", "random_dag"]
+           "mobilenetv2", "googlenet", "inception_stack", "transformer_encoder", "nas_cells", "random_dag",
+           "attention", "resnet18_train", "mobilenetv2_train", "nas_cells_train", "transformer_train",
+           "inception_train"]
 
 
 #: default weight tile (bytes): larger weights are split into output-channel tiles
@@ -50,7 +64,7 @@ class GraphBuilder:
 
     def __init__(self, name: str, precision_bytes: int = 1, weight_tile_bytes: int | None = TILE) -> None:
         if precision_bytes not in (1, 2, 4):
-            raise ValueError(f"precision_bytes must be 1, 2 or 4, got {precision_bytes!r}")
+            raise WorkloadError(f"precision_bytes must be 1, 2 or 4, got {precision_bytes!r}")
         self.name, self.p, self.tile = name, precision_bytes, weight_tile_bytes
         self.tensors: list[Tensor] = []
         self.ops: list[Op] = []
@@ -319,9 +333,61 @@ def inception_stack(precision_bytes: int = 1, resolution: int = 28, modules: Seq
     return b.graph()
 
 
+def attention(precision_bytes: int = 1, seq: int = 512, d_model: int = 512, heads: int = 8,
+              weight_tile_bytes: int | None = TILE) -> Graph:
+    """One multi-head self-attention block (Vaswani et al. 2017) at a long
+    sequence, with per-head tensors *and per-head operators*: each head has
+    its own Q, K and V projections (``d_model x d_model/heads`` weights),
+    scores (``seq x seq``), softmax and context; then the output projection
+    and the residual add.  The default order runs every projection of every
+    head first (as a framework's fused QKV matmul would), so all heads' Q/K/V
+    are live at once; a head-by-head order needs far less memory: the
+    schedule matters.  ``5 * heads + 2`` operators."""
+    b = GraphBuilder("attention", precision_bytes, weight_tile_bytes)
+    x = b.input(d_model, seq)
+    dh = d_model // heads
+    proj = {m: [b.matmul(f"h{h}.{m}", x, dh) for h in range(heads)] for m in ("q", "k", "v")}
+    ctx = []
+    for h in range(heads):
+        sc = b.op(f"h{h}.scores", [proj["q"][h], proj["k"][h]], seq, seq, 1, seq * seq * dh)  # type: ignore[list-item]
+        a = b.eltwise(f"h{h}.softmax", [sc])  # type: ignore[list-item]
+        ctx.append(b.op(f"h{h}.ctx", [a, proj["v"][h]], dh, seq, 1, seq * seq * dh))  # type: ignore[list-item]
+    o = b.op("proj", ctx, d_model, seq, 1, seq * d_model * d_model, d_model * d_model)
+    b.eltwise("add", [o, x])  # type: ignore[list-item]
+    return b.graph()
+
+
+def resnet18_train(precision_bytes: int = 1, resolution: int = 32, **kw) -> Graph:
+    """ResNet-18 training step (forward + backward, saved activations) at 32x32 (CIFAR size)."""
+    return training(resnet18(precision_bytes, resolution, **kw))
+
+
+def mobilenetv2_train(precision_bytes: int = 1, resolution: int = 32, **kw) -> Graph:
+    """MobileNetV2 training step at 32x32."""
+    return training(mobilenetv2(precision_bytes, resolution, **kw))
+
+
+def nas_cells_train(precision_bytes: int = 1, resolution: int = 32, cells: int = 2, **kw) -> Graph:
+    """Training step of two NASNet-style normal cells (branchy: concat + two-cell skips)."""
+    return training(nas_cells(precision_bytes, resolution, cells, **kw))
+
+
+def transformer_train(precision_bytes: int = 1, seq: int = 128, d_model: int = 256, heads: int = 4,
+                      d_ff: int = 1024, **kw) -> Graph:
+    """Training step of a small encoder layer (4 heads of 64, per-head tensors)."""
+    return training(transformer_encoder(precision_bytes, seq, d_model, heads, d_ff, **kw))
+
+
+def inception_train(precision_bytes: int = 1, resolution: int = 28, modules: Sequence[str] = ("3a",), **kw) -> Graph:
+    """Training step of GoogLeNet's Inception 3a module (4 branches, zero-copy concat)."""
+    return training(inception_stack(precision_bytes, resolution, modules, **kw))
+
+
 GRAPH_BUILDERS: dict[str, Callable[..., Graph]] = {
     "resnet18": resnet18, "resnet50": resnet50, "mobilenetv2": mobilenetv2, "googlenet": googlenet,
     "inception": inception_stack, "transformer": transformer_encoder, "nas_cells": nas_cells,
+    "attention": attention, "resnet18_train": resnet18_train, "mobilenetv2_train": mobilenetv2_train,
+    "nas_cells_train": nas_cells_train, "transformer_train": transformer_train, "inception_train": inception_train,
 }
 
 
@@ -329,12 +395,18 @@ def graph_names() -> list[str]:
     return list(GRAPH_BUILDERS)
 
 
-def build_graph(name: str, precision_bytes: int = 1, **kwargs) -> Graph:
-    """Build a named network graph (see :data:`GRAPH_BUILDERS`)."""
+def build_graph(name: str, precision_bytes: int = 1, *, batch: int = 1, training: bool = False,
+                **kwargs) -> Graph:
+    """Build a named network graph (see :data:`GRAPH_BUILDERS`); ``batch`` > 1
+    and ``training`` apply :func:`~.transforms.batched` / :func:`~.transforms.training`
+    (batch first).  Builder keywords pass through."""
     try:
         fn = GRAPH_BUILDERS[name]
     except KeyError:
-        from archgym.simulator import WorkloadError
-
         raise WorkloadError(f"unknown workload graph {name!r}; known: {', '.join(GRAPH_BUILDERS)}") from None
-    return fn(precision_bytes=precision_bytes, **kwargs)
+    try:
+        g = fn(precision_bytes=precision_bytes, **kwargs)
+    except TypeError as exc:  # an option the builder does not take
+        raise WorkloadError(f"workload {name!r}: {exc}") from None
+    g = batched(g, batch)
+    return _training(g) if training else g

@@ -1,0 +1,231 @@
+"""The benchmark suite (issue 15): definitions, stored references, hardness math, leaderboard."""
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archgym.cli import main as cli_main
+from archgym.experiments import leaderboard as L
+from archgym.experiments.hardness import expected_best_of_random, fraction_within, pareto_front_2d, verdict
+from archgym.experiments.pareto import nondominated
+from archgym.experiments.suite import TRACES_ENV, SuiteError, load_suite, parse_suite
+
+ROOT = Path(__file__).resolve().parents[1]
+TRACES = ROOT.parent / "shared" / "data" / "dram" / "traces"
+RUNS_CSV = ROOT / "experiments" / "results" / "bench_runs.csv"
+
+
+@pytest.fixture(autouse=True)
+def _traces(monkeypatch):
+    """ArchGym's traces ship beside the repo; without them the DRAM problems are skipped."""
+    if TRACES.is_dir():
+        monkeypatch.setenv(TRACES_ENV, str(TRACES))
+    else:
+        monkeypatch.delenv(TRACES_ENV, raising=False)
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return load_suite()
+
+
+# --------------------------------------------------------------------------- definitions
+def test_suite_loads_with_unique_versioned_problems(suite):
+    assert suite.label == "archgym-bench@v1"
+    assert suite.budgets == [50, 100, 300, 1000] and len(suite.seeds) >= 10
+    labels = [p.label for p in suite.problems]
+    assert len(set(labels)) == len(labels) and all("@v" in x for x in labels)
+    assert {"Systolic-v0", "DRAM-v0", "Scratchpad-v0"} <= {p.env_id for p in suite.problems}
+    assert any(p.is_pareto for p in suite.active())
+    assert {"ppo", "a2c", "dqn", "sac"} <= {s.name for s in suite.searchers}  # default-settings rows kept
+
+
+def test_every_problem_builds(suite):
+    for p in suite.problems:
+        if p.unavailable():
+            assert p.needs_traces and not TRACES.is_dir()
+            continue
+        env = p.make_env()
+        obs, _ = env.reset(seed=0)
+        assert env.observation_space.contains(obs)
+        assert env.unwrapped.objective.metrics  # the problem's objective is bound
+
+
+def test_every_active_problem_has_a_current_reference(suite):
+    """The stored best known value belongs to this simulator version and space."""
+    import archgym
+
+    refs = suite.best_known()
+    for p in suite.active():
+        assert p.label in refs, f"no stored best known value for {p.label}: run `archgym bench reference`"
+        rec = refs[p.label]
+        sim = archgym.make_simulator(p.env_id, **({"workload": p.workload} if p.workload else {}),
+                                     **({"trace_dir": str(TRACES)} if p.needs_traces and TRACES.is_dir() else {}))
+        assert rec["space_fingerprint"] == sim.space.fingerprint(), f"{p.label}: the design space changed"
+        assert rec["simulator_version"] == str(sim.version), f"{p.label}: the simulator version changed"
+        assert rec["env_kwargs"] == p.env_kwargs()
+        assert rec["verdict"] == "keep" or p.dropped
+
+
+def test_stored_best_design_reproduces_the_stored_value(suite):
+    """An independent check of each scalar reference: its recorded design, evaluated
+    now through the environment, gives exactly the stored reward."""
+    refs = suite.best_known()
+    for p in suite.active():
+        if p.is_pareto or p.unavailable():
+            continue
+        env = p.make_env().unwrapped
+        reward, _ = env.evaluate(refs[p.label]["best_config"])
+        assert reward == pytest.approx(refs[p.label]["best"], rel=1e-12, abs=1e-12), p.label
+
+
+# --------------------------------------------------------------------------- hardness math
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-1, 1, allow_nan=False), min_size=1, max_size=4), st.integers(1, 3))
+def test_closed_form_equals_exhaustive_enumeration_of_draws(rewards, n):
+    """E[max of n uniform draws with replacement] against all N^n equally likely draws."""
+    exact = np.mean([max(c) for c in itertools.product(rewards, repeat=n)])
+    assert expected_best_of_random(rewards, [n])[0] == pytest.approx(exact, abs=1e-12)
+
+
+def test_closed_form_matches_simulated_random_search():
+    rng = np.random.default_rng(1)
+    r = rng.gamma(2.0, size=5000)
+    draws = [rng.choice(r, size=(4000, n)).max(axis=1) for n in (1, 10, 100)]
+    closed = expected_best_of_random(r, [1, 10, 100])
+    for c, d in zip(closed, draws):  # within 4 standard errors of the simulated mean
+        assert abs(c - d.mean()) < 4 * d.std() / np.sqrt(len(d))
+
+
+def test_fraction_within_and_verdict():
+    r = np.array([1.0, 0.995, 0.98, 0.5])
+    assert fraction_within(r, 1.0) == 0.5
+    easy = {"score": "reward", "best": 1.0, "reward_median": 0.5, "random_regret": {"50": 0.001, "100": 0.0}}
+    hard = {"score": "reward", "best": 1.0, "reward_median": 0.5, "random_regret": {"50": 0.2, "100": 0.1}}
+    assert verdict(easy).startswith("drop") and verdict(hard) == "keep"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=1, max_size=25))
+def test_sorted_front_equals_pairwise_front(points):
+    p = np.array(points, dtype=float)
+    fast = {tuple(x) for x in p[pareto_front_2d(p)]}
+    slow = {tuple(x) for x in p[nondominated(p)]}
+    assert fast == slow
+
+
+def test_bootstrap_ci_brackets_the_median_and_is_reproducible():
+    x = [0.1, 0.3, 0.2, 0.0, 0.5, 0.25, 0.15, 0.05, 0.4, 0.35]
+    lo, hi = L.bootstrap_median_ci(x)
+    assert lo <= np.median(x) <= hi and (lo, hi) == L.bootstrap_median_ci(x)
+    assert L.bootstrap_median_ci([0.2]) == (0.2, 0.2)
+
+
+# --------------------------------------------------------------------------- leaderboard
+def _runs(best_values, problem="systolic-resnet18@v1"):
+    return pd.DataFrame([{"problem": problem, "searcher": s, "agent": s, "seed": i, "budget": 100,
+                          "n_evaluations": 100, "wall_s": 1.0, "simulator_s": 0.5, "best@50": b - 0.01, "best@100": b}
+                         for s, bs in best_values.items() for i, b in enumerate(bs)])
+
+
+def test_ranks_ties_and_mean_rank():
+    refs = {"systolic-resnet18@v1": {"best": 1.0}}
+    runs = _runs({"a": [1.0, 1.0, 0.9], "b": [0.8, 0.8, 0.8], "c": [1.0, 0.9, 1.0]})
+    t = L.regret_table(runs, refs, [100])
+    rank = dict(zip(t["searcher"], t["rank"]))
+    assert rank == {"a": 1.5, "c": 1.5, "b": 3.0}  # equal medians share the mean rank
+    assert dict(zip(t["searcher"], t["solved"])) == {"a": 2, "b": 0, "c": 2}
+    over = L.overheads(runs).set_index("searcher")["overhead_ms"]
+    assert over["a"] == pytest.approx(5.0)  # (1.0 s - 0.5 s) / 100 evaluations
+
+
+def test_a_run_beating_the_stored_optimum_is_reported():
+    refs = {"systolic-resnet18@v1": {"best": 0.9, "how": "enumeration"}}
+    msgs = L.check_regret(_runs({"ga": [0.95]}), refs)
+    assert len(msgs) == 1 and "is wrong" in msgs[0] and "ga seed 0 reached 0.95" in msgs[0]
+
+
+def test_committed_runs_never_beat_the_stored_optimum(suite):
+    """Regret >= 0 on every committed run; a failure names the stored value that is wrong."""
+    if not RUNS_CSV.exists():
+        pytest.skip("no committed leaderboard runs yet")
+    runs = L.read_runs(RUNS_CSV)
+    assert len(runs) > 0
+    msgs = L.check_regret(runs, suite.best_known())
+    assert not msgs, "\n".join(msgs)
+
+
+def test_leaderboard_end_to_end_on_a_tiny_budget(tmp_path, capsys):
+    store, csv, out = tmp_path / "b.db", tmp_path / "runs.csv", tmp_path / "lb"
+    rc = cli_main(["bench", "run", "--problems", "systolic-resnet18,systolic-resnet18-pareto",
+                   "--searchers", "random,ga", "--seeds", "2", "--max-budget", "12", "--executor", "inline",
+                   "--store", str(store), "--runs", str(csv), "--out", str(out), "--quiet"])
+    assert rc == 0
+    runs = L.read_runs(csv)
+    assert len(runs) == 2 * 2 * 2 and set(runs["budget"]) == {12}
+    suite = load_suite()
+    refs = suite.best_known()
+    assert not L.check_regret(runs, refs)
+    reg = L.regret_table(runs, refs, [12])
+    assert (reg["median"] >= 0).all() and len(reg) == 4
+    hv = runs[runs["problem"] == "systolic-resnet18-pareto@v1"]["best@12"]
+    assert (hv > 0).all() and (hv <= refs["systolic-resnet18-pareto@v1"]["best"]).all()
+    assert (out / "leaderboard.html").exists() and list(out.glob("regret_*.png"))
+    capsys.readouterr()
+    assert cli_main(["leaderboard", str(csv), "--budgets", "12"]) == 0
+    text = capsys.readouterr().out
+    assert "| random |" in text and "| ga |" in text and "mean rank @12" in text
+    # resumable: a second run re-runs nothing and gives the same table
+    assert cli_main(["bench", "run", "--problems", "systolic-resnet18,systolic-resnet18-pareto",
+                     "--searchers", "random,ga", "--seeds", "2", "--max-budget", "12", "--executor", "inline",
+                     "--store", str(store), "--runs", str(csv), "--out", str(out), "--quiet"]) == 0
+    pd.testing.assert_frame_equal(L.read_runs(csv).drop(columns=["wall_s"]), runs.drop(columns=["wall_s"]))
+
+
+# --------------------------------------------------------------------------- bad input
+BAD_SUITES = [
+    ("suite: s\nversion: 1\nproblems: []\nsearchers: [random]\nbudgets: [100, 50]\n", "increasing"),
+    ("suite: s\nversion: 1\nproblems:\n  - {name: a, version: 1, env: Nope-v0, objective: cycles}\n"
+     "searchers: [random]\n", "Nope-v0"),
+    ("suite: s\nversion: 1\nproblems:\n  - {name: a, version: 1, env: Systolic-v0, objective: watts}\n"
+     "searchers: [random]\n", "watts"),
+    ("suite: s\nversion: 1\nproblems:\n  - {name: a, version: 1, env: Systolic-v0, objective: cycles,"
+     " kwargs: {trace_dir: /x}}\nsearchers: [random]\n", "trace_dir"),
+    ("suite: s\nversion: 1\nproblems: []\nsearchers:\n  - {agent: ga, hyperparameters: {population_size: 0}}\n",
+     "population_size"),
+    ("suite: s\nversion: 1\nproblems: []\nsearchers: [random, random]\n", "duplicate"),
+    ("suite: s\nversion: 1\nproblem: []\nsearchers: [random]\n", "problem"),
+]
+
+
+@pytest.mark.parametrize("text,needle", BAD_SUITES)
+def test_bad_suite_is_one_line(text, needle):
+    with pytest.raises(SuiteError) as e:
+        parse_suite(text, source="bad.yaml")
+    msg = str(e.value)
+    assert "\n" not in msg and needle in msg and msg.startswith("bad.yaml")
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["bench"], "choose a command"),
+    (["bench", "run", "--problems", "nope"], "unknown problem 'nope'"),
+    (["bench", "run", "--searchers", "nope"], "unknown searcher 'nope'"),
+    (["bench", "run", "--seeds", "0"], ">= 1"),
+    (["bench", "run", "--trace-dir", "/no/such/dir"], "no such folder"),
+    (["bench", "frobnicate"], "invalid choice"),
+    (["leaderboard", "--budgets", "ten"], "--budgets"),
+    (["leaderboard", "/no/such/runs.csv"], "no such file"),
+    (["bench", "run", "--suite", "/no/such/suite.yaml"], "no such suite file"),
+])
+def test_bad_cli_input_is_one_line_exit_2(args, needle, capsys):
+    try:
+        code = cli_main(args)
+    except SystemExit as exc:  # argparse's own errors exit from inside the parser
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and needle in err, err
