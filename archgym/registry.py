@@ -27,7 +27,10 @@ executed), or a callable ``simulator -> Simulator``.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -106,14 +109,63 @@ def _load_group(group: str) -> None:
                 _register_gym_id(ep.name)
 
 
+_PENDING_GYM_IDS: list[str] = []  # ids waiting for gymnasium to be imported
+
+
 def _register_gym_id(sim_id: str) -> None:
+    """Make ``archgym/<sim_id>`` a Gymnasium id: now if gymnasium is loaded, else as soon as it is.
+
+    Deferred so that ``import archgym`` (and a CLI call such as ``archgym
+    evaluate``, which never needs gymnasium) does not pay gymnasium's import
+    time (~0.3 s CPU); ``gymnasium.make("archgym/...")`` still works after
+    ``import archgym``, whichever of the two was imported first.
+    """
+    _PENDING_GYM_IDS.append(sim_id)
+    if "gymnasium" in sys.modules and getattr(sys.modules["gymnasium"], "registry", None) is not None:
+        _flush_gym_ids()
+    elif not any(isinstance(f, _AfterGymnasiumImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterGymnasiumImport())
+
+
+def _flush_gym_ids() -> None:
     import gymnasium
 
-    gid = f"{NAMESPACE}/{sim_id}"
-    if gid in gymnasium.registry:
-        return
-    gymnasium.register(id=gid, entry_point="archgym.registry:_gym_entry", kwargs={"simulator_id": sim_id},
-                       disable_env_checker=True)
+    while _PENDING_GYM_IDS:
+        sim_id = _PENDING_GYM_IDS.pop(0)
+        gid = f"{NAMESPACE}/{sim_id}"
+        if gid not in gymnasium.registry:
+            gymnasium.register(id=gid, entry_point="archgym.registry:_gym_entry", kwargs={"simulator_id": sim_id},
+                               disable_env_checker=True)
+
+
+class _AfterGymnasiumImport(importlib.abc.MetaPathFinder):
+    """One-shot import hook: registers the pending ids right after ``gymnasium`` finishes importing."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "gymnasium":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _RegisterAfterExec(spec.loader)
+        return spec
+
+
+class _RegisterAfterExec:
+    """A loader that runs the real one, then :func:`_flush_gym_ids` (everything else is delegated)."""
+
+    def __init__(self, loader) -> None:
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self._loader.exec_module(module)
+        _flush_gym_ids()
+
+    def __getattr__(self, name: str):
+        return getattr(self._loader, name)
 
 
 # --------------------------------------------------------------------------- ids

@@ -62,3 +62,16 @@ def test_plugin_through_entry_point(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["0.0", "1.0", "True"]
+
+
+@pytest.mark.parametrize("first", ["archgym", "gymnasium"])
+def test_gym_ids_registered_whichever_is_imported_first(first):
+    """`import archgym` alone does not load gymnasium (CLI start-up time), yet every
+    simulator id is a Gymnasium id as soon as gymnasium is imported, in either order."""
+    second = "gymnasium" if first == "archgym" else "archgym"
+    code = (f"import sys, {first}\n"
+            "loaded = 'gymnasium' in sys.modules\n"
+            f"import {second}, gymnasium\n"
+            "print(loaded, 'archgym/DRAM-v0' in gymnasium.registry)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [str(first == "gymnasium"), "True"]

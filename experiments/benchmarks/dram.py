@@ -26,12 +26,18 @@ Against DRAMSys (ratios, never absolute rates):
   time DRAMSys 4.0 took for the same trace and mcconfig when the DDR3
   reference was recorded (``wall_s`` in ``dramsys_reference.json``; another
   run, another load: indicative only);
-* side by side (``--dramsys BIN --dramsys-sim SIM.json``): the DRAMSys 4.0
-  binary and this model on ArchGym's four traces x 5 configurations,
-  interleaved, in the same run, median of 3.  ``SIM.json`` is a DRAMSys
-  simulation file (e.g. ArchGym's ``ddr3-example.json``) whose ``mcconfig``
-  entry names a file this script rewrites per design and whose trace this
-  script points at each trace in turn, as ArchGym's wrapper does.
+* side by side (``--dramsys BIN --dramsys-sim SIM.json [--dramsys-resources
+  DIR]``): the DRAMSys 4.0 binary and this model on ArchGym's four traces x 5
+  configurations, interleaved, in the same run, median of 3 (wall time of
+  one DRAMSys process against one in-process ``DRAMSimulator(trace).evaluate``).
+  ``SIM.json`` is a DRAMSys simulation file (e.g. ArchGym's
+  ``ddr3-example.json``) whose ``mcconfig`` entry names a file this script
+  rewrites per design and whose trace this script points at each trace in
+  turn (linked into ``DIR/traces``), as ArchGym's wrapper does; ``DIR`` is
+  DRAMSys's resources folder, passed as its second argument.  First the
+  binary is checked against the recorded DRAMSys 4.0 total times (52 DDR3
+  cases on ArchGym's traces), and both total times are kept per design.
+  ``--side-by-side-only`` updates just that entry of the results file.
 
 Start-up: ``import archgym`` time, a cold ``archgym evaluate DRAM-v0`` with
 a warm numba cache (median of 3 processes), and the first call's compile
@@ -191,46 +197,120 @@ def against_recorded_dramsys(jit, repeats: int = 3) -> dict:
     return out
 
 
-def side_by_side(dramsys: str, sim_json: str, jit, repeats: int = 3, n_configs: int = 5) -> dict:
-    """DRAMSys 4.0 binary and this model on the same traces and designs, interleaved, same run."""
-    sim_path = Path(sim_json).resolve()
-    sim_cfg = json.loads(sim_path.read_text())
-    body = sim_cfg["simulation"]
-    mc_name = body["mcconfig"]
-    mc_file = next((p for p in sim_path.parent.rglob(mc_name) if p.is_file()), None)
-    if mc_file is None:
-        raise SystemExit(f"mcconfig file {mc_name!r} named in {sim_path} not found under {sim_path.parent}")
+def _dramsys_total_time_ns(stdout: str) -> float:
+    """DRAMSys 4.0's ``...  Total Time:     50025 ns`` line (an ``sc_time`` string) in ns."""
+    units = {"fs": 1e-6, "ps": 1e-3, "ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+    for line in stdout.splitlines():
+        if "Total Time:" in line:
+            value, unit = line.split("Total Time:")[1].split()
+            return float(value) * units[unit]
+    raise RuntimeError("DRAMSys printed no 'Total Time' line:\n" + stdout[-2000:])
+
+
+class DRAMSysRunner:
+    """Runs a DRAMSys 4.0 binary the way ArchGym's wrapper does: one process per design,
+    the ``mcconfig`` file named by the simulation JSON rewritten per design, the trace
+    placed in ``<resources>/traces/`` and named in the ``tracesetup``."""
+
+    def __init__(self, binary: str, sim_json: str, resources: str | None = None) -> None:
+        self.binary = str(Path(binary).resolve())
+        self.sim_path = Path(sim_json).resolve()
+        self.resources = Path(resources).resolve() if resources else None
+        self.sim_cfg = json.loads(self.sim_path.read_text())
+        mc_name = self.sim_cfg["simulation"]["mcconfig"]
+        roots = [self.resources / "configs" / "mcconfigs"] if self.resources else []
+        roots.append(self.sim_path.parent)
+        self.mc_file = next((f for r in roots if r.is_dir() for f in r.rglob(mc_name) if f.is_file()), None)
+        if self.mc_file is None:
+            raise SystemExit(f"mcconfig file {mc_name!r} named in {self.sim_path} not found under {roots}")
+        self.original_mc = self.mc_file.read_text()
+
+    def set_trace(self, stl: Path) -> None:
+        if self.resources:
+            link = self.resources / "traces" / stl.name
+            link.parent.mkdir(exist_ok=True)
+            if not link.exists():
+                link.symlink_to(stl)
+            name = stl.name
+        else:
+            name = str(stl)
+        self.sim_cfg["simulation"]["tracesetup"][0]["name"] = name
+        self.sim_path.write_text(json.dumps(self.sim_cfg, indent=1))
+
+    def set_mcconfig(self, cfg: dict) -> None:
+        mc = json.loads(self.original_mc)
+        mc.setdefault("mcconfig", mc).update(cfg)
+        self.mc_file.write_text(json.dumps(mc, indent=1))
+
+    def run(self) -> tuple[float, float]:
+        """(wall s of the whole process, DRAMSys's total simulated time in ns)."""
+        cmd = [self.binary, str(self.sim_path)] + ([str(self.resources)] if self.resources else [])
+        t0 = time.perf_counter()
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=self.sim_path.parent)
+        return time.perf_counter() - t0, _dramsys_total_time_ns(out.stdout)
+
+    def restore(self) -> None:
+        self.mc_file.write_text(self.original_mc)
+
+
+def dramsys_sanity(runner: DRAMSysRunner) -> dict:
+    """The binary reproduces the recorded DRAMSys 4.0 total times (ArchGym's four traces,
+    the ``archgym_policy_json`` and ``page_x_sched`` reference cases)."""
+    ref = json.loads((SHARED / "dramsys_reference.json").read_text())
+    rows = []
+    for name in ARCHGYM_TRACES:
+        cases = [c for c in ref["dramsys_results"] if c["mem"] == "ddr3" and c["trace"] == f"{name}.stl"
+                 and c["group"] in ("archgym_policy_json", "page_x_sched")]
+        if not cases:
+            continue
+        runner.set_trace(SHARED / "traces" / f"{name}.stl")
+        for c in cases:
+            runner.set_mcconfig(c["mcconfig"])
+            _, t = runner.run()
+            rows.append({"trace": name, "override": c["override"], "recorded_ns": c["total_time_ns"], "measured_ns": t})
+    return {"cases": len(rows), "equal": sum(r["recorded_ns"] == r["measured_ns"] for r in rows),
+            "max_abs_rel_diff": max((abs(r["measured_ns"] / r["recorded_ns"] - 1) for r in rows), default=0.0),
+            "mismatches": [r for r in rows if r["recorded_ns"] != r["measured_ns"]]}
+
+
+def side_by_side(dramsys: str, sim_json: str, jit, resources: str | None = None,
+                 repeats: int = 3, n_configs: int = 5) -> dict:
+    """DRAMSys 4.0 binary and this model on the same traces and designs, interleaved, same run.
+
+    Per design: the median wall time of ``repeats`` DRAMSys processes against the median wall
+    time of ``repeats`` in-process ``DRAMSimulator(trace).evaluate(design)`` calls (a fresh
+    simulator each, so the trace is decoded each time; numba already loaded); the ratio is
+    DRAMSys / ours.  Also records both total times (model agreement on these designs)."""
+    runner = DRAMSysRunner(dramsys, sim_json, resources)
     space = DRAMSimulator().space
     configs = [space.sample(seed) for seed in range(n_configs)]
-    spec = load_standard("ddr3-1600")
-    original = mc_file.read_text()
-    out = {}
+    out: dict = {}
     try:
+        out["sanity_vs_recorded"] = dramsys_sanity(runner)
         for name in ARCHGYM_TRACES:
             p = SHARED / "traces" / f"{name}.stl"
             if not p.is_file():
                 continue
             tr = load_trace(p)
-            body["tracesetup"][0]["name"] = str(p)
-            sim_path.write_text(json.dumps(sim_cfg, indent=1))
-            ratios = []
+            runner.set_trace(p)
+            ratios, sim_ratios, errs = [], [], []
             for cfg in configs:
-                mc = json.loads(original)
-                mc.setdefault("mcconfig", mc).update(cfg)
-                mc_file.write_text(json.dumps(mc, indent=1))
+                runner.set_mcconfig(cfg)
                 ours, theirs = [], []
                 for _ in range(repeats):
+                    w, t_theirs = runner.run()
+                    theirs.append(w)
                     t0 = time.perf_counter()
-                    subprocess.run([dramsys, str(sim_path)], check=True, capture_output=True,
-                                   cwd=sim_path.parent)
-                    theirs.append(time.perf_counter() - t0)
-                    t0 = time.perf_counter()
-                    DRAMSimulator(tr, jit=jit).evaluate(cfg)
+                    m = DRAMSimulator(tr, jit=jit).evaluate(cfg)
                     ours.append(time.perf_counter() - t0)
                 ratios.append(statistics.median(theirs) / statistics.median(ours))
-            out[name] = {"median_speedup": float(np.median(ratios)), "min_speedup": float(np.min(ratios))}
+                errs.append(m["total_time_ns"] / t_theirs - 1)
+            out[name] = {"designs": len(configs), "median_speedup": float(np.median(ratios)),
+                         "min_speedup": float(np.min(ratios)), "max_speedup": float(np.max(ratios)),
+                         "max_abs_total_time_err": float(np.max(np.abs(errs)))}
     finally:
-        mc_file.write_text(original)
+        runner.restore()
+    out["load_average"] = os.getloadavg()
     return out
 
 
@@ -291,6 +371,24 @@ def batch(jit, n: int = 20, repeats: int = 3) -> dict:
     return {"designs": n, "workload": str(wl), "batch_per_design_cpu_s": b, "single_per_design_cpu_s": s1, "batch_speedup": s1 / b}
 
 
+def _run_side_by_side(args, jit) -> dict:
+    if not (args.dramsys and args.dramsys_sim):
+        raise SystemExit("side by side needs --dramsys BIN and --dramsys-sim SIM.json")
+    if jit is None:
+        jit_available()  # load the compiled core before timing
+    r = side_by_side(args.dramsys, args.dramsys_sim, jit, resources=args.dramsys_resources)
+    s = r["sanity_vs_recorded"]
+    print(f"DRAMSys binary vs recorded DRAMSys 4.0 total times: {s['equal']}/{s['cases']} equal, "
+          f"largest difference {s['max_abs_rel_diff']:.4%}")
+    for name in ARCHGYM_TRACES:
+        if name in r:
+            x = r[name]
+            print(f"side by side vs DRAMSys  {name:8s} median {x['median_speedup']:.2f}x "
+                  f"(min {x['min_speedup']:.2f}x, max {x['max_speedup']:.2f}x; total time within "
+                  f"{x['max_abs_total_time_err']:.2%} of DRAMSys on these designs)")
+    return r
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-fidelity", action="store_true")
@@ -298,6 +396,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--dramsys", help="DRAMSys 4.0 binary: run it side by side with this model")
     ap.add_argument("--dramsys-sim", help="DRAMSys simulation JSON for --dramsys (e.g. ArchGym's ddr3-example.json)")
+    ap.add_argument("--dramsys-resources", help="DRAMSys resources folder (configs/, traces/), passed as its 2nd argument")
+    ap.add_argument("--side-by-side-only", action="store_true",
+                    help="run only the side-by-side measurement and update that entry of an existing results file")
     ap.add_argument("--no-startup", action="store_true", help="skip the process start-up measurements")
     ap.add_argument("--startup-only", action="store_true",
                     help="measure only start-up and update that entry of an existing results file")
@@ -309,6 +410,11 @@ def main(argv=None) -> dict:
         Path(args.out).write_text(json.dumps(prev, indent=1, default=float))
         return prev
     jit = False if args.pure else None
+    if args.side_by_side_only:
+        prev = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
+        prev["side_by_side"] = _run_side_by_side(args, jit)
+        Path(args.out).write_text(json.dumps(prev, indent=1, default=float))
+        return prev
     t0 = time.perf_counter()
     used_jit = (not args.pure) and jit_available()
     compile_s = time.perf_counter() - t0
@@ -346,11 +452,7 @@ def main(argv=None) -> dict:
         out["startup"] = startup()
         print("startup: " + ", ".join(f"{k} {v:.2f}" for k, v in out["startup"].items() if k != "load_average"))
     if args.dramsys:
-        if not args.dramsys_sim:
-            raise SystemExit("--dramsys needs --dramsys-sim (the DRAMSys simulation JSON to run)")
-        out["side_by_side"] = side_by_side(args.dramsys, args.dramsys_sim, jit)
-        for name, r in out["side_by_side"].items():
-            print(f"side by side vs DRAMSys  {name:8s} median {r['median_speedup']:.2f}x (min {r['min_speedup']:.2f}x)")
+        out["side_by_side"] = _run_side_by_side(args, jit)
     else:
         out["side_by_side"] = "not run: no DRAMSys binary given (--dramsys)"
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
