@@ -296,12 +296,25 @@ def _apply_backend(sim, backend: Any, options: dict | None = None):
             raise OptionError(f"backend callable returned {type(out).__name__}, not a Simulator")
         return out
     if isinstance(backend, (str, os.PathLike)):
-        # a proxy file: arrays + JSON, checked against ``sim`` (never unpickled)
+        # a table file (JSON) or a proxy file (zip: arrays + JSON), checked against ``sim``; never executed
+        if _starts_with_brace(backend):
+            from archgym.cost_models.table import read_table
+
+            return read_table(backend, sim, options)
         from archgym.cost_models.proxy_file import read_proxy
 
         return read_proxy(backend, sim, options)
-    raise OptionError(f"unsupported backend {backend!r}; allowed: 'simulator', a Simulator, a proxy file's path "
-                      "or a callable")
+    raise OptionError(f"unsupported backend {backend!r}; allowed: 'simulator', a Simulator, the path of a proxy "
+                      "or table file, or a callable")
+
+
+def _starts_with_brace(path: str | os.PathLike) -> bool:
+    """True for a file whose first non-blank byte is ``{`` (a JSON table, not a zip proxy)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(64).lstrip()[:1] == b"{"
+    except OSError:
+        return False
 
 
 _ENV_KEYS = ("objective", "mode", "episode_length", "max_evaluations", "render_mode")

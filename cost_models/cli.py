@@ -9,6 +9,7 @@
     archgym proxy evaluate ENV --proxy FILE --data FILE [--top-k K] [--plot DIR] [--json] [--workload W] [--set ...]
     archgym proxy search ENV --budget N [--seed S] [--objective SPEC] [--hp KEY=VALUE ...]
                   [--save FILE] [--top K] [--json] [--workload W] [--set ...]
+    archgym proxy table ENV --out FILE.json [--workload W] [--set KEY=VALUE ...]
     archgym proxy hash FILE
 
 ``--set`` gives simulator options (the same ones a proxy file records and
@@ -245,6 +246,30 @@ def cmd_hash(args) -> int:
     return 0
 
 
+def cmd_table(args) -> int:
+    from .table import write_table
+
+    sim, options = _simulator(args)
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=sim.space.size, desc="table", unit="design")
+
+    def step(done: int, total: int) -> None:
+        if bar is not None:
+            bar.n = done
+            bar.refresh()
+
+    digest = write_table(sim, args.out, options, provenance={"command": "archgym proxy table"}, chunk=args.chunk,
+                         progress=step)
+    if bar is not None:
+        bar.close()
+    print(f"{digest}  {args.out}  ({sim.name} v{sim.version}, workload {sim.workload_label!r}, "
+          f"{sim.space.size:,} designs)")
+    return 0
+
+
 def _common(p) -> None:
     p.add_argument("env")
     p.add_argument("--workload")
@@ -299,6 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--top", type=int_arg(1, "--top"), default=5)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("table", help="evaluate every design of a small space once: a tabular backend (JSON)")
+    _common(s)
+    s.add_argument("--out", required=True, help="table file to write (use it with --option backend=FILE)")
+    s.add_argument("--chunk", type=int_arg(1, "--chunk"), default=5000, help="designs per batch call")
+    s.set_defaults(func=cmd_table)
 
     s = sub.add_parser("hash", help="content hash (SHA-256) and identity of a proxy file")
     s.add_argument("file")

@@ -37,6 +37,7 @@ from archgym.trial_key import file_sha256 as file_hash  # SHA-256 of the bytes: 
 from .dataset import simulator_identity
 from .forest import FlatForest
 from .proxy import ProxyModel, ProxyModelError, ProxySimulator
+from .table import check_identity
 
 __all__ = ["FORMAT", "ProxyFileError", "ProxyMismatchError", "write_proxy", "read_proxy", "file_hash",
            "read_meta"]
@@ -142,22 +143,8 @@ def read_meta(path: str | os.PathLike) -> dict:
 
 
 def _check_identity(path: str, meta: dict, base: Simulator, options: Mapping[str, Any] | None) -> None:
-    want = simulator_identity(base)
-    have = meta.get("simulator", {})
-    labels = {"simulator": "simulator", "version": "simulator version", "space_fingerprint": "design space",
-              "workload": "workload"}
-    for key, label in labels.items():
-        if str(have.get(key)) != str(want[key]):
-            raise ProxyMismatchError(f"proxy {path!r} was trained for {label} {have.get(key)!r}, "
-                                     f"not {want[key]!r}; retrain it with `archgym proxy train`")
-    if options is not None:
-        mine = _jsonable(dict(options))
-        theirs = meta.get("options", {})
-        if mine != theirs:
-            raise ProxyMismatchError(f"proxy {path!r} was trained with options {json.dumps(theirs, sort_keys=True)}, "
-                                     f"not {json.dumps(mine, sort_keys=True)}")
-    if meta.get("parameters") != base.space.names or [m["name"] for m in meta.get("metrics", [])] != base.metric_names:
-        raise ProxyMismatchError(f"proxy {path!r} lists other parameters or metrics than {base.name}")
+    check_identity(path, meta, base, options, kind="proxy", verb="trained", error=ProxyMismatchError,
+                   remedy="retrain it with `archgym proxy train`")
 
 
 def read_proxy(path: str | os.PathLike, base: Simulator, options: Mapping[str, Any] | None = None) -> ProxySimulator:

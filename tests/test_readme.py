@@ -7,7 +7,9 @@
   ``make demo``/``make test`` (a fresh virtualenv, minutes); commands reading the
   user's own files (``my_topo.csv``, ``scale.cfg``); the 500-evaluation DRAM
   ``run``, the 384-trial lottery ``sweep`` and the ``report``/``compare`` of its
-  store (tens of minutes).  ``export`` lines set the environment of the
+  store (tens of minutes); building and using the Scratchpad table (its 45
+  ILP plans take minutes; ``tests/test_table.py`` runs ``proxy table`` on a
+  toy simulator).  ``export`` lines set the environment of the
   commands that follow.
 * ``ini`` blocks must parse (configparser) and name an ``archgym.*`` group.
 """
@@ -25,7 +27,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
-LONG = ("my_topo.csv", "run DRAM-v0", "dram_lottery")
+LONG = ("my_topo.csv", "run DRAM-v0", "dram_lottery",
+        "scratchpad_resnet18.json")  # the Scratchpad table solves 45 ILP plans (~1.5 min); tests/test_table.py runs the command on Toy-v0
 
 
 def blocks(lang: str) -> list[str]:

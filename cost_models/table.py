@@ -1,0 +1,250 @@
+"""Tabular backends: every design's metrics, computed once by the real simulator, answered by lookup.
+
+A *tabular benchmark* (NAS-Bench-201, HPOBench's tabular problems) fixes the
+value of every design of a small space once, so that every user, on every
+machine, optimizes exactly the same function and regret against the table's
+optimum is exact.  archgym needs this where a simulator's answer depends on
+the machine: ``Scratchpad-v0``'s ILP policies stop at a wall-clock time limit
+and its windowed search is *anytime*, so the same design can cost a little
+less on a quiet machine than on a loaded one.  A table also turns seconds
+per evaluation into microseconds, so many seeds of many searchers fit.
+
+A table file is JSON (format ``archgym-table/1``, nothing in it is executed):
+
+* ``simulator`` -- the identity of the simulator that filled it (name,
+  version, workload label, space fingerprint), and the ``options`` it was
+  made with; a table is refused for any other simulator, version, space,
+  workload or options (:func:`check_identity`, shared with proxy files);
+* ``parameters``, ``metrics``, ``reference_config``, ``reference_metrics``
+  (the env's normalization, so rewards equal the real simulator's);
+* ``keys`` -- the mixed-radix key of each row's index vector (last parameter
+  fastest), covering every design of the space that satisfies its
+  constraints; ``values`` (one list per metric, ``null`` for NaN),
+  ``feasible`` and ``reason``;
+* ``provenance`` -- how and when it was computed (archgym version, seconds);
+* ``sha256`` -- the digest of the canonical JSON of everything else, so a
+  file edited after writing is refused.
+
+``archgym proxy table ENV --workload W --out F.json`` writes one;
+``archgym.make(ENV, workload=W, backend="F.json")`` (or ``--option
+backend=F.json``) answers from it.  Trial keys hash backend files by content.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from archgym.simulator import FEASIBLE, REASON, Simulator
+
+from .dataset import simulator_identity
+from .proxy import ProxyModelError
+
+__all__ = ["FORMAT", "TableFileError", "TabulatedSimulator", "write_table", "read_table", "check_identity",
+           "TABLE_LIMIT"]
+
+FORMAT = "archgym-table/1"
+#: largest space a table is written for (a JSON row per design)
+TABLE_LIMIT = 200_000
+
+
+class TableFileError(ProxyModelError):
+    """A file given as a table is not one, is damaged or edited, or fits another simulator."""
+
+
+def check_identity(path: str, meta: Mapping[str, Any], base: Simulator, options: Mapping[str, Any] | None, *,
+                   kind: str, remedy: str, error: type[Exception], verb: str = "made") -> None:
+    """Refuse a stand-in file (proxy or table) made for another simulator,
+    version, design space, workload, options, parameters or metrics (one line)."""
+    want = simulator_identity(base)
+    have = meta.get("simulator", {})
+    labels = {"simulator": "simulator", "version": "simulator version", "space_fingerprint": "design space",
+              "workload": "workload"}
+    for key, label in labels.items():
+        if str(have.get(key)) != str(want[key]):
+            raise error(f"{kind} {path!r} was {verb} for {label} {have.get(key)!r}, not {want[key]!r}; {remedy}")
+    if options is not None:
+        mine = _jsonable(dict(options))
+        theirs = meta.get("options", {})
+        if mine != theirs:
+            raise error(f"{kind} {path!r} was {verb} with options {json.dumps(theirs, sort_keys=True)}, "
+                        f"not {json.dumps(mine, sort_keys=True)}")
+    if meta.get("parameters") != base.space.names or [m["name"] for m in meta.get("metrics", [])] != base.metric_names:
+        raise error(f"{kind} {path!r} lists other parameters or metrics than {base.name}")
+
+
+def _jsonable(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, sort_keys=True, default=str))
+
+
+def _strides(nvec: np.ndarray) -> np.ndarray:
+    return np.append(np.cumprod(nvec[::-1])[::-1][1:], 1).astype(np.int64)
+
+
+def _digest(body: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class TabulatedSimulator(Simulator):
+    """The real simulator's stored values behind the simulator protocol.
+
+    Keeps the real simulator's name, metrics, space, workload, reference
+    design and reference metrics; its ``version`` is the real one plus
+    ``+table.<first 12 hex digits of the file's SHA-256>``, so stored runs
+    say which table answered them.  Designs outside the space are refused
+    (a table only knows the space)."""
+
+    batch_friendly = True
+
+    def __init__(self, base: Simulator, frame: pd.DataFrame, keys: np.ndarray, *, options: Mapping[str, Any],
+                 reference_config: Mapping[str, Any], reference_metrics: Mapping[str, float],
+                 provenance: Mapping[str, Any], content_hash: str) -> None:
+        self.name = base.name
+        self.metrics = tuple(base.metrics)
+        self.space = base.space
+        self.workload = base.workload
+        self.workload_names = base.workload_names
+        self._workload_label = base.workload_label
+        self.default_objective = base.default_objective
+        self.base_version = str(base.version)
+        self.version = f"{base.version}+table.{content_hash[:12]}"
+        self.options = dict(options)
+        self.provenance = dict(provenance)
+        self.content_hash = content_hash
+        self._reference_config = dict(reference_config)
+        self._reference_metrics = dict(reference_metrics)
+        self._frame = frame.reset_index(drop=True)
+        self._strides = _strides(self.space.nvec.astype(np.int64))
+        self._row = np.full(int(np.prod(self.space.nvec.astype(np.int64))), -1, dtype=np.int64)
+        self._row[keys] = np.arange(len(keys))
+
+    @property
+    def workload_label(self) -> str:
+        return self._workload_label
+
+    def reference_config(self) -> dict:
+        return dict(self._reference_config)
+
+    def reference_metrics(self) -> dict:
+        """The real simulator's metrics at its reference design (stored in the table)."""
+        return dict(self._reference_metrics)
+
+    def _rows(self, configs: list[dict]) -> np.ndarray:
+        idx = np.array([self.space.encode(c) for c in configs], dtype=np.int64).reshape(len(configs), -1)
+        rows = self._row[idx @ self._strides]
+        if (rows < 0).any():  # only a design breaking a space constraint; validate() refuses those first
+            raise TableFileError(f"the table has no row for {configs[int(np.argmin(rows))]}")
+        return rows
+
+    def _evaluate(self, config: dict) -> dict:
+        return self._frame.iloc[int(self._rows([config])[0])].to_dict()
+
+    def _evaluate_batch(self, configs: list[dict]) -> pd.DataFrame:
+        return self._frame.iloc[self._rows(configs)]
+
+    def describe(self) -> dict:
+        d = super().describe()
+        d["backend"] = {"table": self.content_hash, "provenance": self.provenance, "options": self.options}
+        return d
+
+
+def write_table(base: Simulator, path: str | os.PathLike, options: Mapping[str, Any] | None = None,
+                provenance: Mapping[str, Any] | None = None, chunk: int = 5_000, progress=None) -> str:
+    """Evaluate every design of ``base``'s space (those satisfying its
+    constraints) once and write the table to ``path``; return the file's SHA-256.
+    ``options``: the simulator options ``base`` was made with (besides the workload).
+    ``progress``: optional callable ``(done, total)``."""
+    import archgym
+    from archgym.trial_key import file_sha256
+
+    space = base.space
+    if space.size > TABLE_LIMIT:
+        raise TableFileError(f"{base.name}'s space has {space.size:,} designs, more than the table limit "
+                             f"{TABLE_LIMIT:,}; narrow it with options or use a proxy (archgym proxy train)")
+    idx = space.grid_indices()
+    if space.constraints:
+        idx = idx[[space.satisfies_constraints(space.decode(row)) for row in idx]]
+    t0 = time.perf_counter()
+    parts = []
+    for lo in range(0, len(idx), chunk):
+        parts.append(base.evaluate_batch([space.decode(row) for row in idx[lo:lo + chunk]]))
+        if progress is not None:
+            progress(min(lo + chunk, len(idx)), len(idx))
+    df = pd.concat(parts, ignore_index=True)
+    seconds = time.perf_counter() - t0
+    keys = idx.astype(np.int64) @ _strides(space.nvec.astype(np.int64))
+
+    def col(name: str) -> list:
+        return [None if not math.isfinite(v) else float(v) for v in df[name].astype(float)]
+
+    body = _jsonable({
+        "format": FORMAT,
+        "simulator": simulator_identity(base),
+        "options": dict(options or {}),
+        "parameters": space.names,
+        "metrics": [m.to_dict() for m in base.metrics],
+        "reference_config": base.reference_config(),
+        "reference_metrics": base.reference_metrics(),
+        "provenance": {"archgym_version": archgym.__version__, "designs": int(len(df)),
+                       "evaluation_seconds": round(seconds, 1),
+                       **dict(provenance or {})},
+        "keys": keys.tolist(),
+        "values": {m: col(m) for m in base.metric_names},
+        "feasible": df[FEASIBLE].astype(bool).tolist(),
+        "reason": df[REASON].astype(str).tolist(),
+    })
+    body["sha256"] = _digest(body)
+    tmp = f"{os.fspath(path)}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(body, fh, sort_keys=True, separators=(",", ":"))
+        fh.write("\n")
+    os.replace(tmp, path)
+    return file_sha256(path)
+
+
+def read_table(path: str | os.PathLike, base: Simulator, options: Mapping[str, Any] | None = None
+               ) -> TabulatedSimulator:
+    """Load a table file to stand in for ``base`` (checked: format, digest, identity, shape)."""
+    from archgym.trial_key import file_sha256
+
+    p = os.fspath(path)
+    if not os.path.isfile(p):
+        raise TableFileError(f"table file {p!r} does not exist")
+    try:
+        with open(p, encoding="utf-8") as fh:
+            body = json.load(fh)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise TableFileError(f"{p!r} is not an archgym table file (expected {FORMAT} JSON: {exc})") from None
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        fmt = body.get("format") if isinstance(body, dict) else None
+        raise TableFileError(f"{p!r} is not an archgym table file (format {fmt!r}, expected {FORMAT!r})")
+    stored = body.pop("sha256", None)
+    if stored != _digest(body):
+        raise TableFileError(f"{p!r} was modified after it was written (content digest mismatch)")
+    check_identity(p, body, base, options, kind="table", error=TableFileError,
+                   remedy="rebuild it with `archgym proxy table`")
+    try:
+        keys = np.asarray(body["keys"], dtype=np.int64)
+        n = len(keys)
+        size = int(np.prod(base.space.nvec.astype(np.int64)))
+        if keys.ndim != 1 or (n and (keys.min() < 0 or keys.max() >= size)) or len(np.unique(keys)) != n:
+            raise ValueError("row keys do not fit the space")
+        frame = pd.DataFrame({m: np.array([math.nan if v is None else float(v) for v in body["values"][m]])
+                              for m in base.metric_names})
+        frame[FEASIBLE] = np.asarray(body["feasible"], dtype=bool)
+        frame[REASON] = [str(r) for r in body["reason"]]
+        if len(frame) != n:
+            raise ValueError("columns and keys differ in length")
+        ref_cfg = base.space.validate(body["reference_config"])
+        ref_metrics = {k: float(body["reference_metrics"][k]) for k in base.metric_names}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TableFileError(f"{p!r} is a malformed table file ({type(exc).__name__}: {exc})") from None
+    return TabulatedSimulator(base, frame, keys, options=body.get("options", {}), reference_config=ref_cfg,
+                              reference_metrics=ref_metrics, provenance=body.get("provenance", {}),
+                              content_hash=file_sha256(p))
