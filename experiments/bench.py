@@ -6,9 +6,10 @@
         best known values + hardness -> the suite's best_known file (merged per problem)
     archgym bench run [--suite FILE] [--store DB] [--problems a,b] [--searchers x,y]
                       [--seeds N] [--max-budget B] [--workers N] [--executor local|dask|inline]
-                      [--scheduler ADDR] [--runs CSV] [--out DIR]
+                      [--scheduler ADDR] [--runs CSV] [--out DIR] [--reference]
         every (problem, searcher, seed) run through the sweep runner (resumable,
-        local pool or Dask), then the compact run table (CSV) and the leaderboard
+        local pool or Dask), then the compact run table (CSV) and the leaderboard;
+        --reference first recomputes the best known values (one command from scratch)
     archgym bench plan [--suite FILE] [--runs CSV] [--seeds N]
         worker seconds of the full grid, extrapolated from the measured runs' wall time
     archgym leaderboard RUNS.csv|STORE.db [--suite FILE] [--out DIR] [--budgets 50,100]
@@ -67,11 +68,16 @@ def update_reference(suite: Suite, problems: Sequence[str] | None = None, log=_l
         t0 = time.perf_counter()
         rec = reference(p, suite.budgets)
         rec["computed_s"] = round(time.perf_counter() - t0, 1)
-        data["problems"][p.label] = rec
         log(f"{p.label}: best {rec['best']:.6g} ({rec['how']}); {rec['verdict']}")
-        with open(suite.best_known_file, "w", encoding="utf-8") as fh:
+        if os.path.exists(suite.best_known_file):  # re-read: another `bench reference` may have written meanwhile
+            with open(suite.best_known_file, encoding="utf-8") as fh:
+                data = json.load(fh)
+        data["problems"][p.label] = rec
+        tmp = f"{suite.best_known_file}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=1, default=str)
             fh.write("\n")
+        os.replace(tmp, suite.best_known_file)
     return data
 
 
@@ -170,6 +176,8 @@ def bench_command(args) -> int:
         print(f"total {sum(r['cpu_s'] for r in rows):.0f} s of one worker "
               "(as measured; a loaded machine overstates it)")
         return 0
+    if args.reference:  # from scratch: references first, so the leaderboard scores against them
+        update_reference(suite, _names(args.problems))
     summaries = run_bench(suite, args.store, _names(args.problems), _names(args.searchers), args.seeds,
                           args.max_budget, args.workers, args.executor, args.scheduler, progress=not args.quiet)
     from . import leaderboard as L

@@ -40,6 +40,8 @@ def _configure_bench(s: argparse.ArgumentParser) -> None:
     r.add_argument("--runs", default=str(_RESULTS / "bench_runs.csv"), help="compact run table to write (CSV)")
     r.add_argument("--out", default=str(_RESULTS / "leaderboard"), help="folder for the leaderboard page")
     r.add_argument("--quiet", action="store_true")
+    r.add_argument("--reference", action="store_true",
+                   help="first recompute the selected problems' best known values (a run from scratch)")
     r = sub.add_parser("plan", help="worker time of the full grid, from measured runs")
     _suite_args(r)
     r.add_argument("--runs", default=str(_RESULTS / "bench_runs.csv"))

@@ -151,13 +151,15 @@ def _long_runs(problem: Any, runs: Sequence[tuple[str, int, int]]) -> list[dict]
     return out
 
 
-def reference(problem: Any, budgets: Sequence[int], long_runs: Sequence[tuple[str, int, int]] = (("ga", 1000, 101),
-                                                                                                 ("ga", 1000, 102)),
+def reference(problem: Any, budgets: Sequence[int], long_runs: Sequence[tuple[str, int, int]] | None = None,
               seed: int = 0, designs: dict | None = None) -> dict:
     """The stored record of one problem: best known value, how it was obtained,
-    and its hardness (see the module docstring).  ``designs``: an earlier
-    :func:`evaluate_designs` result of the same simulator, space and workload
-    (re-scored here, not re-simulated)."""
+    and its hardness (see the module docstring).  ``long_runs``: (agent,
+    budget, seed) runs of a sampled reference (default: the problem's own).
+    ``designs``: an earlier :func:`evaluate_designs` result of the same
+    simulator, space and workload (re-scored here, not re-simulated)."""
+    if long_runs is None:
+        long_runs = problem.long_runs
     import archgym
 
     sampled = problem.reference == "sample"

@@ -16,6 +16,9 @@
         kwargs: {}                # optional; other env options (never trace paths)
         reference: enumerate      # enumerate | sample: how the best known value is obtained
         reference_samples: 1000   # with sample: designs drawn (plus long runs, see hardness)
+        long_runs:                # with sample: searcher runs whose best joins the reference
+          - {agent: ga, budget: 1000, seed: 101}
+        table: tables/x.json      # optional; a table file (archgym proxy table) answers evaluations
         needs_traces: false       # true: needs ArchGym's DRAM traces (ARCHGYM_DRAM_TRACES)
         max_budget: 1000          # optional cap on evaluations per run for this problem
         dropped: "why"            # optional; kept for the record, not benchmarked
@@ -30,6 +33,12 @@
 A **run** is one searcher on one problem with one seed; its budget is the
 smallest of the suite's largest budget, the problem's and the searcher's
 ``max_budget``.  Regret at a budget larger than a run's is not reported.
+
+A problem with a ``table`` is a *tabular* problem (as in HPOBench's tabular
+benchmarks): its environment answers from a file holding every design's
+metrics, computed once by the real simulator (``backend=`` the file; trial
+keys hash it by content).  Use it where the simulator's answer depends on the
+machine (time-limited solvers) or where an evaluation costs seconds.
 
 Trace files are never part of a problem (they are machine paths): the DRAM
 problems read ArchGym's traces from ``ARCHGYM_DRAM_TRACES``; without it they
@@ -53,9 +62,11 @@ DEFAULT_SUITE = Path(__file__).resolve().parent / "suite.yaml"
 TRACES_ENV = "ARCHGYM_DRAM_TRACES"
 TOP_KEYS = {"suite", "version", "budgets", "seeds", "best_known", "problems", "searchers"}
 PROBLEM_KEYS = {"name", "version", "env", "workload", "objective", "kwargs", "reference", "reference_samples",
-                "needs_traces", "max_budget", "dropped", "note"}
+                "needs_traces", "max_budget", "dropped", "note", "long_runs", "table"}
 SEARCHER_KEYS = {"agent", "name", "hyperparameters", "max_budget", "note"}
 REFERENCE_KINDS = ("enumerate", "sample")
+#: long runs of a sampled reference when the problem names none
+DEFAULT_LONG_RUNS = (("ga", 1000, 101), ("ga", 1000, 102))
 
 
 class SuiteError(UserInputError):
@@ -78,6 +89,8 @@ class Problem:
     max_budget: int | None = None
     dropped: str | None = None
     note: str = ""
+    long_runs: tuple[tuple[str, int, int], ...] = DEFAULT_LONG_RUNS
+    table: str | None = None
 
     @property
     def label(self) -> str:
@@ -93,11 +106,16 @@ class Problem:
         kw = dict(self.kwargs)
         if self.workload is not None:
             kw["workload"] = self.workload
+        if self.table is not None:
+            kw["backend"] = self.table
         kw["objective"] = self.objective
         return json.loads(_canonical(kw))
 
     def unavailable(self) -> str | None:
         """Why this problem cannot run on this machine (None: it can)."""
+        if self.table is not None and not os.path.isfile(self.table):
+            return (f"needs its table {self.table}: write it with `archgym proxy table {self.env_id}"
+                    + (f" --workload {self.workload}" if self.workload is not None else "") + " --out <file>`")
         if self.needs_traces:
             d = os.environ.get(TRACES_ENV)
             wl = f"{self.workload}.stl"
@@ -200,8 +218,9 @@ class Suite:
                 env: dict[str, Any] = {"id": p.env_id, "objectives": [p.objective]}
                 if p.workload is not None:
                     env["workloads"] = [p.workload]
-                if p.kwargs:
-                    env["kwargs"] = dict(p.kwargs)
+                kwargs = {k: v for k, v in p.env_kwargs().items() if k not in ("workload", "objective")}
+                if kwargs:  # options and the table backend: exactly what the problem's env is made with
+                    env["kwargs"] = kwargs
                 out.append({"study": f"{self.label}:{p.label}:b{budget}",
                             "description": f"{self.label} problem {p.label}: {p.note}",
                             "budget": int(budget), "seeds": [int(s) for s in seeds], "environments": [env],
@@ -274,17 +293,20 @@ def _suite(chk: _Checker, data: Any, source: str) -> Suite:
             chk.fail(path + ("reference",), f"unknown reference {ref!r}; allowed: {', '.join(REFERENCE_KINDS)}",
                      value_line=True)
         kwargs = chk.mapping(p.get("kwargs") or {}, path + ("kwargs",), set(p.get("kwargs") or {}))
-        for reserved in ("workload", "objective", "trace_dir"):
+        for reserved in ("workload", "objective", "trace_dir", "backend"):
             if reserved in kwargs:
                 chk.fail(path + ("kwargs", reserved), f"{reserved!r} does not belong in kwargs"
-                         + (f" (set {TRACES_ENV})" if reserved == "trace_dir" else f" (use the {reserved} key)"))
+                         + (f" (set {TRACES_ENV})" if reserved == "trace_dir" else
+                            " (use the table key)" if reserved == "backend" else f" (use the {reserved} key)"))
         problems.append(Problem(
             name=chk.str_(p["name"], path + ("name",)), version=chk.int_(p["version"], path + ("version",), low=1),
             env_id=env_id, objective=objective, workload=p.get("workload"), kwargs=kwargs, reference=ref,
             reference_samples=chk.int_(p.get("reference_samples", 1000), path + ("reference_samples",), low=10),
             needs_traces=bool(p.get("needs_traces", False)),
             max_budget=chk.int_(p["max_budget"], path + ("max_budget",), low=1) if "max_budget" in p else None,
-            dropped=str(p["dropped"]) if p.get("dropped") else None, note=str(p.get("note", ""))))
+            dropped=str(p["dropped"]) if p.get("dropped") else None, note=str(p.get("note", "")),
+            long_runs=_long_runs(chk, p.get("long_runs"), path + ("long_runs",)),
+            table=str(base / chk.str_(p["table"], path + ("table",))) if "table" in p else None))
     _unique(chk, [p.name for p in problems], ("problems",), "problem")
     searchers: list[SearcherEntry] = []
     for i, raw in enumerate(chk.list_(top["searchers"], ("searchers",))):
@@ -311,6 +333,24 @@ def _suite(chk: _Checker, data: Any, source: str) -> Suite:
     return Suite(name=chk.str_(top["suite"], ("suite",)), version=chk.int_(top["version"], ("version",), low=1),
                  budgets=budgets, seeds=seeds, problems=problems, searchers=searchers, path=source,
                  best_known_file=str(base / chk.str_(bk, ("best_known",))) if bk else None)
+
+
+def _long_runs(chk: _Checker, raw: Any, path: tuple) -> tuple[tuple[str, int, int], ...]:
+    from archgym.registry import RegistryError, agent_class
+
+    if raw is None:
+        return DEFAULT_LONG_RUNS
+    out = []
+    for i, item in enumerate(chk.list_(raw, path)):
+        r = chk.mapping(item, path + (i,), {"agent", "budget", "seed"}, required=("agent", "budget", "seed"))
+        agent = chk.str_(r["agent"], path + (i, "agent"))
+        try:
+            agent_class(agent)
+        except RegistryError as exc:
+            chk.fail(path + (i, "agent"), str(exc), value_line=True)
+        out.append((agent, chk.int_(r["budget"], path + (i, "budget"), low=1),
+                    chk.int_(r["seed"], path + (i, "seed"), low=0)))
+    return tuple(out)
 
 
 def _unique(chk: _Checker, names: list[str], path: tuple, what: str) -> None:

@@ -35,11 +35,12 @@ def suite():
 
 # --------------------------------------------------------------------------- definitions
 def test_suite_loads_with_unique_versioned_problems(suite):
-    assert suite.label == "archgym-bench@v1"
+    assert suite.label == "archgym-bench@v2"
     assert suite.budgets == [50, 100, 300, 1000] and len(suite.seeds) >= 10
     labels = [p.label for p in suite.problems]
     assert len(set(labels)) == len(labels) and all("@v" in x for x in labels)
-    assert {"Systolic-v0", "DRAM-v0", "Scratchpad-v0"} <= {p.env_id for p in suite.problems}
+    assert {"Systolic-v0", "DRAM-v0", "Scratchpad-v0", "DataflowMapping-v0", "AcceleratorArch-v0",
+            "Accelerator-v0"} <= {p.env_id for p in suite.problems}
     assert any(p.is_pareto for p in suite.active())
     assert {"ppo", "a2c", "dqn", "sac"} <= {s.name for s in suite.searchers}  # default-settings rows kept
 
@@ -47,7 +48,7 @@ def test_suite_loads_with_unique_versioned_problems(suite):
 def test_every_problem_builds(suite):
     for p in suite.problems:
         if p.unavailable():
-            assert p.needs_traces and not TRACES.is_dir()
+            assert p.needs_traces and not TRACES.is_dir(), p.unavailable()  # tables ship with the suite
             continue
         env = p.make_env()
         obs, _ = env.reset(seed=0)
@@ -57,14 +58,13 @@ def test_every_problem_builds(suite):
 
 def test_every_active_problem_has_a_current_reference(suite):
     """The stored best known value belongs to this simulator version and space."""
-    import archgym
-
     refs = suite.best_known()
     for p in suite.active():
         assert p.label in refs, f"no stored best known value for {p.label}: run `archgym bench reference`"
         rec = refs[p.label]
-        sim = archgym.make_simulator(p.env_id, **({"workload": p.workload} if p.workload else {}),
-                                     **({"trace_dir": str(TRACES)} if p.needs_traces and TRACES.is_dir() else {}))
+        if p.unavailable():
+            continue
+        sim = p.make_env().unwrapped.simulator  # with the problem's options and table
         assert rec["space_fingerprint"] == sim.space.fingerprint(), f"{p.label}: the design space changed"
         assert rec["simulator_version"] == str(sim.version), f"{p.label}: the simulator version changed"
         assert rec["env_kwargs"] == p.env_kwargs()
@@ -199,7 +199,26 @@ BAD_SUITES = [
      "population_size"),
     ("suite: s\nversion: 1\nproblems: []\nsearchers: [random, random]\n", "duplicate"),
     ("suite: s\nversion: 1\nproblem: []\nsearchers: [random]\n", "problem"),
+    ("suite: s\nversion: 1\nproblems:\n  - {name: a, version: 1, env: Systolic-v0, objective: cycles,"
+     " kwargs: {backend: t.json}}\nsearchers: [random]\n", "table key"),
+    ("suite: s\nversion: 1\nproblems:\n  - {name: a, version: 1, env: Systolic-v0, objective: cycles,"
+     " long_runs: [{agent: nope, budget: 5, seed: 1}]}\nsearchers: [random]\n", "nope"),
+    ("suite: s\nversion: 1\nproblems:\n  - {name: a, version: 1, env: Systolic-v0, objective: cycles,"
+     " long_runs: [{agent: ga, budget: 5}]}\nsearchers: [random]\n", "seed"),
+    ("suite: s\nversion: 1\nproblems:\n  - {name: a, version: 1, env: Systolic-v0, objective: cycles,"
+     " long_runs: [{agent: ga, budget: 0, seed: 1}]}\nsearchers: [random]\n", "budget"),
 ]
+
+
+def test_table_problem_without_its_table_is_unavailable_and_names_the_command(tmp_path):
+    text = ("suite: s\nversion: 1\nproblems:\n  - {name: a, version: 1, env: Scratchpad-v0, workload: resnet18,"
+            " objective: latency_ns, table: missing.json}\nsearchers: [random]\n")
+    p = parse_suite(text, source=str(tmp_path / "s.yaml")).problems[0]
+    assert p.env_kwargs()["backend"] == str(tmp_path / "missing.json")
+    why = p.unavailable()
+    assert "missing.json" in why and "archgym proxy table Scratchpad-v0 --workload resnet18" in why
+    with pytest.raises(SuiteError, match="needs its table"):
+        p.make_env()
 
 
 @pytest.mark.parametrize("text,needle", BAD_SUITES)
@@ -229,3 +248,39 @@ def test_bad_cli_input_is_one_line_exit_2(args, needle, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and needle in err, err
+
+
+def test_bench_run_from_scratch_computes_references_first(tmp_path, capsys, toy_registered):
+    """`bench run --reference`: one command from an empty best-known file to a scored leaderboard,
+    here on a toy problem whose optimum is known (cost 0 at x=7, y=8, mode a)."""
+    suite_file = tmp_path / "suite.yaml"
+    suite_file.write_text(
+        "suite: toy-bench\nversion: 1\nbudgets: [5, 10]\nseeds: 2\nbest_known: best.json\n"
+        "problems:\n  - {name: toy, version: 1, env: Toy-v0, objective: cost, reference: enumerate}\n"
+        "searchers: [random, ga]\n")
+    args = ["bench", "run", "--suite", str(suite_file), "--reference", "--executor", "inline", "--quiet",
+            "--store", str(tmp_path / "b.db"), "--runs", str(tmp_path / "runs.csv"), "--out", str(tmp_path / "lb")]
+    assert cli_main(args) == 0
+    capsys.readouterr()
+    suite = load_suite(suite_file)
+    ref = suite.best_known()["toy@v1"]
+    assert ref["best_config"] == {"x": 7, "y": 8, "mode": "a"} and ref["designs_evaluated"] == 21 * 7 * 3
+    env = suite.problems[0].make_env().unwrapped
+    assert ref["best"] == env.evaluate({"x": 7, "y": 8, "mode": "a"})[0]
+    runs = L.read_runs(tmp_path / "runs.csv")
+    assert len(runs) == 4 and not L.check_regret(runs, suite.best_known())
+
+
+def test_sweeps_of_a_table_problem_answer_from_its_table(suite, tmp_path):
+    """The runs see exactly the problem's env: options and the table backend reach every trial."""
+    p = suite.problem("scratchpad-resnet18")
+    spec = suite.sweep_specs([p], [suite.searcher("random")], [0])[0]
+    assert spec["environments"][0]["kwargs"] == {"backend": p.table}
+    arch = suite.problem("archsearch-resnet20")
+    assert suite.sweep_specs([arch], [suite.searcher("random")], [0])[0]["environments"][0]["kwargs"] == \
+        {"mapper_budget": 20}
+    assert cli_main(["bench", "run", "--problems", "scratchpad-resnet18", "--searchers", "random", "--seeds", "1",
+                     "--max-budget", "5", "--executor", "inline", "--quiet", "--store", str(tmp_path / "s.db"),
+                     "--runs", str(tmp_path / "r.csv"), "--out", str(tmp_path / "lb")]) == 0
+    runs = L.read_runs(tmp_path / "r.csv")
+    assert list(runs["problem"]) == ["scratchpad-resnet18@v3"] and runs["simulator_s"].iloc[0] < 0.5

@@ -1,0 +1,67 @@
+"""The per-setting table of a hyperparameter lottery (``rl_tuning.yaml``, ``marl_tuning.yaml``).
+
+One row per (agent, hyperparameter setting) of the complete trials in a
+results store: seeds, mean best reward after 100 and after the whole budget,
+median wall time per run.  The suite's ``*-tuned`` rows are each agent's best
+setting by mean best reward at the full budget (ties: the earlier row)::
+
+    python -m archgym.experiments.rl_tuning STORE.db [--out results/rl_tuning_lottery.csv]
+
+With ``--out`` naming an existing table, rows of agents in the store replace
+that table's rows of the same agents; other agents' rows are kept.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Sequence
+
+import pandas as pd
+
+__all__ = ["lottery_table", "main"]
+
+
+def lottery_table(store_path: str | os.PathLike) -> pd.DataFrame:
+    """The per-setting table of a lottery store (see the module docstring)."""
+    from archgym.store import Store
+
+    with Store(os.fspath(store_path)) as db:
+        trials, evals = db.trials(), db.evaluations()
+    trials = trials[trials["status"] == "complete"]
+    rows = []
+    for (agent, setting), g in trials.assign(setting=trials["hyperparams"].map(
+            lambda h: json.dumps(h, sort_keys=True, separators=(",", ":")))).groupby(["agent", "setting"]):
+        bests100, bests = [], []
+        for tid in g["trial_id"]:
+            ev = evals[evals["trial_id"] == tid].sort_values("step")
+            bests100.append(float(ev["reward"].iloc[:100].max()))
+            bests.append(float(ev["reward"].max()))
+        budget = int(g["budget"].max())
+        rows.append({"agent": agent, "setting": setting, "seeds": len(g),
+                     "mean_best_reward@100": round(sum(bests100) / len(g), 6),
+                     f"mean_best_reward@{budget}": round(sum(bests) / len(g), 6),
+                     "median_wall_s": round(float(g["wall_time_s"].median()), 4)})
+    out = pd.DataFrame(rows)
+    last = [c for c in out.columns if c.startswith("mean_best_reward@") and c != "mean_best_reward@100"]
+    return out.sort_values(["agent", last[0]], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m archgym.experiments.rl_tuning", description=__doc__.splitlines()[0])
+    p.add_argument("store")
+    p.add_argument("--out", help="CSV to write or update")
+    args = p.parse_args(argv)
+    table = lottery_table(args.store)
+    if args.out and os.path.exists(args.out):
+        old = pd.read_csv(args.out)
+        table = pd.concat([old[~old["agent"].isin(table["agent"])], table], ignore_index=True)
+        table = table.sort_values("agent", kind="stable").reset_index(drop=True)
+    print(table.to_string(index=False))
+    if args.out:
+        table.to_csv(args.out, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
