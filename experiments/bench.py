@@ -203,7 +203,7 @@ def leaderboard_command(args) -> int:
     runs = _load_runs(args.runs, suite)
     if args.out:
         write_leaderboard(runs, suite, args.out, budgets, source=args.runs)
-    print(readme_tables(runs, suite, budgets), end="")
+    print(readme_tables(runs, suite, budgets, _budgets(args.at, suite) if args.at else None), end="")
     for msg in check_regret(runs, suite.best_known()):
         print(f"archgym: warning: {msg}", file=sys.stderr)
     return 0

@@ -54,6 +54,7 @@ def _configure_leaderboard(s: argparse.ArgumentParser) -> None:
     _suite_args(s)
     s.add_argument("--out", help="also write leaderboard.md/.html and the regret figures here")
     s.add_argument("--budgets", help="comma-separated evaluation counts (default: the suite's)")
+    s.add_argument("--at", help="comma-separated budgets of the per-problem regret tables (default: 100)")
 
 
 def _run_bench(args) -> int:

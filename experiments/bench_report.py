@@ -142,21 +142,23 @@ def at_budget_table(table: pd.DataFrame, suite: Suite, budget: int) -> pd.DataFr
 
 
 def readme_tables(runs: pd.DataFrame, suite: Suite, budgets: Sequence[int] | None = None,
-                  at: int | None = None) -> str:
+                  at: int | Sequence[int] | None = None) -> str:
     """The Markdown printed by ``archgym leaderboard``: hardness, regret per
-    problem at budget ``at`` (default: 100 if reported, else the largest), and
+    problem at budget(s) ``at`` (default: 100 if reported, else the largest;
+    problems without runs at that budget are left out of its table), and
     mean rank with overhead."""
     budgets = list(budgets or suite.budgets)
     best_known = suite.best_known()
     table, wide, _ = summary_tables(runs, suite, best_known, budgets)
-    at = at or (100 if 100 in budgets else budgets[-1])
+    ats = [at] if isinstance(at, int) else list(at or [100 if 100 in budgets else budgets[-1]])
     cols = ["problem", "best", "how", "within_1pct"] + [f"random regret@{b}" for b in budgets] + ["status"]
     hard = hardness_table(suite, best_known, budgets)
     hard = hard[[p is None for p in (s.dropped for s in suite.problems)]]
-    return "\n\n".join([
-        "Problems (random regret: closed form from the enumerated or sampled reward distribution):",
-        _md_table(hard[[c for c in cols if c in hard]]),
-        f"Regret after {at} evaluations: median [bootstrap 95% CI] #rank per problem:",
-        _md_table(at_budget_table(table, suite, at)),
-        "Mean rank over problems (problems counted) and overhead per evaluation:",
-        _md_table(wide)]) + "\n"
+    parts = ["Problems (random regret: closed form from the enumerated or sampled reward distribution):",
+             _md_table(hard[[c for c in cols if c in hard]])]
+    for b in ats:
+        t = at_budget_table(table, suite, b)
+        t = t[[c for c in t.columns if c == "searcher" or (t[c] != "-").any()]]
+        parts += [f"Regret after {b} evaluations: median [bootstrap 95% CI] #rank per problem:", _md_table(t)]
+    parts += ["Mean rank over problems (problems counted) and overhead per evaluation:", _md_table(wide)]
+    return "\n\n".join(parts) + "\n"
