@@ -167,7 +167,7 @@ def reference(problem: Any, budgets: Sequence[int], long_runs: Sequence[tuple[st
     r, space = d["rewards"], d["space"]
     sim = getattr(problem.make_env(), "unwrapped", None).simulator
     rec: dict[str, Any] = {
-        "problem": problem.label, "env": problem.env_id, "env_kwargs": problem.env_kwargs(),
+        "problem": problem.label, "env": problem.env_id, "env_kwargs": problem.env_kwargs(portable=True),
         "simulator_version": str(sim.version), "space_fingerprint": space.fingerprint(),
         "space_size": int(space.size), "archgym_version": archgym.__version__,
         "designs_evaluated": int(len(r)), "evaluation_seconds": round(d["seconds"], 1),

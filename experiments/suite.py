@@ -90,7 +90,8 @@ class Problem:
     dropped: str | None = None
     note: str = ""
     long_runs: tuple[tuple[str, int, int], ...] = DEFAULT_LONG_RUNS
-    table: str | None = None
+    table: str | None = None  # absolute path (resolved against the suite file)
+    table_as_written: str | None = None  # the suite's own text (portable between clones)
 
     @property
     def label(self) -> str:
@@ -101,13 +102,15 @@ class Problem:
     def is_pareto(self) -> bool:
         return self.objective.strip().lower().startswith("pareto:")
 
-    def env_kwargs(self) -> dict:
-        """Keyword arguments of ``archgym.make`` (what a sweep trial records)."""
+    def env_kwargs(self, portable: bool = False) -> dict:
+        """Keyword arguments of ``archgym.make`` (what a sweep trial records);
+        ``portable``: the table as the suite writes it (relative to the suite
+        file), as stored references record it, instead of this machine's path."""
         kw = dict(self.kwargs)
         if self.workload is not None:
             kw["workload"] = self.workload
         if self.table is not None:
-            kw["backend"] = self.table
+            kw["backend"] = self.table_as_written if portable else self.table
         kw["objective"] = self.objective
         return json.loads(_canonical(kw))
 
@@ -306,7 +309,8 @@ def _suite(chk: _Checker, data: Any, source: str) -> Suite:
             max_budget=chk.int_(p["max_budget"], path + ("max_budget",), low=1) if "max_budget" in p else None,
             dropped=str(p["dropped"]) if p.get("dropped") else None, note=str(p.get("note", "")),
             long_runs=_long_runs(chk, p.get("long_runs"), path + ("long_runs",)),
-            table=str(base / chk.str_(p["table"], path + ("table",))) if "table" in p else None))
+            table=str(base / chk.str_(p["table"], path + ("table",))) if "table" in p else None,
+            table_as_written=str(p["table"]) if "table" in p else None))
     _unique(chk, [p.name for p in problems], ("problems",), "problem")
     searchers: list[SearcherEntry] = []
     for i, raw in enumerate(chk.list_(top["searchers"], ("searchers",))):
