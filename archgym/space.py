@@ -456,12 +456,23 @@ class DesignSpace:
         """One uniformly random design (seeded by ``rng``)."""
         return self.decode(self.sample_indices(rng, 1)[0])
 
-    def grid_indices(self) -> np.ndarray:
-        """Every index vector of the product, in lexicographic order (small spaces only)."""
+    def grid_indices(self, constrained: bool = False) -> np.ndarray:
+        """Every index vector of the product, in lexicographic order (small spaces
+        only); ``constrained``: only the designs satisfying the space's constraints."""
         if self.size > 10_000_000:
             raise ValueError(f"space has {self.size} designs; too many to enumerate")
         grids = np.meshgrid(*[np.arange(k) for k in self.nvec], indexing="ij")
-        return np.stack([g.ravel() for g in grids], axis=1).astype(np.int64)
+        idx = np.stack([g.ravel() for g in grids], axis=1).astype(np.int64)
+        if constrained and self.constraints:
+            idx = idx[[self.satisfies_constraints(self.decode(row)) for row in idx]]
+        return idx
+
+    def key_strides(self) -> np.ndarray:
+        """Multipliers (int64) turning an index vector into its mixed-radix key,
+        last parameter fastest: ``idx @ key_strides()`` is the design's row in
+        the unconstrained :meth:`grid_indices`."""
+        nvec = self.nvec.astype(np.int64)
+        return np.append(np.cumprod(nvec[::-1])[::-1][1:], 1).astype(np.int64)
 
     # -- Gymnasium views ---------------------------------------------------------
     def to_multidiscrete(self, seed: int | None = None):

@@ -179,7 +179,7 @@ class ProxyModel:
         limit = self.TABLE_LIMIT if max_designs is None else int(max_designs)
         if size > limit:
             raise ProxyModelError(f"space has {size} designs, more than the table limit {limit}")
-        strides = np.append(np.cumprod(nvec[::-1])[::-1][1:], 1).astype(np.int64)
+        strides = self.encoder_.space.key_strides()
         mean = np.empty((size, self.ensemble_.n_outputs))
         spread = np.empty_like(mean)
         for lo in range(0, size, chunk):

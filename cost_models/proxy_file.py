@@ -37,7 +37,7 @@ from archgym.trial_key import file_sha256 as file_hash  # SHA-256 of the bytes: 
 from .dataset import simulator_identity
 from .forest import FlatForest
 from .proxy import ProxyModel, ProxyModelError, ProxySimulator
-from .table import check_identity
+from .table import jsonable, check_identity
 
 __all__ = ["FORMAT", "ProxyFileError", "ProxyMismatchError", "write_proxy", "read_proxy", "file_hash",
            "read_meta"]
@@ -70,15 +70,11 @@ def _digest(meta_bytes: bytes, arrays: Mapping[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-def _jsonable(obj: Any) -> Any:
-    return json.loads(json.dumps(obj, sort_keys=True, default=str))
-
-
 def write_proxy(proxy: ProxySimulator, path: str | os.PathLike) -> str:
     """Write ``proxy`` to ``path``; return the file's SHA-256."""
     model = proxy.model
     arrays: dict[str, np.ndarray] = {"seen": model.seen_, **model.ensemble_.arrays()}
-    meta = _jsonable({
+    meta = jsonable({
         "format": FORMAT,
         "simulator": proxy.identity,
         "options": proxy.options,

@@ -46,7 +46,7 @@ from archgym.simulator import FEASIBLE, REASON, Simulator
 from .dataset import simulator_identity
 from .proxy import ProxyModelError
 
-__all__ = ["FORMAT", "TableFileError", "TabulatedSimulator", "write_table", "read_table", "check_identity",
+__all__ = ["FORMAT", "TableFileError", "TabulatedSimulator", "write_table", "read_table", "check_identity", "jsonable",
            "TABLE_LIMIT"]
 
 FORMAT = "archgym-table/1"
@@ -70,7 +70,7 @@ def check_identity(path: str, meta: Mapping[str, Any], base: Simulator, options:
         if str(have.get(key)) != str(want[key]):
             raise error(f"{kind} {path!r} was {verb} for {label} {have.get(key)!r}, not {want[key]!r}; {remedy}")
     if options is not None:
-        mine = _jsonable(dict(options))
+        mine = jsonable(dict(options))
         theirs = meta.get("options", {})
         if mine != theirs:
             raise error(f"{kind} {path!r} was {verb} with options {json.dumps(theirs, sort_keys=True)}, "
@@ -79,12 +79,9 @@ def check_identity(path: str, meta: Mapping[str, Any], base: Simulator, options:
         raise error(f"{kind} {path!r} lists other parameters or metrics than {base.name}")
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
+    """``obj`` as plain JSON values (sorted keys, unknown types as strings)."""
     return json.loads(json.dumps(obj, sort_keys=True, default=str))
-
-
-def _strides(nvec: np.ndarray) -> np.ndarray:
-    return np.append(np.cumprod(nvec[::-1])[::-1][1:], 1).astype(np.int64)
 
 
 def _digest(body: Mapping[str, Any]) -> str:
@@ -120,7 +117,7 @@ class TabulatedSimulator(Simulator):
         self._reference_config = dict(reference_config)
         self._reference_metrics = dict(reference_metrics)
         self._frame = frame.reset_index(drop=True)
-        self._strides = _strides(self.space.nvec.astype(np.int64))
+        self._strides = self.space.key_strides()
         self._row = np.full(int(np.prod(self.space.nvec.astype(np.int64))), -1, dtype=np.int64)
         self._row[keys] = np.arange(len(keys))
 
@@ -167,9 +164,7 @@ def write_table(base: Simulator, path: str | os.PathLike, options: Mapping[str, 
     if space.size > TABLE_LIMIT:
         raise TableFileError(f"{base.name}'s space has {space.size:,} designs, more than the table limit "
                              f"{TABLE_LIMIT:,}; narrow it with options or use a proxy (archgym proxy train)")
-    idx = space.grid_indices()
-    if space.constraints:
-        idx = idx[[space.satisfies_constraints(space.decode(row)) for row in idx]]
+    idx = space.grid_indices(constrained=True)
     t0 = time.perf_counter()
     parts = []
     for lo in range(0, len(idx), chunk):
@@ -178,12 +173,12 @@ def write_table(base: Simulator, path: str | os.PathLike, options: Mapping[str, 
             progress(min(lo + chunk, len(idx)), len(idx))
     df = pd.concat(parts, ignore_index=True)
     seconds = time.perf_counter() - t0
-    keys = idx.astype(np.int64) @ _strides(space.nvec.astype(np.int64))
+    keys = idx @ space.key_strides()
 
     def col(name: str) -> list:
         return [None if not math.isfinite(v) else float(v) for v in df[name].astype(float)]
 
-    body = _jsonable({
+    body = jsonable({
         "format": FORMAT,
         "simulator": simulator_identity(base),
         "options": dict(options or {}),

@@ -157,8 +157,7 @@ def readme_tables(runs: pd.DataFrame, suite: Suite, budgets: Sequence[int] | Non
     parts = ["Problems (random regret: closed form from the enumerated or sampled reward distribution):",
              _md_table(hard[[c for c in cols if c in hard]])]
     for b in ats:
-        t = at_budget_table(table, suite, b)
-        t = t[[c for c in t.columns if c == "searcher" or (t[c] != "-").any()]]
-        parts += [f"Regret after {b} evaluations: median [bootstrap 95% CI] #rank per problem:", _md_table(t)]
+        parts += [f"Regret after {b} evaluations: median [bootstrap 95% CI] #rank per problem:",
+                  _md_table(at_budget_table(table, suite, b))]  # only problems with runs at budget b
     parts += ["Mean rank over problems (problems counted) and overhead per evaluation:", _md_table(wide)]
     return "\n\n".join(parts) + "\n"

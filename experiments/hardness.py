@@ -89,9 +89,7 @@ def evaluate_designs(problem: Any, samples: int | None = None, seed: int = 0, ch
 
     dse = getattr(problem.make_env(), "unwrapped", None)
     space, sim = dse.space, dse.simulator
-    idx = space.grid_indices() if samples is None else space.sample_indices(seed, n=int(samples))
-    if samples is None and space.constraints:
-        idx = idx[[space.satisfies_constraints(space.decode(row)) for row in idx]]
+    idx = space.grid_indices(constrained=True) if samples is None else space.sample_indices(seed, n=int(samples))
     t0 = time.perf_counter()
     parts = []
     for s in range(0, len(idx), chunk):

@@ -28,19 +28,17 @@ def lottery_table(store_path: str | os.PathLike) -> pd.DataFrame:
 
     with Store(os.fspath(store_path)) as db:
         trials, evals = db.trials(), db.evaluations()
-    trials = trials[trials["status"] == "complete"]
+    trials = trials[trials["status"] == "complete"].set_index("trial_id")
+    evals = evals.sort_values(["trial_id", "step"])
+    by_trial = evals.groupby("trial_id")["reward"]
+    trials["best"] = by_trial.max()
+    trials["best100"] = by_trial.apply(lambda r: r.iloc[:100].max())
+    trials["setting"] = trials["hyperparams"].map(lambda h: json.dumps(h, sort_keys=True, separators=(",", ":")))
     rows = []
-    for (agent, setting), g in trials.assign(setting=trials["hyperparams"].map(
-            lambda h: json.dumps(h, sort_keys=True, separators=(",", ":")))).groupby(["agent", "setting"]):
-        bests100, bests = [], []
-        for tid in g["trial_id"]:
-            ev = evals[evals["trial_id"] == tid].sort_values("step")
-            bests100.append(float(ev["reward"].iloc[:100].max()))
-            bests.append(float(ev["reward"].max()))
-        budget = int(g["budget"].max())
+    for (agent, setting), g in trials.groupby(["agent", "setting"]):
         rows.append({"agent": agent, "setting": setting, "seeds": len(g),
-                     "mean_best_reward@100": round(sum(bests100) / len(g), 6),
-                     f"mean_best_reward@{budget}": round(sum(bests) / len(g), 6),
+                     "mean_best_reward@100": round(float(g["best100"].mean()), 6),
+                     f"mean_best_reward@{int(g['budget'].max())}": round(float(g["best"].mean()), 6),
                      "median_wall_s": round(float(g["wall_time_s"].median()), 4)})
     out = pd.DataFrame(rows)
     last = [c for c in out.columns if c.startswith("mean_best_reward@") and c != "mean_best_reward@100"]

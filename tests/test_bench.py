@@ -285,3 +285,29 @@ def test_sweeps_of_a_table_problem_answer_from_its_table(suite, tmp_path):
                      "--runs", str(tmp_path / "r.csv"), "--out", str(tmp_path / "lb")]) == 0
     runs = L.read_runs(tmp_path / "r.csv")
     assert list(runs["problem"]) == ["scratchpad-resnet18@v3"] and runs["simulator_s"].iloc[0] < 0.5
+
+
+def test_lottery_table_from_a_store(tmp_path, toy_registered):
+    """rl_tuning.lottery_table: one row per (agent, setting), means of each trial's best reward."""
+    from archgym.experiments.rl_tuning import lottery_table, main as lottery_main
+    from archgym.experiments.runner import run_sweep
+    from archgym.store import Store
+
+    spec = tmp_path / "lottery.yaml"
+    spec.write_text("study: lot\nbudget: 6\nseeds: 2\nenvironments:\n  - id: Toy-v0\n    objectives: [cost]\n"
+                    "searchers:\n  - agent: random\n  - agent: ga\n    hyperparameters:\n"
+                    "      population_size: [4, 6]\n")
+    store = tmp_path / "lot.db"
+    assert run_sweep(spec, store=store, executor="inline", progress=False)["complete"] == 6
+    table = lottery_table(store)
+    assert len(table) == 3 and set(table["seeds"]) == {2} and list(table.columns)[3:5] == [
+        "mean_best_reward@100", "mean_best_reward@6"]
+    with Store(str(store)) as db:
+        ev = db.evaluations()
+    best = ev.groupby("trial_id")["reward"].max()
+    rand = ev[ev["agent"] == "random"]["trial_id"].unique()
+    assert table.loc[table["agent"] == "random", "mean_best_reward@6"].item() == pytest.approx(best[rand].mean())
+    out = tmp_path / "lottery.csv"
+    pd.DataFrame([{"agent": "ppo", "setting": "{}", "seeds": 3}]).to_csv(out, index=False)
+    assert lottery_main([str(store), "--out", str(out)]) == 0
+    assert sorted(pd.read_csv(out)["agent"]) == ["ga", "ga", "ppo", "random"]  # other agents' rows kept

@@ -65,6 +65,16 @@ def test_constraints():
     assert all(s.decode(i)["r"] * s.decode(i)["c"] <= 1024 for i in x)
 
 
+def test_grid_keys_and_constrained_grid():
+    s = DesignSpace([powers_of_two("r", 4, 64), powers_of_two("c", 4, 64), Categorical("m", ["a", "b", "c"])],
+                    [Constraint("r * c <= 1024", lambda d: d["r"] * d["c"] <= 1024)])
+    grid = s.grid_indices()
+    assert np.array_equal(grid @ s.key_strides(), np.arange(s.size))  # the key is the row, last parameter fastest
+    kept = s.grid_indices(constrained=True)
+    brute = [row for row in grid if s.decode(row)["r"] * s.decode(row)["c"] <= 1024]
+    assert np.array_equal(kept, np.array(brute)) and len(kept) < len(grid)
+
+
 def test_gym_views():
     s = small_space()
     md = s.to_multidiscrete()
