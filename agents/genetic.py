@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .moves import mutate_genes, mutate_indices
-from .pareto import crowding_distance, non_dominated_sort
+from archgym.pareto import crowding_distance, non_dominated_sort
 from .population import QueuedSearch
 from .base import HyperParameter, HyperParameterError
 

@@ -1,9 +1,8 @@
 """Pareto tools for searchers (maximization: every objective vector is higher-better,
-see :mod:`archgym.objective`).
+see :mod:`archgym.objective`).  Dominance, fronts, NSGA-II sorting and
+crowding live once in :mod:`archgym.pareto`; this module adds what searchers
+need on top:
 
-* :func:`dominates`, :func:`pareto_mask`;
-* :func:`non_dominated_sort` and :func:`crowding_distance` (Deb et al. 2002,
-  "A fast and elitist multiobjective genetic algorithm: NSGA-II");
 * :func:`result_vector`: the objective vector of an evaluation's ``info``;
 * :func:`pareto_front_frame`, :func:`objective_names` and
   :class:`ParetoFrontMixin`: the non-dominated designs a searcher evaluated,
@@ -17,71 +16,9 @@ import numpy as np
 
 from archgym.space import DesignSpace
 
-__all__ = ["dominates", "pareto_mask", "non_dominated_sort", "crowding_distance", "result_vector",
-           "pareto_front_frame", "objective_names", "ParetoFrontMixin"]
+from archgym.pareto import nondominated
 
-
-def dominates(a: np.ndarray, b: np.ndarray) -> bool:
-    """``a`` Pareto-dominates ``b`` (maximization): no worse anywhere, better somewhere."""
-    a, b = np.asarray(a), np.asarray(b)
-    return bool(np.all(a >= b) and np.any(a > b))
-
-
-def pareto_mask(F: np.ndarray) -> np.ndarray:
-    """Boolean mask of the non-dominated rows of ``F`` (``(m, k)``, maximization)."""
-    F = np.asarray(F, dtype=np.float64)
-    if F.ndim == 1:
-        F = F[:, None]
-    ge = np.all(F[:, None, :] >= F[None, :, :], axis=2)
-    gt = np.any(F[:, None, :] > F[None, :, :], axis=2)
-    dominated = np.any(ge & gt, axis=0)  # column j dominated by some row i
-    return ~dominated
-
-
-def non_dominated_sort(F: np.ndarray) -> list[np.ndarray]:
-    """Fronts of ``F`` (maximization) as index arrays, best front first.
-
-    Deb et al. (2002), NSGA-II, "fast non-dominated sort": count for each point
-    how many others dominate it, peel off the points with count zero."""
-    F = np.asarray(F, dtype=np.float64)
-    if F.ndim == 1:
-        F = F[:, None]
-    m = len(F)
-    if m == 0:
-        return []
-    ge = np.all(F[:, None, :] >= F[None, :, :], axis=2)
-    gt = np.any(F[:, None, :] > F[None, :, :], axis=2)
-    dom = ge & gt  # dom[i, j]: i dominates j
-    count = dom.sum(axis=0)
-    fronts = []
-    current = np.flatnonzero(count == 0)
-    while current.size:
-        fronts.append(current)
-        count = count - dom[current].sum(axis=0)
-        count[current] = -1
-        current = np.flatnonzero(count == 0)
-    return fronts
-
-
-def crowding_distance(F: np.ndarray) -> np.ndarray:
-    """NSGA-II crowding distance of the points of one front (Deb et al. 2002):
-    per objective, the normalized gap between each point's two neighbours;
-    boundary points get infinity."""
-    F = np.asarray(F, dtype=np.float64)
-    if F.ndim == 1:
-        F = F[:, None]
-    m, k = F.shape
-    dist = np.zeros(m)
-    if m <= 2:
-        return np.full(m, np.inf)
-    for j in range(k):
-        order = np.argsort(F[:, j], kind="stable")
-        f = F[order, j]
-        span = f[-1] - f[0]
-        dist[order[0]] = dist[order[-1]] = np.inf
-        if span > 0:
-            dist[order[1:-1]] += (f[2:] - f[:-2]) / span
-    return dist
+__all__ = ["result_vector", "pareto_front_frame", "objective_names", "ParetoFrontMixin"]
 
 
 def result_vector(objective: Any, reward: float, info: Mapping[str, Any] | None) -> np.ndarray:
@@ -115,7 +52,7 @@ def pareto_front_frame(space: DesignSpace, indices: Sequence[np.ndarray], vector
         seen.setdefault(tuple(int(v) for v in idx), i)
     keep = np.array(sorted(seen.values()))
     F = np.asarray([vectors[i] for i in keep], dtype=np.float64)
-    front = keep[pareto_mask(F)]
+    front = keep[nondominated(F)]  # identical vectors: the first design
     rows = []
     for i in front:
         row = dict(space.decode(indices[i]))
@@ -138,7 +75,7 @@ def objective_names(objective: Any) -> list[str]:
 
 class ParetoFrontMixin:
     """``pareto_front()`` over ``self.evaluated_`` (tuples of index vector,
-    reward, objective vector), and ``pareto_front_`` set after every ``run``."""
+    reward, objective vector); ``pareto_front_`` is the front after a run."""
 
     def pareto_front(self):
         """Non-dominated designs among all evaluated so far (DataFrame; see
@@ -147,7 +84,7 @@ class ParetoFrontMixin:
         return pareto_front_frame(self.space, [e[0] for e in ev], [e[2] for e in ev],
                                   objective_names(self.objective), [e[1] for e in ev])
 
-    def run(self, env: Any, budget: int, seed: int):
-        traj = super().run(env, budget, seed)
-        self.pareto_front_ = self.pareto_front()
-        return traj
+    @property
+    def pareto_front_(self):
+        """The front of the last run (see :meth:`pareto_front`)."""
+        return self.pareto_front()

@@ -6,14 +6,14 @@ import sys
 
 import numpy as np
 import pytest
-from toysim import ToySimulator
+from archgym.testing import ToySimulator
 
 import archgym
 from archgym.env import DSEEnv
 from archgym.agents import (AntColony, AskTellAgent, BayesianOptimization, GeneticAlgorithm, GridSearch,
                             HyperParameterError, RandomWalk)
 from archgym.agents.moves import mutate_indices
-from archgym.agents.pareto import crowding_distance, non_dominated_sort, pareto_mask
+from archgym.pareto import crowding_distance, non_dominated_sort, nondominated
 from archgym.features import SpaceEncoder
 from archgym.agents.optuna_samplers import OptunaNSGA2, OptunaTPE
 
@@ -147,7 +147,7 @@ def test_grid_strided_then_refined_and_shuffled():
 def _assert_non_dominated(front, traj, names):
     F_all = traj[["cost", "area"]].to_numpy()
     assert len(front) >= 2
-    assert np.all(pareto_mask(front[names].to_numpy()))
+    assert np.all(nondominated(front[names].to_numpy()))
     # no evaluated design dominates a front member in raw (lower-better) metrics
     lookup = {(r.x, r.y, r.mode): (r.cost, r.area) for r in traj.itertuples()}
     for r in front.itertuples():
@@ -186,7 +186,7 @@ def test_non_dominated_sort_and_crowding():
     F = np.array([[3, 1], [1, 3], [2, 2], [1, 1], [0, 0], [2, 1]])
     fronts = non_dominated_sort(F)
     assert [sorted(f.tolist()) for f in fronts] == [[0, 1, 2], [5], [3], [4]]  # (2,1) dominates (1,1)
-    assert pareto_mask(F).tolist() == [True, True, True, False, False, False]
+    assert nondominated(F).tolist() == [True, True, True, False, False, False]
     cd = crowding_distance(F[[0, 1, 2]])
     assert np.isinf(cd[0]) and np.isinf(cd[1]) and cd[2] == pytest.approx(2.0)
 
