@@ -1,12 +1,11 @@
 """archgym: a gym for hardware-accelerator design-space exploration.
 
-``import archgym`` caps math threads at one per process (unless already set;
-see :mod:`archgym._threads`) and registers every simulator's Gymnasium id
+``import archgym`` registers every simulator's Gymnasium id
 (``archgym/<Name>-vN``) from the ``archgym.simulators`` entry-point group
-without importing the simulators themselves.
+without importing the simulators themselves.  It changes no process-wide
+setting: thread limits belong to entry points (see :mod:`archgym.threads`).
 """
-from . import _threads  # noqa: F401  (must run before numpy loads)
-from .registry import (  # noqa: E402
+from .registry import (
     list_agents,
     list_envs,
     list_simulators,
