@@ -12,7 +12,7 @@ dependencies only inside ``run``/``setup``; import them from their modules or
 by name through ``archgym.make_agent("ppo")``.
 """
 from .ant_colony import AntColony
-from .base import Agent, AskTellAgent, HyperParameter, HyperParameterError, unwrap_env
+from .base import Agent, AskTellAgent, HyperParameter, HyperParameterError, SearchExhausted, unwrap_env
 from .bayesian import BayesianOptimization
 from .genetic import GeneticAlgorithm
 from .grid import GridSearch
@@ -20,7 +20,5 @@ from .population import QueuedSearch
 from .random_search import RandomSearch
 from .random_walk import RandomWalk
 
-GeneticAgent = GeneticAlgorithm  # the name used in DESIGN.md
-
-__all__ = ["Agent", "AskTellAgent", "HyperParameter", "HyperParameterError", "unwrap_env", "RandomSearch",
-           "RandomWalk", "GridSearch", "GeneticAlgorithm", "GeneticAgent", "AntColony", "BayesianOptimization", "QueuedSearch"]
+__all__ = ["Agent", "AskTellAgent", "HyperParameter", "HyperParameterError", "SearchExhausted", "unwrap_env", "RandomSearch",
+           "RandomWalk", "GridSearch", "GeneticAlgorithm", "AntColony", "BayesianOptimization", "QueuedSearch"]

@@ -46,7 +46,7 @@ import warnings
 
 import numpy as np
 
-from archgym.features import SpaceEncoder, ordered_mask
+from archgym.features import SpaceEncoder
 
 from .moves import index_keys, mutate_rows
 from .base import AskTellAgent, HyperParameter

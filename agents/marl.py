@@ -70,9 +70,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from archgym.env import BudgetExhausted
+from archgym.env import BudgetExhausted, DSEEnv
 
-from .base import Agent, HyperParameter, HyperParameterError, _check_budget, unwrap_env
+from .base import Agent, HyperParameter, HyperParameterError
 
 __all__ = ["MARLAgent", "GroupsHyperParameter"]
 
@@ -130,45 +130,34 @@ class MARLAgent(Agent):
         GroupsHyperParameter("groups", "declared", str, description="agents: declared, parameters, or a mapping"),
     )
 
-    def run(self, env: Any, budget: int, seed: int):
-        budget = _check_budget(budget)
-        dse = unwrap_env(env)
-        groups = dse.space.resolve_groups(self.groups)  # GroupsError before any evaluation
-        from archgym._threads import limit_threads
-
-        import torch
+    def search(self, env: DSEEnv, budget: int, seed: int) -> None:
+        groups = env.space.resolve_groups(self.groups)  # GroupsError before any evaluation
+        from archgym.threads import math_threads
 
         from .rl import _view
 
-        limit_threads(1)
-        torch.set_num_threads(1)
-        start = dse.n_evaluations
-        dse.reset(seed=int(seed))
-        dse.set_budget(start + budget)
-        rng = np.random.default_rng(int(seed))
-        learner = _Learners(dse.space, groups, len(dse.simulator.metric_names) + 1, self, rng)
-        view = _view(dse, "design")
-        obs = np.zeros(learner.n_obs, dtype=np.float32)
-        buf_obs, buf_act, buf_rew = [], [], []
-        try:
-            for _ in range(budget):
-                action = learner.act(obs)
-                o, reward, _, _, _ = view.step(action)
-                buf_obs.append(obs)
-                buf_act.append(action)
-                buf_rew.append(float(reward))
-                obs = np.asarray(o[:learner.n_obs], dtype=np.float32)
-                if len(buf_rew) == self.batch_size:
-                    learner.update(np.array(buf_obs), np.array(buf_act), np.array(buf_rew))
-                    buf_obs, buf_act, buf_rew = [], [], []
-        except BudgetExhausted:
-            pass
-        finally:
-            dse.set_budget(None)
-        self.groups_ = groups
-        self.updates_ = learner.n_updates
-        self.policy_ = learner.probabilities(np.zeros(learner.n_obs, dtype=np.float32))
-        return dse.trajectory(start)
+        with math_threads(1):
+            rng = np.random.default_rng(int(seed))
+            learner = _Learners(env.space, groups, len(env.simulator.metric_names) + 1, self, rng)
+            view = _view(env, "design")
+            obs = np.zeros(learner.n_obs, dtype=np.float32)
+            buf_obs, buf_act, buf_rew = [], [], []
+            try:
+                for _ in range(budget):
+                    action = learner.act(obs)
+                    o, reward, _, _, _ = view.step(action)
+                    buf_obs.append(obs)
+                    buf_act.append(action)
+                    buf_rew.append(float(reward))
+                    obs = np.asarray(o[:learner.n_obs], dtype=np.float32)
+                    if len(buf_rew) == self.batch_size:
+                        learner.update(np.array(buf_obs), np.array(buf_act), np.array(buf_rew))
+                        buf_obs, buf_act, buf_rew = [], [], []
+            except BudgetExhausted:  # a user's cap below the budget: the learned state is still reported
+                pass
+            self.groups_ = groups
+            self.updates_ = learner.n_updates
+            self.policy_ = learner.probabilities(np.zeros(learner.n_obs, dtype=np.float32))
 
 
 class _Learners:

@@ -3,7 +3,7 @@
 The budget is the number of designs evaluated (= env steps in design mode).
 SB3 collects experience in rollouts that may overshoot a budget, so a callback
 stops learning as soon as the budget is spent, and the environment's own cap
-(:meth:`~archgym.env.DSEEnv.set_budget`) raises
+(:meth:`~archgym.env.DSEEnv.budget`, entered by :meth:`Agent.run`) raises
 :class:`~archgym.env.BudgetExhausted` as a safety net: the budget is never
 exceeded, and budgets that are not a multiple of a rollout (e.g. 37) work.
 
@@ -23,20 +23,20 @@ Exposed hyperparameters follow the ones ArchGym swept (learning rate, entropy
 coefficient, clip range, rollout length / batch size, network width).  The
 policy/value networks are MLPs of ``net_depth`` layers of ``net_width`` units.
 torch and SB3 are imported inside :meth:`run` (``import archgym.agents`` stays
-light); runs use one torch thread and the CPU.  The seed fixes SB3's seeds
+light); a run uses one math thread (torch and BLAS, restored afterwards,
+:func:`archgym.threads.math_threads`) and the CPU.  The seed fixes SB3's seeds
 (Python, NumPy, torch, action space) and the env's reset seed, so the same seed
 gives the same trajectory.
 """
 from __future__ import annotations
 
-from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from archgym.env import BudgetExhausted, DSEEnv
+from archgym.env import DSEEnv
 
-from .base import Agent, HyperParameter, _check_budget, unwrap_env
+from .base import Agent, HyperParameter
 
 __all__ = ["PPOAgent", "A2CAgent", "DQNAgent", "SACAgent"]
 
@@ -97,41 +97,26 @@ class _SB3Agent(Agent):
     def _steps_per_evaluation(self, dse: DSEEnv) -> int:
         return len(dse.space) if self.mode == "parameter" else 1
 
-    def run(self, env: Any, budget: int, seed: int):
-        budget = _check_budget(budget)
-        dse = unwrap_env(env)
-        from archgym._threads import limit_threads
-
+    def search(self, env: DSEEnv, budget: int, seed: int) -> None:
         import stable_baselines3 as sb3
-        import torch
         from stable_baselines3.common.callbacks import BaseCallback
 
-        limit_threads(1)
-        torch.set_num_threads(1)
-        start = dse.n_evaluations
-        stop_at = start + budget
+        from archgym.threads import math_threads
 
         class StopAtBudget(BaseCallback):
             def _on_step(self) -> bool:
-                return dse.n_evaluations < stop_at
+                return bool(env.evaluations_left)
 
-        dse.reset(seed=int(seed))
-        dse.set_budget(stop_at)
-        try:
-            train_env = self._train_env(dse)
+        with math_threads(1):
+            train_env = self._train_env(env)
             net = [self.net_width] * self.net_depth
             model = getattr(sb3, self.algo)(
                 "MlpPolicy", train_env, seed=int(seed), device="cpu", verbose=0,
                 policy_kwargs={"net_arch": net}, **self._kwargs())
-            # generous step cap; the callback stops at the budget
-            total = budget * self._steps_per_evaluation(dse) + 10 * len(dse.space) + 10
-            model.learn(total_timesteps=total, callback=StopAtBudget())
             self.model_ = model
-        except BudgetExhausted:
-            pass
-        finally:
-            dse.set_budget(None)
-        return dse.trajectory(start)
+            # generous step cap; the callback stops at the budget
+            total = budget * self._steps_per_evaluation(env) + 10 * len(env.space) + 10
+            model.learn(total_timesteps=total, callback=StopAtBudget())
 
 
 class PPOAgent(_SB3Agent):

@@ -38,10 +38,16 @@ equal infos, as Gymnasium's determinism check requires.)
 
 ### Budget and records
 Every evaluated design -- through :meth:`step` or :meth:`evaluate` -- is appended
-to :attr:`history` and counts against ``max_evaluations`` (if set), as does
-every design of :meth:`evaluate_many` (a batch for population searchers):
-exceeding it raises :class:`BudgetExhausted`.  A design that breaks a space
-constraint is recorded as infeasible without calling the simulator, and counts.
+to :attr:`history` and counts against the cap ``max_evaluations`` (if set;
+the user's option), as does every design of :meth:`evaluate_many` (a batch
+for population searchers): exceeding it raises :class:`BudgetExhausted`.  A
+design that breaks a space constraint is recorded as infeasible without
+calling the simulator, and counts.
+
+A searcher's budget is owned by one context manager, :meth:`DSEEnv.budget`:
+``with env.budget(n) as start:`` allows ``n`` more evaluations (never more
+than the user's cap), and restores the previous cap on exit.
+:meth:`archgym.agents.Agent.run` enters it for every searcher.
 
 ### The simulator contract
 Designs are validated against the space (searchers stay in it), then costed
@@ -56,9 +62,10 @@ allowed).
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import gymnasium as gym
 import numpy as np
@@ -144,9 +151,25 @@ class DSEEnv(gym.Env):
     def n_evaluations(self) -> int:
         return len(self.history)
 
-    def set_budget(self, max_evaluations: int | None) -> None:
-        """Cap further evaluations at ``max_evaluations`` in total (None: no cap)."""
-        self.max_evaluations = max_evaluations
+    @property
+    def evaluations_left(self) -> int | None:
+        """Evaluations the current cap still allows (None: no cap)."""
+        return None if self.max_evaluations is None else max(0, self.max_evaluations - len(self.history))
+
+    @contextlib.contextmanager
+    def budget(self, n: int) -> Iterator[int]:
+        """Allow at most ``n`` more evaluations inside the ``with`` block,
+        never more than a cap already set (the user's ``max_evaluations``, or
+        an enclosing budget); restore that cap on exit, however the block
+        ends.  Yields the number of evaluations made before the block, so
+        ``env.trajectory(start)`` is the block's trajectory."""
+        start = len(self.history)
+        previous = self.max_evaluations
+        self.max_evaluations = start + int(n) if previous is None else min(previous, start + int(n))
+        try:
+            yield start
+        finally:
+            self.max_evaluations = previous
 
     def evaluate(self, config: Mapping[str, Any]) -> tuple[float, dict]:
         """Evaluate one design (validated), record it, return ``(reward, info)``.
@@ -172,7 +195,7 @@ class DSEEnv(gym.Env):
         evaluation.  Wall time is split evenly over the batch."""
         if self.max_evaluations is not None and len(self.history) + len(configs) > self.max_evaluations:
             raise BudgetExhausted(f"budget of {self.max_evaluations} evaluations cannot take {len(configs)} more")
-        if not getattr(self.simulator, "batch_friendly", False) or len(configs) < 2:
+        if not self.simulator.batch_friendly or len(configs) < 2:
             return [self.evaluate(c) for c in configs]
         t0 = time.perf_counter()
         cfgs, broken = [], []
@@ -212,9 +235,7 @@ class DSEEnv(gym.Env):
             "reason": record["reason"],
             "reward": reward,
         }
-        extra = getattr(self.simulator, "evaluation_info", None)  # e.g. a proxy's uncertainty and OOD flag
-        if extra is not None:
-            info.update(extra(cfg))
+        info.update(self.simulator.evaluation_info(cfg))  # e.g. a proxy's uncertainty and OOD flag
         return reward, info
 
     def trajectory(self, start: int = 0):

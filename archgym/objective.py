@@ -73,7 +73,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -88,6 +88,7 @@ __all__ = [
     "ParetoObjective",
     "ArchGymCompatObjective",
     "make_objective",
+    "objective_from_record",
 ]
 
 
@@ -150,6 +151,13 @@ class Objective:
 
     def to_spec(self) -> dict:
         raise NotImplementedError
+
+    def to_record(self) -> dict:
+        """The objective *as bound* (directions and reference scales
+        included), as plain JSON: :func:`objective_from_record` rebuilds an
+        objective that scores every result identically, without the
+        simulator.  Stores keep it with each trial."""
+        return self.to_spec()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.to_spec()})"
@@ -231,6 +239,12 @@ class WeightedObjective(Objective):
     def to_spec(self) -> dict:
         return {"kind": self.kind, "infeasible_reward": self.infeasible_reward,
                 "terms": [{"metric": t.metric, "target": t.target, "weight": t.weight} for t in self.terms]}
+
+    def to_record(self) -> dict:
+        rec = self.to_spec()
+        for term, t in zip(rec["terms"], self.terms):
+            term.update(lower_is_better=t.lower_is_better, ref=t.ref)
+        return rec
 
 
 class ParetoObjective(WeightedObjective):
@@ -314,14 +328,6 @@ class ArchGymCompatObjective(Objective):
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACE = re.compile(r"\s*")
-
-
-def _num(s: str, what: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise ObjectiveError(f"{what}: {s!r} is not a number") from None
-    return v
 
 
 class _Scanner:
@@ -463,13 +469,19 @@ def make_objective(spec: Any, default: Any = None) -> Objective:
             if isinstance(t, str):
                 terms.extend(_parse_terms(t))
                 continue
-            unknown = set(t) - {"metric", "target", "weight", "lower_is_better"} if isinstance(t, Mapping) else {t}
+            unknown = set(t) - {"metric", "target", "weight", "lower_is_better", "ref"} if isinstance(t, Mapping) else {t}
             if unknown or "metric" not in t:
                 raise ObjectiveError(f"objective term {t} must have 'metric' and optional 'target', 'weight'")
             terms.append(Term(t["metric"], target=t.get("target"), weight=float(t.get("weight", 1.0)),
-                              lower_is_better=t.get("lower_is_better")))
+                              lower_is_better=t.get("lower_is_better"), ref=float(t.get("ref", 1.0))))
         cls = {"weighted": WeightedObjective, "pareto": ParetoObjective}.get(kind)
         if cls is None:
             raise ObjectiveError(f"unknown objective kind {kind!r}; allowed: weighted, pareto, archgym_compat")
         return cls(terms, infeasible_reward=spec.get("infeasible_reward", -1.0))
     raise ObjectiveError(f"cannot build an objective from {type(spec).__name__}")
+
+
+def objective_from_record(record: Mapping[str, Any]) -> Objective:
+    """The bound objective that :meth:`Objective.to_record` wrote (directions
+    and reference scales as recorded; no simulator needed)."""
+    return make_objective(dict(record))

@@ -35,9 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Iterable, Mapping, Sequence
-
-import numpy as np
+from typing import Any, ClassVar, Iterable, Mapping
 
 from .space import ConstraintViolation, DesignSpace, InvalidConfigError
 from .errors import UserInputError
@@ -98,6 +96,13 @@ class Simulator:
     default_objective: ClassVar[Any] = None
     #: named workloads this simulator ships (for ``archgym info``)
     workload_names: ClassVar[tuple[str, ...]] = ()
+    #: True when one :meth:`evaluate_batch` call over many designs costs far
+    #: less than as many :meth:`evaluate` calls (a proxy model, a table):
+    #: :class:`~archgym.env.DSEEnv` and population searchers then send batches
+    batch_friendly: ClassVar[bool] = False
+    #: None for a real simulator; a stand-in (proxy model, table; see
+    #: :mod:`archgym.standin`) names the simulator it answers for
+    stands_in_for: str | None = None
 
     space: DesignSpace
     workload: Any = None
@@ -216,6 +221,11 @@ class Simulator:
         params = pd.DataFrame(valid, columns=self.space.names)
         return pd.concat([params, res], axis=1)
 
+    def evaluation_info(self, config: Mapping[str, Any]) -> dict:
+        """Extra entries for the environment's step ``info`` about one evaluated
+        (validated) design, e.g. a proxy's uncertainty.  Real simulators add none."""
+        return {}
+
     def evaluate_details(self, config: Mapping[str, Any]):
         """Per-component breakdown (e.g. per layer) as a DataFrame, where the
         simulator has one.  The default says it has none."""
@@ -262,8 +272,3 @@ class Simulator:
     def __repr__(self) -> str:
         wl = f", workload={self.workload_label!r}" if self.workload is not None else ""
         return f"{type(self).__name__}(name={self.name!r}, version={self.version!r}{wl})"
-
-
-def results_to_arrays(results: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, np.ndarray]:
-    """Column arrays (float64) of ``names`` over a list of result dicts."""
-    return {n: np.array([float(r.get(n, math.nan)) for r in results], dtype=np.float64) for n in names}

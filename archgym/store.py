@@ -3,18 +3,26 @@
 Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
 
 * ``studies``: ``study_id``, ``name`` (unique), ``created`` (Unix s), ``spec`` (JSON);
-* ``trials``: one search run -- ``trial_id``, ``study_id``, ``trial_key`` (stable id,
-  unique per study), ``agent``, ``hyperparams`` (JSON), ``env_id``, ``env_kwargs``
-  (JSON), ``seed``, ``budget``, ``status`` (``pending``/``running``/``complete``/
-  ``failed``), ``started``/``ended`` (Unix s), ``wall_time_s``, ``error`` (traceback text);
+* ``trials``: one search run (:class:`~archgym.trial.Trial`) -- ``trial_id``,
+  ``study_id``, ``trial_key`` (its identity, unique per study), ``agent``,
+  ``hyperparameters`` (JSON, as given), ``env_id``, ``env_kwargs`` (JSON),
+  ``seed``, ``budget``, ``status`` (a :class:`~archgym.trial.TrialState`
+  value), ``started``/``ended`` (Unix s), ``wall_time_s`` (measured, the whole
+  trial), ``error`` (traceback text), ``objective`` (JSON: the objective as
+  bound to the simulator, :meth:`archgym.objective.Objective.to_record`, so a
+  store is read without plugins or simulators);
 * ``evaluations``: every design a trial evaluated -- ``trial_id``, ``step``
   (1-based), ``config`` and ``metrics`` (JSON), ``reward``, ``feasible``,
-  ``reason``, ``wall_time_s``, ``simulator``, ``simulator_version``.
+  ``reason``, ``wall_time_s`` (inside the simulator), ``simulator``,
+  ``simulator_version``.
 
-A trial's evaluations and its ``complete`` status are written in one
-transaction, so a killed writer never leaves a half-recorded completed trial;
-restarting a ``running`` trial deletes its partial rows first.  Only one process
-writes (the sweep driver); readers may open the file at any time (WAL mode).
+Writing: :meth:`Store.record` writes a finished trial -- its row if new, its
+evaluations and its final state -- in one transaction, so a killed writer
+never leaves a half-recorded trial (a failed trial keeps the evaluations it
+made before failing).  A sweep's driver also registers trials
+(:meth:`Store.add_trial`, ``pending``) and marks them ``running``
+(:meth:`Store.start_trial`, which drops rows of an interrupted attempt).
+Readers may open the file at any time (WAL mode).
 
 Opening validates before anything is written: a path that is a directory, a
 file that is not SQLite, or another program's SQLite database raises
@@ -23,6 +31,10 @@ leaves the file untouched, so ``archgym run --store`` can refuse a bad store
 *before* it searches.  ``Store(path, readonly=True)`` (``report``,
 ``compare``) never writes: it creates no tables and leaves no ``-wal``/``-shm``
 files behind (a store no writer has open is read as an immutable file).
+
+A store of schema 1 (archgym before the run pipeline: ``hyperparams``, no
+``objective``) is upgraded in place when opened for writing, and read through
+an upgraded in-memory copy when opened read-only.
 """
 from __future__ import annotations
 
@@ -31,13 +43,14 @@ import math
 import os
 import sqlite3
 import time
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from .errors import UserInputError
+from .trial import Trial, TrialResult, TrialState
 
 __all__ = ["Store", "SCHEMA_VERSION", "StoreError"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,7 +65,7 @@ CREATE TABLE IF NOT EXISTS trials (
     study_id INTEGER NOT NULL REFERENCES studies(study_id),
     trial_key TEXT NOT NULL,
     agent TEXT NOT NULL,
-    hyperparams TEXT NOT NULL DEFAULT '{}',
+    hyperparameters TEXT NOT NULL DEFAULT '{}',
     env_id TEXT NOT NULL,
     env_kwargs TEXT NOT NULL DEFAULT '{}',
     seed INTEGER NOT NULL,
@@ -62,6 +75,7 @@ CREATE TABLE IF NOT EXISTS trials (
     ended REAL,
     wall_time_s REAL,
     error TEXT,
+    objective TEXT,
     UNIQUE (study_id, trial_key)
 );
 CREATE TABLE IF NOT EXISTS evaluations (
@@ -80,13 +94,19 @@ CREATE TABLE IF NOT EXISTS evaluations (
 CREATE INDEX IF NOT EXISTS trials_by_study ON trials(study_id, status);
 """
 
-STATUSES = ("pending", "running", "complete", "failed")
+#: schema 1 -> 2: the run pipeline's names and the bound objective per trial
+_UPGRADE_FROM_1 = """
+ALTER TABLE trials RENAME COLUMN hyperparams TO hyperparameters;
+ALTER TABLE trials ADD COLUMN objective TEXT;
+UPDATE meta SET value='2' WHERE key='schema_version';
+"""
 
 
 class StoreError(UserInputError):
     """The path is not a usable archgym store: a directory, not SQLite, another
     program's database, another schema version, missing (read-only), or empty
     of what a command needs."""
+
 
 _TABLES = {"meta", "studies", "trials", "evaluations"}
 
@@ -150,6 +170,13 @@ class Store:
             raise
         if row is None and not readonly:
             self._con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif row is not None and int(row[0]) == 1:
+            if readonly:  # read an upgraded copy; the file stays as it is
+                mem = sqlite3.connect(":memory:", isolation_level=None)
+                self._con.backup(mem)
+                self._con.close()
+                self._con = mem
+            self._con.executescript(_UPGRADE_FROM_1)
         elif row is None or int(row[0]) != SCHEMA_VERSION:
             self._con.close()
             raise StoreError(f"{self.path!r} has schema version {row[0] if row else 'none'}; "
@@ -184,60 +211,52 @@ class Store:
     # ------------------------------------------------------------------ writing
     def study(self, name: str, spec: Mapping[str, Any] | None = None) -> int:
         """Id of study ``name``, created if new (``spec`` is stored on creation)."""
-        row = self._con.execute("SELECT study_id FROM studies WHERE name=?", (name,)).fetchone()
-        if row:
-            return int(row[0])
-        cur = self._con.execute("INSERT INTO studies(name, created, spec) VALUES (?,?,?)",
-                                (name, time.time(), _dumps(spec or {})))
-        return int(cur.lastrowid)
+        self._con.execute("INSERT OR IGNORE INTO studies(name, created, spec) VALUES (?,?,?)",
+                          (name, time.time(), _dumps(spec or {})))
+        return int(self._con.execute("SELECT study_id FROM studies WHERE name=?", (name,)).fetchone()[0])
 
-    def add_trial(self, study_id: int, trial_key: str, agent: str, hyperparams: Mapping[str, Any],
-                  env_id: str, env_kwargs: Mapping[str, Any], seed: int, budget: int) -> int:
-        """Id of the trial ``trial_key`` in the study, created ``pending`` if new."""
+    def add_trial(self, study_id: int, trial: Trial) -> int:
+        """Id of ``trial`` in the study, registered ``pending`` if new."""
+        self._con.execute(
+            "INSERT OR IGNORE INTO trials(study_id, trial_key, agent, hyperparameters, env_id, env_kwargs, seed, "
+            "budget) VALUES (?,?,?,?,?,?,?,?)",
+            (study_id, trial.key, trial.agent, _dumps(trial.hyperparameters), trial.env_id, _dumps(trial.env_kwargs),
+             int(trial.seed), int(trial.budget)))
         row = self._con.execute("SELECT trial_id FROM trials WHERE study_id=? AND trial_key=?",
-                                (study_id, trial_key)).fetchone()
-        if row:
-            return int(row[0])
-        cur = self._con.execute(
-            "INSERT INTO trials(study_id, trial_key, agent, hyperparams, env_id, env_kwargs, seed, budget)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            (study_id, trial_key, agent, _dumps(hyperparams), env_id, _dumps(env_kwargs), int(seed), int(budget)))
-        return int(cur.lastrowid)
+                                (study_id, trial.key)).fetchone()
+        return int(row[0])
 
     def start_trial(self, trial_id: int) -> None:
         """Mark running; drops rows left by an earlier, interrupted attempt."""
         with self._con:
             self._con.execute("BEGIN")
             self._con.execute("DELETE FROM evaluations WHERE trial_id=?", (trial_id,))
-            self._con.execute("UPDATE trials SET status='running', started=?, ended=NULL, error=NULL WHERE trial_id=?",
-                              (time.time(), trial_id))
+            self._con.execute("UPDATE trials SET status=?, started=?, ended=NULL, error=NULL WHERE trial_id=?",
+                              (TrialState.RUNNING.value, time.time(), trial_id))
 
-    def complete_trial(self, trial_id: int, evaluations: Iterable[Mapping[str, Any]],
-                       simulator: str = "", simulator_version: str = "", wall_time_s: float | None = None) -> None:
-        """Record every evaluation of a trial and mark it complete, atomically.
-
-        Each evaluation is a mapping with ``config``, ``metrics``, ``reward``,
-        ``feasible``, ``reason``, ``wall_time_s`` and optionally ``evaluation`` (step).
-        """
+    def record(self, study_id: int, trial: Trial, result: TrialResult) -> int:
+        """Write a finished trial in one transaction: its row (registered if
+        new), every evaluation of ``result.history`` (replacing any earlier
+        attempt's), and its state, times, objective and error.  Returns its id."""
         rows = []
-        for i, ev in enumerate(evaluations, start=1):
-            rows.append((trial_id, int(ev.get("evaluation", i)), _dumps(ev["config"]), _dumps(ev["metrics"]),
-                         None if not math.isfinite(ev["reward"]) else float(ev["reward"]),
-                         int(bool(ev["feasible"])), str(ev.get("reason", "")), float(ev.get("wall_time_s", 0.0)),
-                         simulator, simulator_version))
+        for i, ev in enumerate(result.history, start=1):
+            reward = ev["reward"]
+            rows.append((int(ev.get("evaluation", i)), _dumps(ev["config"]), _dumps(ev["metrics"]),
+                         None if not math.isfinite(reward) else float(reward), int(bool(ev["feasible"])),
+                         str(ev.get("reason", "")), float(ev.get("wall_time_s", 0.0)), result.simulator,
+                         result.simulator_version))
+        objective = None if result.objective is None else _dumps(result.objective)
         with self._con:
             self._con.execute("BEGIN")
+            trial_id = self.add_trial(study_id, trial)
             self._con.execute("DELETE FROM evaluations WHERE trial_id=?", (trial_id,))
-            self._con.executemany("INSERT INTO evaluations VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
-            self._con.execute("UPDATE trials SET status='complete', ended=?, wall_time_s=?, error=NULL "
-                              "WHERE trial_id=?", (time.time(), wall_time_s, trial_id))
-
-    def fail_trial(self, trial_id: int, error: str, wall_time_s: float | None = None) -> None:
-        with self._con:
-            self._con.execute("BEGIN")
-            self._con.execute("DELETE FROM evaluations WHERE trial_id=?", (trial_id,))
-            self._con.execute("UPDATE trials SET status='failed', ended=?, wall_time_s=?, error=? WHERE trial_id=?",
-                              (time.time(), wall_time_s, error, trial_id))
+            self._con.executemany("INSERT INTO evaluations VALUES (?,?,?,?,?,?,?,?,?,?)",
+                                  [(trial_id, *r) for r in rows])
+            self._con.execute("UPDATE trials SET status=?, started=?, ended=?, wall_time_s=?, error=?, objective=? "
+                              "WHERE trial_id=?",
+                              (TrialState(result.state).value, result.started or None, result.ended or time.time(),
+                               result.wall_time_s, result.error, objective, trial_id))
+        return trial_id
 
     # ------------------------------------------------------------------ reading
     def studies(self) -> list[str]:
@@ -253,20 +272,21 @@ class Store:
         return " AND s.name=?", (study,)
 
     def trials(self, study: str | None = None):
-        """Trials as a DataFrame (hyperparams/env_kwargs decoded to dicts)."""
+        """Trials as a DataFrame (``hyperparameters``, ``env_kwargs`` and ``objective`` decoded)."""
         import pandas as pd
 
         where, args = self._study_filter(study)
         df = pd.read_sql_query(
             "SELECT s.name AS study, t.* FROM trials t JOIN studies s USING(study_id) WHERE 1=1" + where
             + " ORDER BY t.trial_id", self._con, params=args)
-        for col in ("hyperparams", "env_kwargs"):
+        for col in ("hyperparameters", "env_kwargs"):
             df[col] = df[col].map(json.loads)
+        df["objective"] = [json.loads(o) if isinstance(o, str) else None for o in df["objective"]]
         return df
 
     def evaluations(self, study: str | None = None, status: str | None = "complete"):
         """Every evaluation as a flat DataFrame: trial columns (``study``, ``trial_id``,
-        ``trial_key``, ``agent``, ``env_id``, ``seed``, ``hyperparams``), ``step``,
+        ``trial_key``, ``agent``, ``env_id``, ``seed``, ``hyperparameters``), ``step``,
         ``reward``, ``best_reward`` (running max within the trial), ``feasible``,
         ``reason``, ``wall_time_s``, ``simulator``, ``simulator_version``, one column
         per metric (its own name) and one per parameter (``config.<name>``)."""
@@ -277,7 +297,7 @@ class Store:
             where += " AND t.status=?"
             args = args + (status,)
         df = pd.read_sql_query(
-            "SELECT s.name AS study, t.trial_id, t.trial_key, t.agent, t.env_id, t.seed, t.hyperparams, "
+            "SELECT s.name AS study, t.trial_id, t.trial_key, t.agent, t.env_id, t.seed, t.hyperparameters, "
             "e.step, e.reward, e.feasible, e.reason, e.wall_time_s, e.simulator, e.simulator_version, "
             "e.config, e.metrics FROM evaluations e JOIN trials t USING(trial_id) JOIN studies s USING(study_id) "
             "WHERE 1=1" + where + " ORDER BY e.trial_id, e.step", self._con, params=args)
@@ -286,7 +306,7 @@ class Store:
         df["feasible"] = df["feasible"].astype(bool)
         df["reward"] = df["reward"].astype(float)
         df["best_reward"] = df.groupby("trial_id")["reward"].cummax()
-        df["hyperparams"] = df["hyperparams"].map(json.loads)
+        df["hyperparameters"] = df["hyperparameters"].map(json.loads)
         metrics = pd.DataFrame([_loads_metrics(m) for m in df.pop("metrics")], index=df.index)
         configs = pd.DataFrame([json.loads(c) for c in df.pop("config")], index=df.index)
         configs.columns = [f"config.{c}" for c in configs.columns]
@@ -303,6 +323,6 @@ class Store:
     def export_parquet(self, path: str | os.PathLike, study: str | None = None) -> int:
         """Write evaluations to Parquet (needs pyarrow or fastparquet)."""
         df = self.evaluations(study)
-        df["hyperparams"] = df["hyperparams"].map(_dumps)
+        df["hyperparameters"] = df["hyperparameters"].map(_dumps)
         df.to_parquet(path, index=False)
         return len(df)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from toysim import ToySimulator
+from archgym.testing import ToySimulator
 
 pytest.importorskip("stable_baselines3")
 import torch  # noqa: E402
@@ -30,7 +30,7 @@ def test_budget_exact_and_one_thread(name, budget):
     env.evaluate({"x": 1, "y": 1, "mode": "b"})
     torch.set_num_threads(2)
     df = archgym.make_agent(name, **SMALL[name]).run(env, budget, seed=0)
-    assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2  # one thread inside run (test below), the caller's setting restored
     assert len(df) == budget and env.n_evaluations == budget + 1  # every design in the given env's history
     assert env.max_evaluations is None
     assert list(df.evaluation) == list(range(2, budget + 2))

@@ -17,7 +17,9 @@ from archgym.agents.base import HyperParameterError  # noqa: E402
 from archgym.agents.marl import MARLAgent  # noqa: E402
 from archgym.env import DSEEnv  # noqa: E402
 from archgym.errors import GroupsError  # noqa: E402
-from archgym.experiments.benchmarks.separable import NAMES, OPTIMUM, PAIRS, SeparableSimulator  # noqa: E402
+from archgym.testing import SeparableSimulator  # noqa: E402
+
+NAMES, OPTIMUM, PAIRS = SeparableSimulator.NAMES, SeparableSimulator.OPTIMUM, SeparableSimulator.PAIRS
 from test_cli import cli  # noqa: E402
 from test_experiments_plugin import restore_registry  # noqa: E402,F401
 
@@ -149,27 +151,28 @@ def test_cli_run_and_one_line_groups_error():
 
 
 def test_sweep_spec_with_groups(tmp_path):
-    from archgym.experiments.runner import run_sweep
-    from archgym.experiments.spec import load_spec
+    from archgym.experiments.sweep import load_spec, load_spec_plugins, run_sweep
     from archgym.store import Store
 
     spec = tmp_path / "marl.yaml"
-    spec.write_text(f"""\
+    spec.write_text("""\
 study: marl_small
 register:
-  simulators: {{Separable-v0: "archgym.experiments.benchmarks.separable:SeparableSimulator"}}
+  simulators: {Separable-v0: "archgym.testing:SeparableSimulator"}
 budget: 21
 seeds: 2
 environments:
   - id: Separable-v0
-    kwargs: {{groups: true}}
+    kwargs: {groups: true}
 searchers:
   - agent: marl
     hyperparameters:
       batch_size: 8
-      groups: [declared, parameters, {{left: [p0, p1, p2, p3, p4], right: [p5, p6, p7, p8, p9]}}]
+      groups: [declared, parameters, {left: [p0, p1, p2, p3, p4], right: [p5, p6, p7, p8, p9]}]
 """)
-    assert len(load_spec(spec).trials()) == 6
+    parsed = load_spec(spec)
+    load_spec_plugins(parsed)
+    assert len(parsed.trials()) == 6
     summary = run_sweep(str(spec), executor="inline", progress=False)
     assert summary["completed"] == 6
     with Store(str(tmp_path / "marl.db")) as db:
@@ -178,12 +181,12 @@ searchers:
 
 
 def test_sweep_spec_rejects_a_malformed_groups_value(tmp_path):
-    from archgym.experiments.spec import SpecError, parse_spec
+    from archgym.experiments.sweep.spec import SpecError, parse_spec
 
     text = ("study: s\nbudget: 5\nseeds: 1\nenvironments: [DRAM-v0]\n"
             "searchers:\n  - agent: marl\n    hyperparameters: {groups: 3}\n")
     with pytest.raises(SpecError, match="groups.*3 not allowed"):
-        parse_spec(text)
+        parse_spec(text).resolve()
 
 
 # ----------------------------------------------------------------------------- PettingZoo view
