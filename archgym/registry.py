@@ -19,10 +19,17 @@ After ``import archgym`` every simulator id is a Gymnasium id under the
 
 ``backend`` selects what answers evaluations: ``"simulator"`` (the real one),
 a :class:`~archgym.simulator.Simulator` instance (e.g. a trained proxy model
-from ``archgym.cost_models``), the path of a proxy file (arrays + JSON, read by
-``archgym.cost_models.proxy_file``: refused in one line if it was made for
-another simulator, version, space, workload or options; nothing in it is
-executed), or a callable ``simulator -> Simulator``.
+from ``archgym.cost_models``), the path of a stand-in file (a proxy model or a
+table; refused in one line if it was made for another simulator, version,
+space, workload or options; nothing in it is executed), or a callable
+``simulator -> Simulator``.  File formats are backends found through the
+entry-point group ``archgym.backends`` (value = ``module:attribute`` of a
+:class:`~archgym.standin.FileBackend`) or :func:`register_backend`; the core
+knows none of them by name.
+
+Plugins a sweep or a worker needs (folders for ``sys.path``, modules to
+import, ``module:Class`` targets to register) load in one explicit step,
+:func:`load_plugins`.
 """
 from __future__ import annotations
 
@@ -32,7 +39,7 @@ import importlib.util
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Mapping
 
 from .errors import OptionError, UserInputError
 
@@ -51,11 +58,16 @@ __all__ = [
     "list_agents",
     "list_envs",
     "resolve_id",
+    "env_version",
+    "register_backend",
+    "list_backends",
+    "load_plugins",
 ]
 
 SIM_GROUP = "archgym.simulators"
 ENV_GROUP = "archgym.envs"
 AGENT_GROUP = "archgym.agents"
+BACKEND_GROUP = "archgym.backends"
 NAMESPACE = "archgym"
 
 
@@ -88,6 +100,7 @@ class _Entry:
 _SIMS: dict[str, _Entry] = {}
 _AGENTS: dict[str, _Entry] = {}
 _ENVS: dict[str, _Entry] = {}  # extra environments that are not a DSEEnv around a simulator
+_BACKENDS: dict[str, _Entry] = {}  # stand-in file formats (archgym.standin.FileBackend)
 _LOADED_GROUPS: set[str] = set()
 
 
@@ -101,26 +114,26 @@ def _load_group(group: str) -> None:
     if group in _LOADED_GROUPS:
         return
     _LOADED_GROUPS.add(group)
-    table = {SIM_GROUP: _SIMS, ENV_GROUP: _ENVS, AGENT_GROUP: _AGENTS}[group]
+    table = {SIM_GROUP: _SIMS, ENV_GROUP: _ENVS, AGENT_GROUP: _AGENTS, BACKEND_GROUP: _BACKENDS}[group]
     for ep in _entry_points(group):
         if ep.name not in table:
             table[ep.name] = _Entry(ep.value, source=f"entry point {group}:{ep.name}")
-            if group != AGENT_GROUP:
+            if group in (SIM_GROUP, ENV_GROUP):
                 _register_gym_id(ep.name)
 
 
 _PENDING_GYM_IDS: list[str] = []  # ids waiting for gymnasium to be imported
 
 
-def _register_gym_id(sim_id: str) -> None:
-    """Make ``archgym/<sim_id>`` a Gymnasium id: now if gymnasium is loaded, else as soon as it is.
+def _register_gym_id(env_id: str) -> None:
+    """Make ``archgym/<env_id>`` a Gymnasium id: now if gymnasium is loaded, else as soon as it is.
 
     Deferred so that ``import archgym`` (and a CLI call such as ``archgym
     evaluate``, which never needs gymnasium) does not pay gymnasium's import
     time (~0.3 s CPU); ``gymnasium.make("archgym/...")`` still works after
     ``import archgym``, whichever of the two was imported first.
     """
-    _PENDING_GYM_IDS.append(sim_id)
+    _PENDING_GYM_IDS.append(env_id)
     if "gymnasium" in sys.modules and getattr(sys.modules["gymnasium"], "registry", None) is not None:
         _flush_gym_ids()
     elif not any(isinstance(f, _AfterGymnasiumImport) for f in sys.meta_path):
@@ -131,10 +144,10 @@ def _flush_gym_ids() -> None:
     import gymnasium
 
     while _PENDING_GYM_IDS:
-        sim_id = _PENDING_GYM_IDS.pop(0)
-        gid = f"{NAMESPACE}/{sim_id}"
+        env_id = _PENDING_GYM_IDS.pop(0)
+        gid = f"{NAMESPACE}/{env_id}"
         if gid not in gymnasium.registry:
-            gymnasium.register(id=gid, entry_point="archgym.registry:_gym_entry", kwargs={"simulator_id": sim_id},
+            gymnasium.register(id=gid, entry_point="archgym.registry:_gym_entry", kwargs={"env_id": env_id},
                                disable_env_checker=True)
 
 
@@ -206,16 +219,16 @@ def resolve_id(name: str) -> str:
 
 
 # --------------------------------------------------------------------------- registration
-def register(sim_id: str, simulator: Any, overwrite: bool = False, **default_kwargs: Any) -> None:
-    """Register a simulator class (or ``"module:Class"`` string) under ``sim_id``
-    (``Name-vN``); it becomes the Gymnasium id ``archgym/<sim_id>``."""
+def register(env_id: str, simulator: Any, overwrite: bool = False, **default_kwargs: Any) -> None:
+    """Register a simulator class (or ``"module:Class"`` string) under ``env_id``
+    (``Name-vN``); it becomes the Gymnasium id ``archgym/<env_id>``."""
     _load_env_groups()
-    if "/" in sim_id:
-        raise ValueError(f"simulator id {sim_id!r} must not contain '/' (the namespace is added)")
-    if sim_id in _SIMS and not overwrite:
-        raise ValueError(f"simulator id {sim_id!r} is already registered; pass overwrite=True to replace it")
-    _SIMS[sim_id] = _Entry(simulator, dict(default_kwargs))
-    _register_gym_id(sim_id)
+    if "/" in env_id:
+        raise ValueError(f"environment id {env_id!r} must not contain '/' (the namespace is added)")
+    if env_id in _SIMS and not overwrite:
+        raise ValueError(f"environment id {env_id!r} is already registered; pass overwrite=True to replace it")
+    _SIMS[env_id] = _Entry(simulator, dict(default_kwargs))
+    _register_gym_id(env_id)
 
 
 def register_env(env_id: str, entry_point: Any, overwrite: bool = False, **default_kwargs: Any) -> None:
@@ -236,19 +249,27 @@ def register_agent(name: str, agent_cls: Any, overwrite: bool = False) -> None:
 
 
 # --------------------------------------------------------------------------- construction
-def simulator_class(sim_id: str) -> type:
-    sid = resolve_id(sim_id)
+def simulator_class(env_id: str) -> type:
+    sid = resolve_id(env_id)
     if sid not in _SIMS:
-        raise RegistryError(f"{sim_id!r} is an environment without a simulator")
+        raise RegistryError(f"{env_id!r} is an environment without a simulator")
     return _SIMS[sid].load()
 
 
-def make_simulator(sim_id: str, **kwargs: Any):
+def env_version(env_id: str) -> str:
+    """The version of the simulator (or extra environment) behind ``env_id``:
+    its class's ``version`` attribute ("" if it declares none)."""
+    sid = resolve_id(env_id)
+    entry = _SIMS[sid] if sid in _SIMS else _ENVS[sid]
+    return str(getattr(entry.load(), "version", ""))
+
+
+def make_simulator(env_id: str, **kwargs: Any):
     """The bare simulator (for batch evaluation): ``make_simulator("Systolic-v0", workload="resnet18")``."""
-    sid = resolve_id(sim_id)
+    sid = resolve_id(env_id)
     entry = _SIMS.get(sid)
     if entry is None:
-        raise RegistryError(f"{sim_id!r} is an environment without a simulator")
+        raise RegistryError(f"{env_id!r} is an environment without a simulator")
     cls = entry.load()
     options = {**entry.kwargs, **kwargs}
     _check_options(sid, cls, options)
@@ -281,9 +302,34 @@ def _check_options(env_id: str, factory: Any, options: dict) -> None:
         raise OptionError(f"{env_id}: unknown option {unknown[0]!r}; allowed: {', '.join(allowed + extra) or '(none)'}")
 
 
+def register_backend(name: str, backend: Any, overwrite: bool = False) -> None:
+    """Register a stand-in file format: a :class:`~archgym.standin.FileBackend`
+    (or ``"module:attribute"`` naming one) under ``name``."""
+    _load_group(BACKEND_GROUP)
+    if name in _BACKENDS and not overwrite:
+        raise ValueError(f"backend {name!r} is already registered; pass overwrite=True to replace it")
+    _BACKENDS[name] = _Entry(backend)
+
+
+def list_backends() -> list[str]:
+    """Names of the registered stand-in file formats."""
+    _load_group(BACKEND_GROUP)
+    return sorted(_BACKENDS)
+
+
+def _backend_for_file(path: str):
+    """The registered backend that claims ``path`` (in name order)."""
+    for name in list_backends():
+        backend = _BACKENDS[name].load()
+        if backend.claims(path):
+            return backend
+    raise OptionError(f"backend file {path!r} is not a stand-in file of a known format "
+                      f"({', '.join(list_backends()) or 'none registered'})")
+
+
 def _apply_backend(sim, backend: Any, options: dict | None = None):
     """What answers evaluations; ``options``: the simulator options besides the
-    workload (a proxy file refuses to load under other ones)."""
+    workload (a stand-in file refuses to load under other ones)."""
     from .simulator import Simulator
 
     if backend is None or backend == "simulator":
@@ -296,25 +342,13 @@ def _apply_backend(sim, backend: Any, options: dict | None = None):
             raise OptionError(f"backend callable returned {type(out).__name__}, not a Simulator")
         return out
     if isinstance(backend, (str, os.PathLike)):
-        # a table file (JSON) or a proxy file (zip: arrays + JSON), checked against ``sim``; never executed
-        if _starts_with_brace(backend):
-            from archgym.cost_models.table import read_table
-
-            return read_table(backend, sim, options)
-        from archgym.cost_models.proxy_file import read_proxy
-
-        return read_proxy(backend, sim, options)
+        path = os.fspath(backend)
+        if not os.path.isfile(path):
+            raise OptionError(f"backend {path!r}: no such file; give 'simulator', a proxy or table file, "
+                              "a Simulator or a callable")
+        return _backend_for_file(path).load(path, sim, options or {})
     raise OptionError(f"unsupported backend {backend!r}; allowed: 'simulator', a Simulator, the path of a proxy "
                       "or table file, or a callable")
-
-
-def _starts_with_brace(path: str | os.PathLike) -> bool:
-    """True for a file whose first non-blank byte is ``{`` (a JSON table, not a zip proxy)."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(64).lstrip()[:1] == b"{"
-    except OSError:
-        return False
 
 
 _ENV_KEYS = ("objective", "mode", "episode_length", "max_evaluations", "render_mode")
@@ -338,8 +372,8 @@ def make(env_id: str, *, backend: Any = "simulator", **kwargs: Any):
     return DSEEnv(sim, **env_kwargs)
 
 
-def _gym_entry(simulator_id: str, **kwargs: Any):
-    return make(simulator_id, **kwargs)
+def _gym_entry(env_id: str, **kwargs: Any):
+    return make(env_id, **kwargs)
 
 
 def agent_class(name: str) -> type:
@@ -353,3 +387,26 @@ def agent_class(name: str) -> type:
 def make_agent(name: str, **hyperparameters: Any):
     """A searcher by registered name, with hyperparameters (validated by the agent)."""
     return agent_class(name)(**hyperparameters)
+
+
+# --------------------------------------------------------------------------- plugins
+def load_plugins(plugins: Mapping[str, Any] | None) -> None:
+    """Make plugin simulators and searchers available in this process
+    (idempotent): ``pythonpath`` folders go first on ``sys.path``, ``imports``
+    are imported, ``register`` (``{"simulators": {id: "module:Class"},
+    "agents": {name: "module:Class"}}``) is registered.  Sweeps call this once
+    in the driver and once in every worker, before anything is built."""
+    if not plugins:
+        return
+    for p in plugins.get("pythonpath", ()):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    for mod in plugins.get("imports", ()):
+        importlib.import_module(mod)
+    reg = plugins.get("register") or {}
+    for sid, target in (reg.get("simulators") or {}).items():
+        if sid not in list_simulators():
+            register(sid, target)
+    for name, target in (reg.get("agents") or {}).items():
+        if name not in list_agents():
+            register_agent(name, target)

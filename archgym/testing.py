@@ -27,9 +27,13 @@ subclass with a ``name`` and uniquely named, valid hyperparameter
 declarations; defaults are plain attributes and ``get_params()`` returns them
 all; unknown hyperparameters are refused; ``run`` spends at most the budget
 (counted from the env's earlier evaluations), returns exactly those
-evaluations, lifts the cap afterwards, gives the same trajectory for the same
-seed, and refuses a bad budget or seed with a ``UserInputError``.  It runs on
-:class:`TinySimulator` (a 3-parameter space of 216 designs).
+evaluations, respects a user's cap (``max_evaluations``) and restores it
+afterwards, gives the same trajectory for the same seed, and refuses a bad
+budget or seed with a ``UserInputError``.  It runs on :class:`ToySimulator`
+(a 3-parameter space of 441 designs).
+
+Toy simulators with known optima, for plugin authors' tests and the
+project's own: :class:`ToySimulator` and :class:`SeparableSimulator`.
 """
 from __future__ import annotations
 
@@ -38,11 +42,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .env import DSEEnv
 from .errors import UserInputError
 from .simulator import FEASIBLE, IN_SPACE, REASON, Metric, Simulator
 from .space import Categorical, DesignSpace, Integer, powers_of_two
 
-__all__ = ["ContractError", "check_simulator", "check_searcher", "TinySimulator"]
+__all__ = ["ContractError", "check_simulator", "check_searcher", "ToySimulator", "SeparableSimulator"]
 
 
 class ContractError(AssertionError):
@@ -139,8 +144,6 @@ def check_simulator(sim: type[Simulator] | Simulator, n_designs: int = 4, seed: 
     if check_env:
         from gymnasium.utils.env_checker import check_env as gym_check_env
 
-        from .env import DSEEnv
-
         class _ComparableInfo(DSEEnv):
             """Gymnasium's determinism check compares step infos with ``==``, and an infeasible
             design's NaN metrics never equal themselves: report them as None for the check."""
@@ -155,30 +158,91 @@ def check_simulator(sim: type[Simulator] | Simulator, n_designs: int = 4, seed: 
         gym_check_env(_ComparableInfo(sim), skip_render_check=True)
 
 
-# --------------------------------------------------------------------------- searchers
-class TinySimulator(Simulator):
-    """A 216-design toy with one optimum (``a=3, b=8, c="y"``) and an infeasible
-    corner (``a=5, b=32``), used by :func:`check_searcher`."""
+# --------------------------------------------------------------------------- toy simulators
+class ToySimulator(Simulator):
+    """A 441-design toy with a known optimum, for tests, examples and benchmarks.
 
-    name = "Tiny"
+    ``cost = (x - 7)^2 + (log2(y) - 3)^2 + penalty[mode] + offset`` (minimum
+    ``offset`` at ``x=7, y=8, mode="a"``); ``area = x + log2(y)`` (a second,
+    conflicting metric for Pareto tests).  Designs with ``x > 18`` are
+    infeasible ("too hot").  ``spin`` makes every evaluation cost that many
+    iterations of a pure-Python loop (one core, no more), for measuring a
+    sweep's throughput on a simulator of known cost; it changes no metric.
+    """
+
+    name = "Toy"
     version = "1"
-    metrics = (Metric("loss", "units", True, "distance from the optimum", 5.0),)
+    metrics = (Metric("cost", "units", True, "distance from the optimum", scale=10.0),
+               Metric("area", "mm^2", True, "grows with x and y", scale=10.0))
+    workload_names = ("default",)
+    default_objective = "cost"
+    PENALTY = {"a": 0.0, "b": 1.0, "c": 2.0}
 
-    def __init__(self, workload: str = "default") -> None:
+    def __init__(self, workload: str = "default", offset: float = 0.0, spin: int = 0) -> None:
+        if workload not in self.workload_names:
+            raise ValueError(f"unknown workload {workload!r}; allowed: default")
         self.workload = workload
-        self.space = DesignSpace([Integer("a", 0, 5), powers_of_two("b", 1, 32),
-                                  Categorical("c", ["x", "y", "z", "w", "v", "u"])])
+        self.offset = float(offset)
+        self.spin = int(spin)
+        self.space = DesignSpace([Integer("x", 0, 20), powers_of_two("y", 1, 64), Categorical("mode", ["a", "b", "c"])])
 
     def _evaluate(self, config: dict) -> dict:
-        if config["a"] == 5 and config["b"] == 32:
-            return self.infeasible("a=5 with b=32 overheats")
-        return {"loss": abs(config["a"] - 3) + abs(math.log2(config["b"]) - 3) + (config["c"] != "y")}
+        acc = 0
+        for i in range(self.spin):
+            acc = (acc + i * i) % 1_000_003
+        if config["x"] > 18:
+            return self.infeasible(f"x={config['x']} is too hot (x must be <= 18)")
+        cost = (config["x"] - 7) ** 2 + (math.log2(config["y"]) - 3) ** 2 + self.PENALTY[config["mode"]] + self.offset
+        return {"cost": cost, "area": config["x"] + math.log2(config["y"])}
 
 
+_SEP_N_PARAMS, _SEP_N_VALUES = 10, 8
+_SEP_NAMES = [f"p{j}" for j in range(_SEP_N_PARAMS)]
+_sep_rng = np.random.default_rng(2211)
+_SEP_PENALTY = _sep_rng.uniform(1.0, 3.0, size=(_SEP_N_PARAMS, _SEP_N_VALUES))
+_SEP_BEST = _sep_rng.integers(0, _SEP_N_VALUES, size=_SEP_N_PARAMS)
+_SEP_PENALTY[np.arange(_SEP_N_PARAMS), _SEP_BEST] = 0.0
+
+
+class SeparableSimulator(Simulator):
+    """A separable toy with a known optimum, for multi-agent searchers.
+
+    Ten categorical parameters ``p0..p9`` with eight values each (8**10 ~ 1.1e9
+    designs).  ``cost = sum_j penalty_j[value_j]``: each parameter contributes
+    its own term, 0 at its best value and between 1 and 3 elsewhere (a fixed,
+    seeded table), so the unique optimum (:attr:`OPTIMUM`) is every parameter
+    at its best value (``cost == 0``).  ``groups=True`` declares the parameters
+    in pairs (``pair0..pair4``).
+    """
+
+    name = "Separable"
+    version = "1"
+    metrics = (Metric("cost", "units", True, "sum of per-parameter penalties (0 at the optimum)", scale=20.0),)
+    workload_names = ("default",)
+    default_objective = "cost"
+    N_PARAMS, N_VALUES = _SEP_N_PARAMS, _SEP_N_VALUES
+    NAMES = _SEP_NAMES
+    PENALTY = _SEP_PENALTY
+    BEST = _SEP_BEST
+    OPTIMUM = {n: f"v{int(_SEP_BEST[j])}" for j, n in enumerate(_SEP_NAMES)}
+    PAIRS = {f"pair{k}": [_SEP_NAMES[2 * k], _SEP_NAMES[2 * k + 1]] for k in range(_SEP_N_PARAMS // 2)}
+
+    def __init__(self, workload: str = "default", groups: bool = False) -> None:
+        self.workload = workload
+        params = [Categorical(n, [f"v{i}" for i in range(self.N_VALUES)]) for n in self.NAMES]
+        self.space = DesignSpace(params, groups=self.PAIRS if groups else None)
+
+    def reference_config(self) -> dict:
+        return {n: "v0" if self.BEST[j] else "v1" for j, n in enumerate(self.NAMES)}
+
+    def _evaluate(self, config: dict) -> dict:
+        idx = [int(config[n][1:]) for n in self.NAMES]
+        return {"cost": float(self.PENALTY[np.arange(self.N_PARAMS), idx].sum())}
+
+
+# --------------------------------------------------------------------------- searchers
 def _trajectory(agent_cls: type, params: Mapping[str, Any], budget: int, seed: int, warmup: bool):
-    from .env import DSEEnv
-
-    env = DSEEnv(TinySimulator())
+    env = DSEEnv(ToySimulator())
     if warmup:
         env.evaluate(env.space.decode(np.zeros(len(env.space), dtype=int)))
     start = env.n_evaluations
@@ -189,7 +253,7 @@ def _trajectory(agent_cls: type, params: Mapping[str, Any], budget: int, seed: i
 def check_searcher(cls: type, budget: int = 13, seed: int = 3, params: Mapping[str, Any] | None = None) -> None:
     """Check a searcher class against the contract (module docstring), running it
     with ``params`` (default: its defaults) for ``budget`` evaluations."""
-    from .agents.base import Agent, HyperParameter, HyperParameterError
+    from .searcher import Agent, HyperParameter, HyperParameterError
 
     who = f"searcher {getattr(cls, '__name__', cls)!s}"
     _require(isinstance(cls, type) and issubclass(cls, Agent), who, "must subclass archgym.agents.Agent")
@@ -225,14 +289,16 @@ def check_searcher(cls: type, budget: int = 13, seed: int = 3, params: Mapping[s
     _require(env.n_evaluations == start + n, who, "run() must return every evaluation it made, and only those")
     _require(list(traj["evaluation"]) == list(range(start + 1, start + n + 1)), who,
              "the trajectory must list the run's evaluations in order")
-    _require(env.max_evaluations is None, who, "run() must lift the budget cap when it returns")
+    _require(env.max_evaluations is None, who, "run() must restore the env's budget cap when it returns")
+    capped = DSEEnv(ToySimulator(), max_evaluations=3)  # a user's cap below the budget wins, and stays
+    n_capped = len(cls(**params).run(capped, budget, seed))
+    _require(n_capped <= 3 and capped.n_evaluations == n_capped and capped.max_evaluations == 3, who,
+             f"run() must respect the env's cap (max_evaluations=3) and restore it; made {n_capped} evaluations")
     _, _, again = _trajectory(cls, params, budget, seed, warmup=True)
     cols = [c for c in traj.columns if c != "wall_time_s"]
     _require(traj[cols].reset_index(drop=True).equals(again[cols].reset_index(drop=True)), who,
              "the same seed must give the same trajectory")
-    from .env import DSEEnv
-
-    _require(_raises_user_error(cls(**params).run, DSEEnv(TinySimulator()), 0, seed), who,
+    _require(_raises_user_error(cls(**params).run, DSEEnv(ToySimulator()), 0, seed), who,
              "run() with budget 0 must raise a one-line UserInputError")
-    _require(_raises_user_error(cls(**params).run, DSEEnv(TinySimulator()), budget, None), who,
+    _require(_raises_user_error(cls(**params).run, DSEEnv(ToySimulator()), budget, None), who,
              "run() with seed=None must raise a one-line UserInputError")

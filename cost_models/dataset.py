@@ -32,22 +32,16 @@ import pandas as pd
 
 from archgym.errors import UserInputError
 from archgym.simulator import FEASIBLE, Simulator
+from archgym.standin import simulator_identity
 
-__all__ = ["Dataset", "DatasetError", "SAMPLING", "dataset_from_store", "dataset_from_simulator",
-           "sample_designs", "simulator_identity"]
+__all__ = ["Dataset", "DatasetError", "SAMPLING", "dataset_from_store", "dataset_from_simulator", "dataset_from_env",
+           "sample_designs"]
 
 SAMPLING = ("uniform", "lhs")
 
 
 class DatasetError(UserInputError):
     """A dataset file, size, split or sampling method a user gave is unusable."""
-
-
-def simulator_identity(sim: Simulator) -> dict[str, str]:
-    """What a dataset or proxy was made from: simulator name, version, workload
-    label and space fingerprint."""
-    return {"simulator": sim.name, "version": str(sim.version), "workload": sim.workload_label,
-            "space_fingerprint": sim.space.fingerprint()}
 
 
 @dataclass
@@ -172,17 +166,35 @@ def dataset_from_simulator(sim: Simulator, n: int, seed: int = 0, method: str = 
     return Dataset(configs, df[sim.metric_names + [FEASIBLE]].reset_index(drop=True), prov)
 
 
+def dataset_from_env(env: Any, provenance: dict | None = None) -> Dataset:
+    """Every distinct design an environment evaluated (its history, first
+    evaluation of each) with its metrics, as a dataset."""
+    dse = getattr(env, "unwrapped", env)
+    sim = dse.simulator
+    seen: dict[tuple, dict] = {}
+    for r in dse.history:
+        seen.setdefault(tuple(sorted(r["config"].items())), r)
+    rows = list(seen.values())
+    results = pd.DataFrame([{**r["metrics"], FEASIBLE: bool(r["feasible"])} for r in rows],
+                           columns=sim.metric_names + [FEASIBLE])
+    prov = {"source": "environment history", "n": len(rows), **dict(provenance or {}), **simulator_identity(sim)}
+    return Dataset([dict(r["config"]) for r in rows], results, prov)
+
+
 def dataset_from_store(store_path: str | os.PathLike, simulator: Simulator, env_id: str | None = None,
                        study: str | None = None) -> Dataset:
     """Recorded evaluations of ``simulator``'s designs (matched by simulator
-    name and, if given, ``env_id``) from a results store."""
+    name and, if given, ``env_id``) from a results store.  Evaluations a proxy
+    answered (simulator version ``...+proxy.<hash>``) are left out: a proxy
+    is trained on simulations, never on another proxy's predictions."""
     from archgym.store import Store
 
-    with Store(store_path) as st:
+    with Store(store_path, readonly=True) as st:
         ev = st.evaluations(study)
     if ev.empty:
         raise DatasetError(f"store {os.fspath(store_path)!r} holds no completed evaluations")
-    ev = ev[ev["simulator"] == simulator.name]
+    ev = ev[(ev["simulator"] == simulator.name)
+            & ~ev["simulator_version"].astype(str).str.contains("+proxy.", regex=False)]
     if env_id is not None:
         ev = ev[ev["env_id"] == env_id]
     if ev.empty:

@@ -18,6 +18,9 @@ designs) and ``batch`` (seconds per design of one ``evaluate_batch`` over the
 test set; the simulator's batch on the timing designs only, to bound its cost),
 and the speed-ups of the proxy over the simulator on both paths, measured in
 the same run.
+
+:func:`cross_validate` scores model settings by K-fold held-out RMSE %;
+:func:`plot_predictions` draws predicted-vs-simulated scatter plots.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from archgym.simulator import FEASIBLE, Metric, Simulator
 
 from .dataset import Dataset
 
-__all__ = ["score_proxy", "score_predictions", "metric_scores"]
+__all__ = ["score_proxy", "score_predictions", "metric_scores", "cross_validate", "plot_predictions"]
 
 
 def metric_scores(y: np.ndarray, p: np.ndarray, lower_is_better: bool = True, top_k: int = 10) -> dict[str, float]:
@@ -118,3 +121,51 @@ def score_proxy(proxy: Simulator, simulator: Simulator, test: Dataset, truth: pd
         "n_timing": len(timing),
     }
     return out
+
+
+def cross_validate(sim: Simulator, data: Dataset, params: dict, folds: int, seed: int = 0) -> float:
+    """Mean over folds and metrics of the held-out RMSE % of the mean of a
+    :class:`~.proxy.ProxyModel` with ``params`` (``folds`` >= 2, at most one
+    fold per design)."""
+    from .proxy import ProxyModel, ProxyModelError
+
+    if not 2 <= folds <= len(data):
+        raise ProxyModelError(f"cross-validation needs 2 to {len(data)} folds (one design per fold at least), "
+                              f"got {folds}")
+    order = np.random.default_rng(seed).permutation(len(data))
+    scores = []
+    for f in range(folds):
+        test_rows = order[f::folds]
+        train = data.subset(np.setdiff1d(order, test_rows))
+        test = data.subset(test_rows)
+        model = ProxyModel(**params).fit(sim.space, sim.metrics, train)
+        s = score_predictions(test.results, model.predict(test.configs), sim.metrics)
+        scores.extend(v["rmse_pct"] for v in s["metrics"].values() if np.isfinite(v["rmse_pct"]))
+    return float(np.mean(scores)) if scores else float("inf")
+
+
+def plot_predictions(proxy: Simulator, sim: Simulator, data: Dataset, out_dir: str) -> list[str]:
+    """One predicted-vs-simulated scatter plot per metric (PNG) in ``out_dir``; returns the paths."""
+    import os
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(out_dir, exist_ok=True)
+    pred = proxy.evaluate_batch(data.configs)
+    files = []
+    for name in sim.metric_names:
+        y, p = data.results[name].to_numpy(float), pred[name].to_numpy(float)
+        fig, ax = plt.subplots(figsize=(4, 4))
+        ax.scatter(y, p, s=4, alpha=0.5)
+        lo, hi = np.nanmin(y), np.nanmax(y)
+        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+        ax.set_xlabel(f"simulated {name}")
+        ax.set_ylabel(f"proxy {name}")
+        fig.tight_layout()
+        files.append(os.path.join(out_dir, f"{name}.png"))
+        fig.savefig(files[-1], dpi=100)
+        plt.close(fig)
+    return files

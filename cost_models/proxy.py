@@ -42,9 +42,10 @@ import pandas as pd
 from archgym.errors import UserInputError
 from archgym.features import SpaceEncoder
 from archgym.simulator import FEASIBLE, REASON, Metric, Simulator
+from archgym.standin import StandInSimulator
 from archgym.space import DesignSpace
 
-from .dataset import Dataset, simulator_identity
+from .dataset import Dataset
 from .forest import FlatForest, flatten
 
 __all__ = ["ProxyModel", "ProxySimulator", "ProxyModelError", "MODELS"]
@@ -108,6 +109,15 @@ class ProxyModel:
             raise ProxyModelError(f"max_features must be a fraction in (0, 1], got {self.max_features!r}")
 
     def fit(self, space: DesignSpace, metrics: Sequence[Metric], data: Dataset) -> "ProxyModel":
+        """Fit on ``data`` (designs of ``space`` with ``metrics``), on one math
+        thread (boosting's OpenMP pool oversubscribes small machines; see
+        :mod:`archgym.threads`)."""
+        from archgym.threads import math_threads
+
+        with math_threads(1):
+            return self._fit(space, metrics, data)
+
+    def _fit(self, space: DesignSpace, metrics: Sequence[Metric], data: Dataset) -> "ProxyModel":
         self._check_params()
         if len(data) < 2:
             raise ProxyModelError(f"need at least 2 designs to fit a proxy, got {len(data)}")
@@ -233,18 +243,15 @@ class ProxyModel:
         return self.predict_features(np.array([space.encode(c) for c in configs], dtype=np.int64))
 
 
-class ProxySimulator(Simulator):
-    """A fitted :class:`ProxyModel` behind the simulator protocol of the simulator it imitates.
-
-    Keeps the real simulator's identity (name, version, workload, space
-    fingerprint), the options it was built with, its reference design and
-    reference metrics, and the training data's provenance.  ``batch_friendly``
-    tells :class:`~archgym.env.DSEEnv` that one batch call beats many single
-    calls.  :meth:`evaluation_info` gives the uncertainty and OOD flag of a
-    design for the env's ``info``.
+class ProxySimulator(StandInSimulator):
+    """A fitted :class:`ProxyModel` standing in for the simulator it imitates
+    (the stand-in protocol of :mod:`archgym.standin`: the real simulator's
+    name, space, metrics, workload, reference design and metrics; version
+    ``<real>+proxy.<file hash>``; batch-friendly).  :meth:`evaluation_info`
+    gives the uncertainty and OOD flag of a design for the env's ``info``.
     """
 
-    batch_friendly = True
+    kind = "proxy"
 
     def __init__(self, base: Simulator | None, model: ProxyModel, *, identity: Mapping[str, str] | None = None,
                  options: Mapping[str, Any] | None = None, reference_config: Mapping[str, Any] | None = None,
@@ -254,36 +261,12 @@ class ProxySimulator(Simulator):
             raise ProxyModelError("the proxy model is not fitted; call ProxyModel.fit first")
         if base is None:
             raise ProxyModelError("a proxy needs the simulator it imitates (its space and metrics)")
-        self.identity = dict(identity or simulator_identity(base))
-        self.base_name = self.identity["simulator"]
-        self.base_version = self.identity["version"]
-        self.name = f"{self.base_name}-proxy"
-        self.metrics = tuple(base.metrics)
-        self.space = base.space
-        self.workload = self.identity["workload"]
-        self.default_objective = base.default_objective
-        self.options = dict(options or {})
         self.model = model
-        self.provenance = dict(provenance or {})
-        self._reference_config = dict(reference_config if reference_config is not None else base.reference_config())
-        self._reference_metrics = dict(reference_metrics if reference_metrics is not None
-                                       else base.reference_metrics())
-        self.content_hash = content_hash
-        self._set_version()
+        super().__init__(base, identity=identity, options=options, reference_config=reference_config,
+                         reference_metrics=reference_metrics, provenance=provenance, content_hash=content_hash)
         self._infos: dict[tuple, dict] = {}
 
-    def _set_version(self) -> None:
-        tag = f".{self.content_hash[:12]}" if self.content_hash else ""
-        self.version = f"{self.base_version}+proxy-{self.model.model}-n{self.model.n_train_}{tag}"
-
     # -- simulator protocol -----------------------------------------------------------
-    def reference_config(self) -> dict:
-        return dict(self._reference_config)
-
-    def reference_metrics(self) -> dict:
-        """The *real* simulator's metrics at its reference design (kept, not predicted)."""
-        return dict(self._reference_metrics)
-
     def _evaluate(self, config: dict) -> dict:
         # ``config`` is validated already (Simulator.evaluate): index it without validating again
         idx = np.array([p.index_of(config[p.name]) for p in self.space.parameters], dtype=np.int64)
@@ -315,6 +298,11 @@ class ProxySimulator(Simulator):
         _, spread, p, ood = self.model.predict_indices(np.array([key]))
         return self._info(spread, p, ood, 0)
 
+    def describe(self) -> dict:
+        d = super().describe()
+        d["stands_in_for"]["model"] = {**self.model.get_params(), "n_train": self.model.n_train_}
+        return d
+
     def predict_with_uncertainty(self, configs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         """Metrics plus ``std.<metric>``, ``p_feasible`` and ``ood`` per design."""
         idx = np.array([self.space.encode(self.space.validate(c)) for c in configs], dtype=np.int64)
@@ -341,8 +329,7 @@ class ProxySimulator(Simulator):
         returns its content hash (SHA-256 of the file's bytes)."""
         from .proxy_file import write_proxy
 
-        self.content_hash = write_proxy(self, path)
-        self._set_version()
+        self.set_content_hash(write_proxy(self, path))
         return self.content_hash
 
     @staticmethod

@@ -17,7 +17,7 @@ and numeric arrays, checks the digest, checks every tree (bounds, child ids
 after their parent), then checks the identity against the simulator it will
 stand in for.  Entries are written in a fixed order with a fixed timestamp,
 so the same proxy always gives the same bytes and :func:`file_hash` (SHA-256
-of the bytes, :func:`archgym.trial_key.file_sha256`) identifies a proxy by
+of the bytes, :func:`archgym.trial.file_sha256`) identifies a proxy by
 content, as trial keys do.
 """
 from __future__ import annotations
@@ -32,15 +32,14 @@ from typing import Any, Mapping
 import numpy as np
 
 from archgym.simulator import Simulator
-from archgym.trial_key import file_sha256 as file_hash  # SHA-256 of the bytes: a proxy's identity
+from archgym.standin import FileBackend, check_identity, jsonable
+from archgym.trial import file_sha256 as file_hash  # SHA-256 of the bytes: a proxy's identity
 
-from .dataset import simulator_identity
 from .forest import FlatForest
 from .proxy import ProxyModel, ProxyModelError, ProxySimulator
-from .table import jsonable, check_identity
 
 __all__ = ["FORMAT", "ProxyFileError", "ProxyMismatchError", "write_proxy", "read_proxy", "file_hash",
-           "read_meta"]
+           "read_meta", "PROXY_FILES"]
 
 FORMAT = "archgym-proxy/1"
 _MAX_META_BYTES = 50_000_000
@@ -176,3 +175,16 @@ def read_proxy(path: str | os.PathLike, base: Simulator, options: Mapping[str, A
     return ProxySimulator(base, model, identity=meta["simulator"], options=meta.get("options", {}),
                           reference_config=ref_cfg, reference_metrics=ref_metrics,
                           provenance=meta.get("provenance", {}), content_hash=file_hash(p))
+
+
+def _claims(path: str) -> bool:
+    """A proxy file is a zip archive: it starts with ``PK``."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(2) == b"PK"
+    except OSError:
+        return False
+
+
+#: the ``proxy`` entry of the ``archgym.backends`` entry-point group
+PROXY_FILES = FileBackend("proxy", _claims, read_proxy)

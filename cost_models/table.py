@@ -14,7 +14,7 @@ A table file is JSON (format ``archgym-table/1``, nothing in it is executed):
 * ``simulator`` -- the identity of the simulator that filled it (name,
   version, workload label, space fingerprint), and the ``options`` it was
   made with; a table is refused for any other simulator, version, space,
-  workload or options (:func:`check_identity`, shared with proxy files);
+  workload or options (:func:`archgym.standin.check_identity`, shared with proxy files);
 * ``parameters``, ``metrics``, ``reference_config``, ``reference_metrics``
   (the env's normalization, so rewards equal the real simulator's);
 * ``keys`` -- the mixed-radix key of each row's index vector (last parameter
@@ -42,12 +42,12 @@ import numpy as np
 import pandas as pd
 
 from archgym.simulator import FEASIBLE, REASON, Simulator
+from archgym.standin import FileBackend, StandInSimulator, check_identity, jsonable, simulator_identity
+from archgym.trial import file_sha256
 
-from .dataset import simulator_identity
 from .proxy import ProxyModelError
 
-__all__ = ["FORMAT", "TableFileError", "TabulatedSimulator", "write_table", "read_table", "check_identity", "jsonable",
-           "TABLE_LIMIT"]
+__all__ = ["FORMAT", "TableFileError", "TabulatedSimulator", "write_table", "read_table", "TABLE_FILES", "TABLE_LIMIT"]
 
 FORMAT = "archgym-table/1"
 #: largest space a table is written for (a JSON row per design)
@@ -58,79 +58,27 @@ class TableFileError(ProxyModelError):
     """A file given as a table is not one, is damaged or edited, or fits another simulator."""
 
 
-def check_identity(path: str, meta: Mapping[str, Any], base: Simulator, options: Mapping[str, Any] | None, *,
-                   kind: str, remedy: str, error: type[Exception], verb: str = "made") -> None:
-    """Refuse a stand-in file (proxy or table) made for another simulator,
-    version, design space, workload, options, parameters or metrics (one line)."""
-    want = simulator_identity(base)
-    have = meta.get("simulator", {})
-    labels = {"simulator": "simulator", "version": "simulator version", "space_fingerprint": "design space",
-              "workload": "workload"}
-    for key, label in labels.items():
-        if str(have.get(key)) != str(want[key]):
-            raise error(f"{kind} {path!r} was {verb} for {label} {have.get(key)!r}, not {want[key]!r}; {remedy}")
-    if options is not None:
-        mine = jsonable(dict(options))
-        theirs = meta.get("options", {})
-        if mine != theirs:
-            raise error(f"{kind} {path!r} was {verb} with options {json.dumps(theirs, sort_keys=True)}, "
-                        f"not {json.dumps(mine, sort_keys=True)}")
-    if meta.get("parameters") != base.space.names or [m["name"] for m in meta.get("metrics", [])] != base.metric_names:
-        raise error(f"{kind} {path!r} lists other parameters or metrics than {base.name}")
-
-
-def jsonable(obj: Any) -> Any:
-    """``obj`` as plain JSON values (sorted keys, unknown types as strings)."""
-    return json.loads(json.dumps(obj, sort_keys=True, default=str))
-
-
 def _digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-class TabulatedSimulator(Simulator):
-    """The real simulator's stored values behind the simulator protocol.
+class TabulatedSimulator(StandInSimulator):
+    """The real simulator's stored values standing in for it (the stand-in
+    protocol of :mod:`archgym.standin`; version ``<real>+table.<first 12 hex
+    digits of the file's SHA-256>``, so stored runs say which table answered
+    them).  Designs outside the space are refused (a table only knows the space)."""
 
-    Keeps the real simulator's name, metrics, space, workload, reference
-    design and reference metrics; its ``version`` is the real one plus
-    ``+table.<first 12 hex digits of the file's SHA-256>``, so stored runs
-    say which table answered them.  Designs outside the space are refused
-    (a table only knows the space)."""
-
-    batch_friendly = True
+    kind = "table"
 
     def __init__(self, base: Simulator, frame: pd.DataFrame, keys: np.ndarray, *, options: Mapping[str, Any],
                  reference_config: Mapping[str, Any], reference_metrics: Mapping[str, float],
                  provenance: Mapping[str, Any], content_hash: str) -> None:
-        self.name = base.name
-        self.metrics = tuple(base.metrics)
-        self.space = base.space
-        self.workload = base.workload
-        self.workload_names = base.workload_names
-        self._workload_label = base.workload_label
-        self.default_objective = base.default_objective
-        self.base_version = str(base.version)
-        self.version = f"{base.version}+table.{content_hash[:12]}"
-        self.options = dict(options)
-        self.provenance = dict(provenance)
-        self.content_hash = content_hash
-        self._reference_config = dict(reference_config)
-        self._reference_metrics = dict(reference_metrics)
+        super().__init__(base, options=options, reference_config=reference_config,
+                         reference_metrics=reference_metrics, provenance=provenance, content_hash=content_hash)
         self._frame = frame.reset_index(drop=True)
         self._strides = self.space.key_strides()
         self._row = np.full(int(np.prod(self.space.nvec.astype(np.int64))), -1, dtype=np.int64)
         self._row[keys] = np.arange(len(keys))
-
-    @property
-    def workload_label(self) -> str:
-        return self._workload_label
-
-    def reference_config(self) -> dict:
-        return dict(self._reference_config)
-
-    def reference_metrics(self) -> dict:
-        """The real simulator's metrics at its reference design (stored in the table)."""
-        return dict(self._reference_metrics)
 
     def _rows(self, configs: list[dict]) -> np.ndarray:
         idx = np.array([self.space.encode(c) for c in configs], dtype=np.int64).reshape(len(configs), -1)
@@ -145,11 +93,6 @@ class TabulatedSimulator(Simulator):
     def _evaluate_batch(self, configs: list[dict]) -> pd.DataFrame:
         return self._frame.iloc[self._rows(configs)]
 
-    def describe(self) -> dict:
-        d = super().describe()
-        d["backend"] = {"table": self.content_hash, "provenance": self.provenance, "options": self.options}
-        return d
-
 
 def write_table(base: Simulator, path: str | os.PathLike, options: Mapping[str, Any] | None = None,
                 provenance: Mapping[str, Any] | None = None, chunk: int = 5_000, progress=None) -> str:
@@ -158,7 +101,6 @@ def write_table(base: Simulator, path: str | os.PathLike, options: Mapping[str, 
     ``options``: the simulator options ``base`` was made with (besides the workload).
     ``progress``: optional callable ``(done, total)``."""
     import archgym
-    from archgym.trial_key import file_sha256
 
     space = base.space
     if space.size > TABLE_LIMIT:
@@ -206,8 +148,6 @@ def write_table(base: Simulator, path: str | os.PathLike, options: Mapping[str, 
 def read_table(path: str | os.PathLike, base: Simulator, options: Mapping[str, Any] | None = None
                ) -> TabulatedSimulator:
     """Load a table file to stand in for ``base`` (checked: format, digest, identity, shape)."""
-    from archgym.trial_key import file_sha256
-
     p = os.fspath(path)
     if not os.path.isfile(p):
         raise TableFileError(f"table file {p!r} does not exist")
@@ -243,3 +183,16 @@ def read_table(path: str | os.PathLike, base: Simulator, options: Mapping[str, A
     return TabulatedSimulator(base, frame, keys, options=body.get("options", {}), reference_config=ref_cfg,
                               reference_metrics=ref_metrics, provenance=body.get("provenance", {}),
                               content_hash=file_sha256(p))
+
+
+def _claims(path: str) -> bool:
+    """A table file is JSON: its first non-blank byte is ``{``."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(64).lstrip()[:1] == b"{"
+    except OSError:
+        return False
+
+
+#: the ``table`` entry of the ``archgym.backends`` entry-point group
+TABLE_FILES = FileBackend("table", _claims, read_table)

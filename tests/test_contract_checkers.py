@@ -8,7 +8,7 @@ import pytest
 import archgym
 from archgym.agents import RandomSearch
 from archgym.registry import agent_class, simulator_class
-from archgym.testing import ContractError, TinySimulator, check_searcher, check_simulator
+from archgym.testing import ContractError, ToySimulator, check_searcher, check_simulator
 
 
 @pytest.mark.parametrize("sim_id", archgym.list_simulators())
@@ -24,34 +24,34 @@ def test_every_registered_searcher_honours_the_contract(name):
 def test_an_overriding_evaluate_is_not_bypassed_by_the_env():
     from archgym.env import DSEEnv
 
-    class Shifted(TinySimulator):
+    class Shifted(ToySimulator):
         def evaluate(self, config):
             out = super().evaluate(config)
-            out["loss"] += 100.0
+            out["cost"] += 100.0
             return out
 
-    _, info = DSEEnv(Shifted()).evaluate({"a": 3, "b": 8, "c": "y"})
-    assert info["metrics"]["loss"] == 100.0
+    _, info = DSEEnv(Shifted()).evaluate({"x": 7, "y": 8, "mode": "a"})
+    assert info["metrics"]["cost"] == 100.0
 
 
 def test_check_simulator_catches_nondeterminism():
     import itertools
 
-    class Drifting(TinySimulator):
+    class Drifting(ToySimulator):
         counter = itertools.count()
 
         def _evaluate(self, config):
-            return {"loss": float(next(self.counter))}
+            return {"cost": float(next(self.counter)), "area": 1.0}
 
     with pytest.raises(ContractError, match="not deterministic"):
         check_simulator(Drifting, check_env=False)
 
 
 def test_check_simulator_catches_a_missing_metric():
-    class Lacking(TinySimulator):
+    class Lacking(ToySimulator):
         def evaluate(self, config):
             out = super().evaluate(config)
-            del out["loss"]
+            del out["cost"]
             return out
 
     with pytest.raises(ContractError, match="lacks metrics"):

@@ -12,6 +12,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import archgym
+from archgym.pipeline import run_trial
+from archgym.trial import Trial
 from archgym.cost_models import (Dataset, DatasetError, ProxyFileError, ProxyMismatchError, ProxyModel,
                                  ProxyModelError, ProxySimulator, dataset_from_simulator, dataset_from_store,
                                  file_hash, sample_designs, score_proxy)
@@ -25,7 +27,7 @@ from archgym.store import Store
 
 @pytest.fixture(scope="module")
 def toy():
-    from toysim import ToySimulator
+    from archgym.testing import ToySimulator
 
     return ToySimulator()
 
@@ -98,7 +100,7 @@ def test_save_load_round_trip_is_bit_for_bit(toy, toy_data, proxy_file, tmp_path
 
 
 def _variant(toy, **changes):
-    from toysim import ToySimulator
+    from archgym.testing import ToySimulator
 
     cls = type("ToyVariant", (ToySimulator,), {k: v for k, v in changes.items() if k in ("name", "version")})
     sim = cls()
@@ -127,10 +129,12 @@ def test_mismatched_simulator_version_space_workload_refused(toy, proxy_file, ch
 def test_mismatched_options_refused_through_the_registry(toy_registered, proxy_file):
     _, path = proxy_file
     env = archgym.make(toy_registered, backend=str(path))  # trained with no options: fine
-    assert env.simulator.name == "Toy-proxy"
+    sim = env.simulator  # the stand-in protocol: the real name, what it stands in for, a version naming the file
+    assert sim.name == sim.stands_in_for == "Toy" and sim.batch_friendly
+    assert sim.version == f"1+proxy.{sim.content_hash[:12]}"
     with pytest.raises(ProxyMismatchError, match="options"):
         archgym.make(toy_registered, backend=str(path), offset=1.0)
-    with pytest.raises(ProxyFileError, match="does not exist"):
+    with pytest.raises(UserInputError, match="no such file"):
         archgym.make(toy_registered, backend=str(path) + ".missing")
 
 
@@ -245,15 +249,12 @@ def test_datasets_are_distinct_balanced_and_round_trip(toy, tmp_path):
 
 
 def test_dataset_from_store_dedupes_and_matches_simulator(tmp_path, toy_registered, toy):
-    env = archgym.make(toy_registered)
-    archgym.make_agent("random").run(env, 60, 0)
+    trial = Trial.create(toy_registered, {}, "random", {}, 0, 60)
+    result = run_trial(trial)
     with Store(tmp_path / "s.db") as st:
-        sid = st.study("s")
-        tid = st.add_trial(sid, "k", "random", {}, "Toy-v0", {}, 0, 60)
-        st.start_trial(tid)
-        st.complete_trial(tid, env.history, "Toy", "1")
+        st.record(st.study("s"), trial, result)
     data = dataset_from_store(tmp_path / "s.db", toy)
-    assert len(data) == len({tuple(sorted(r["config"].items())) for r in env.history})
+    assert len(data) == len({tuple(sorted(r["config"].items())) for r in result.history})
     assert data.provenance["source"] == "store"
     for cfg, (_, row) in zip(data.configs, data.results.iterrows()):
         truth = toy.evaluate(cfg)

@@ -12,10 +12,10 @@ import archgym
 from archgym.cli import main as cli_main
 from archgym.cost_models.table import TABLE_LIMIT, TableFileError, read_table, write_table
 from archgym.errors import UserInputError
-from archgym.trial_key import trial_key
+from archgym.trial import trial_key
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRATCHPAD_TABLE = ROOT / "experiments" / "tables" / "scratchpad-resnet18.table.json"
+SCRATCHPAD_TABLE = ROOT / "experiments" / "bench" / "data" / "tables" / "scratchpad-resnet18.table.json"
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_writing_is_deterministic_and_the_trial_key_follows_the_content(toy_tabl
 
 @pytest.mark.parametrize("what", ["options", "version", "workload", "space"])
 def test_a_table_for_another_simulator_is_refused_in_one_line(toy_table, toy_registered, what):
-    from toysim import ToySimulator
+    from archgym.testing import ToySimulator
 
     sim, path, _ = toy_table
     if what == "options":
@@ -137,7 +137,7 @@ def test_damaged_or_foreign_tables_are_refused(toy_table, tmp_path, case, words)
 def test_a_pickle_given_as_backend_is_never_unpickled(tmp_path, toy_registered):
     path = tmp_path / "evil.pkl"
     path.write_bytes(pickle.dumps({"format": "archgym-table/1"}))
-    with pytest.raises(UserInputError, match="not an archgym proxy file"):
+    with pytest.raises(UserInputError, match="not a stand-in file of a known format"):
         archgym.make(toy_registered, backend=str(path))
 
 
