@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 demo: install
-	$(VENV)/bin/archgym sweep experiments/quickstart.yaml --store $(DEMO)/quickstart.db
+	$(VENV)/bin/archgym sweep experiments/studies/quickstart.yaml --store $(DEMO)/quickstart.db
 	$(VENV)/bin/archgym report $(DEMO)/quickstart.db --out $(DEMO)/report
 	$(VENV)/bin/archgym compare $(DEMO)/quickstart.db
 
@@ -31,7 +31,7 @@ test: install-test
 	$(PY) -m pytest
 
 bench: install-test
-	for b in experiments/benchmarks/*.py; do case $$b in *__init__*) ;; *) $(PY) $$b || exit 1;; esac; done
+	for b in experiments/benchmarks/*.py; do $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(DEMO) build *.egg-info .pytest_cache .hypothesis

@@ -1,19 +1,16 @@
-"""Sweeps, analysis and benchmarks (installed as ``archgym.experiments``).
+"""The experiment library (installed as ``archgym.experiments``).
 
-* :mod:`.spec` -- YAML sweep specs: validation (one-line errors with file and
-  line) and expansion into trials with stable, content-hashed ids;
-* :mod:`.worker` -- one trial as a unit of work (no store access);
-* :mod:`.executors` -- local process pool (default), Dask, or inline;
-* :mod:`.runner` -- :func:`run_sweep`, the resumable driver that alone writes the store;
-* :mod:`.analysis`, :mod:`.pareto`, :mod:`.plots`, :mod:`.report` -- curves with
-  confidence bands, the hyperparameter lottery, Pareto fronts and hypervolume,
-  ranking tables, wall time; :func:`write_report` and :func:`ranking_table`;
-* :mod:`.suite`, :mod:`.hardness`, :mod:`.leaderboard`, :mod:`.bench_report`,
-  :mod:`.bench` -- the benchmark suite (``suite.yaml``, stored best-known values in
-  ``suite_best_known.json``), hardness for random search, the leaderboard and
-  ``archgym bench`` / ``archgym leaderboard``;
-* ``*.yaml`` -- canonical studies (``quickstart``, ``dram_lottery``, one per simulator);
-* :mod:`.benchmarks` -- speed measurements (``python -m archgym.experiments.benchmarks.sweep``).
+* :mod:`.sweep` -- the sweep engine: specs, the resumable driver, executors
+  (local pool or Dask), workers;
+* :mod:`.analysis` -- reading stores: curves, ranking, lottery, Pareto
+  fronts, wall time; plots and reports;
+* :mod:`.bench` -- the benchmark suite and leaderboard, with their data
+  shipped as package data.
+
+Outside the installed package, in the repository's ``experiments/`` folder:
+``benchmarks/`` (measurement scripts), ``studies/`` (study specs and the
+scripts that make their figures) and ``results/`` (committed outputs).  No
+installed module imports or reads them.
 
 Names are imported lazily so ``import archgym.experiments`` stays cheap.
 """
@@ -21,10 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["run_sweep", "load_spec", "parse_spec", "SpecError", "write_report", "ranking_table"]
+__all__ = ["run_sweep", "load_spec", "parse_spec", "SweepSpec", "SpecError", "write_report", "ranking_table"]
 
-_WHERE = {"run_sweep": "runner", "load_spec": "spec", "parse_spec": "spec", "SpecError": "spec",
-          "write_report": "report", "ranking_table": "report"}
+_WHERE = {"run_sweep": "sweep", "load_spec": "sweep", "parse_spec": "sweep", "SweepSpec": "sweep",
+          "SpecError": "sweep", "write_report": "analysis", "ranking_table": "analysis"}
 
 
 def __getattr__(name: str) -> Any:

@@ -9,14 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archgym.cli import main as cli_main
-from archgym.experiments import leaderboard as L
-from archgym.experiments.hardness import expected_best_of_random, fraction_within, pareto_front_2d, verdict
-from archgym.experiments.pareto import nondominated
-from archgym.experiments.suite import TRACES_ENV, SuiteError, load_suite, parse_suite
+from archgym.experiments.bench import leaderboard as L
+from archgym.experiments.bench.hardness import expected_best_of_random, fraction_within, verdict
+from archgym.experiments.bench.suite import TRACES_ENV, SuiteError, load_suite, parse_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACES = ROOT.parent / "shared" / "data" / "dram" / "traces"
-RUNS_CSV = ROOT / "experiments" / "results" / "bench_runs.csv"
+RUNS_CSV = ROOT / "experiments" / "bench" / "data" / "runs.csv"  # the committed runs, shipped as package data
+STUDIES = ROOT / "experiments" / "studies"
 
 
 @pytest.fixture(autouse=True)
@@ -109,15 +109,6 @@ def test_fraction_within_and_verdict():
     assert verdict(easy).startswith("drop") and verdict(hard) == "keep"
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=1, max_size=25))
-def test_sorted_front_equals_pairwise_front(points):
-    p = np.array(points, dtype=float)
-    fast = {tuple(x) for x in p[pareto_front_2d(p)]}
-    slow = {tuple(x) for x in p[nondominated(p)]}
-    assert fast == slow
-
-
 def test_bootstrap_ci_brackets_the_median_and_is_reproducible():
     x = [0.1, 0.3, 0.2, 0.0, 0.5, 0.25, 0.15, 0.05, 0.4, 0.35]
     lo, hi = L.bootstrap_median_ci(x)
@@ -159,12 +150,16 @@ def test_committed_runs_never_beat_the_stored_optimum(suite):
     assert not msgs, "\n".join(msgs)
 
 
+TINY = ["bench", "run", "--problems", "systolic-resnet18,systolic-resnet18-pareto", "--searchers", "random,ga",
+        "--max-budget", "12", "--executor", "inline", "--quiet"]
+
+
 def test_leaderboard_end_to_end_on_a_tiny_budget(tmp_path, capsys):
-    store, csv, out = tmp_path / "b.db", tmp_path / "runs.csv", tmp_path / "lb"
-    rc = cli_main(["bench", "run", "--problems", "systolic-resnet18,systolic-resnet18-pareto",
-                   "--searchers", "random,ga", "--seeds", "2", "--max-budget", "12", "--executor", "inline",
-                   "--store", str(store), "--runs", str(csv), "--out", str(out), "--quiet"])
-    assert rc == 0
+    out = tmp_path / "bench"
+    assert cli_main(TINY + ["--seeds", "2", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir() if not p.name.endswith(".lock")) == \
+        ["bench.db", "bench_runs.csv", "leaderboard"]
+    csv = out / "bench_runs.csv"
     runs = L.read_runs(csv)
     assert len(runs) == 2 * 2 * 2 and set(runs["budget"]) == {12}
     suite = load_suite()
@@ -174,16 +169,39 @@ def test_leaderboard_end_to_end_on_a_tiny_budget(tmp_path, capsys):
     assert (reg["median"] >= 0).all() and len(reg) == 4
     hv = runs[runs["problem"] == "systolic-resnet18-pareto@v1"]["best@12"]
     assert (hv > 0).all() and (hv <= refs["systolic-resnet18-pareto@v1"]["best"]).all()
-    assert (out / "leaderboard.html").exists() and list(out.glob("regret_*.png"))
+    assert (out / "leaderboard" / "leaderboard.html").exists() and list((out / "leaderboard").glob("regret_*.png"))
     capsys.readouterr()
     assert cli_main(["leaderboard", str(csv), "--budgets", "12"]) == 0
     text = capsys.readouterr().out
     assert "| random |" in text and "| ga |" in text and "mean rank @12" in text
     # resumable: a second run re-runs nothing and gives the same table
-    assert cli_main(["bench", "run", "--problems", "systolic-resnet18,systolic-resnet18-pareto",
-                     "--searchers", "random,ga", "--seeds", "2", "--max-budget", "12", "--executor", "inline",
-                     "--store", str(store), "--runs", str(csv), "--out", str(out), "--quiet"]) == 0
+    assert cli_main(TINY + ["--seeds", "2", "--out", str(out)]) == 0
     pd.testing.assert_frame_equal(L.read_runs(csv).drop(columns=["wall_s"]), runs.drop(columns=["wall_s"]))
+    # one cell rerun (seed 5 of random on one problem) joins the table; nothing is lost
+    assert cli_main(TINY[:2] + ["--problems", "systolic-resnet18", "--searchers", "random", "--seed", "5",
+                                "--max-budget", "12", "--executor", "inline", "--quiet", "--out", str(out)]) == 0
+    more = L.read_runs(csv)
+    assert len(more) == 9 and ((more["searcher"] == "random") & (more["seed"] == 5)).sum() == 1
+
+
+def test_bench_run_never_replaces_a_run_table_with_fewer_runs(tmp_path, capsys):
+    """A tiny run into a folder holding the committed 1,530-run table refuses before running anything."""
+    out = tmp_path / "clone"
+    out.mkdir()
+    (out / "bench_runs.csv").write_bytes(RUNS_CSV.read_bytes())
+    assert cli_main(TINY + ["--seeds", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "run(s) the new run table lacks" in err and "--force" in err
+    assert (out / "bench_runs.csv").read_bytes() == RUNS_CSV.read_bytes() and not (out / "bench.db").exists()
+    assert cli_main(TINY + ["--seeds", "1", "--out", str(out), "--force"]) == 0
+    assert len(L.read_runs(out / "bench_runs.csv")) == 2 * 2
+
+
+def test_bench_run_writes_into_the_current_folder_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(TINY[:2] + ["--problems", "systolic-resnet18", "--searchers", "random", "--seeds", "1",
+                                "--max-budget", "3", "--executor", "inline", "--quiet"]) == 0
+    assert (tmp_path / "bench_runs.csv").exists() and (tmp_path / "leaderboard" / "leaderboard.md").exists()
 
 
 # --------------------------------------------------------------------------- bad input
@@ -240,6 +258,9 @@ def test_bad_suite_is_one_line(text, needle):
     (["leaderboard", "--budgets", "ten"], "--budgets"),
     (["leaderboard", "/no/such/runs.csv"], "no such file"),
     (["bench", "run", "--suite", "/no/such/suite.yaml"], "no such suite file"),
+    (["bench", "run", "--seed", "1,1"], "--seed"),
+    (["bench", "run", "--seed", "2", "--seeds", "3"], "not allowed with"),
+    (["leaderboard", "--best-known", "/no/such.json"], "no such file"),
 ])
 def test_bad_cli_input_is_one_line_exit_2(args, needle, capsys):
     try:
@@ -260,15 +281,16 @@ def test_bench_run_from_scratch_computes_references_first(tmp_path, capsys, toy_
         "problems:\n  - {name: toy, version: 1, env: Toy-v0, objective: cost, reference: enumerate}\n"
         "searchers: [random, ga]\n")
     args = ["bench", "run", "--suite", str(suite_file), "--reference", "--executor", "inline", "--quiet",
-            "--store", str(tmp_path / "b.db"), "--runs", str(tmp_path / "runs.csv"), "--out", str(tmp_path / "lb")]
+            "--out", str(tmp_path / "out")]
     assert cli_main(args) == 0
     capsys.readouterr()
-    suite = load_suite(suite_file)
+    assert not (tmp_path / "best.json").exists()  # the suite's own file is never written
+    suite = load_suite(suite_file).with_best_known(tmp_path / "out" / "best_known.json")
     ref = suite.best_known()["toy@v1"]
     assert ref["best_config"] == {"x": 7, "y": 8, "mode": "a"} and ref["designs_evaluated"] == 21 * 7 * 3
     env = suite.problems[0].make_env().unwrapped
     assert ref["best"] == env.evaluate({"x": 7, "y": 8, "mode": "a"})[0]
-    runs = L.read_runs(tmp_path / "runs.csv")
+    runs = L.read_runs(tmp_path / "out" / "bench_runs.csv")
     assert len(runs) == 4 and not L.check_regret(runs, suite.best_known())
 
 
@@ -276,21 +298,25 @@ def test_sweeps_of_a_table_problem_answer_from_its_table(suite, tmp_path):
     """The runs see exactly the problem's env: options and the table backend reach every trial."""
     p = suite.problem("scratchpad-resnet18")
     spec = suite.sweep_specs([p], [suite.searcher("random")], [0])[0]
-    assert spec["environments"][0]["kwargs"] == {"backend": p.table}
+    assert spec.raw["environments"][0]["kwargs"] == {"backend": p.table}
+    assert all(t.env_kwargs["backend"] == p.table for t in spec.trials())
     arch = suite.problem("archsearch-resnet20")
-    assert suite.sweep_specs([arch], [suite.searcher("random")], [0])[0]["environments"][0]["kwargs"] == \
+    assert suite.sweep_specs([arch], [suite.searcher("random")], [0])[0].raw["environments"][0]["kwargs"] == \
         {"mapper_budget": 20}
     assert cli_main(["bench", "run", "--problems", "scratchpad-resnet18", "--searchers", "random", "--seeds", "1",
-                     "--max-budget", "5", "--executor", "inline", "--quiet", "--store", str(tmp_path / "s.db"),
-                     "--runs", str(tmp_path / "r.csv"), "--out", str(tmp_path / "lb")]) == 0
-    runs = L.read_runs(tmp_path / "r.csv")
+                     "--max-budget", "5", "--executor", "inline", "--quiet", "--out", str(tmp_path)]) == 0
+    runs = L.read_runs(tmp_path / "bench_runs.csv")
     assert list(runs["problem"]) == ["scratchpad-resnet18@v3"] and runs["simulator_s"].iloc[0] < 0.5
 
 
 def test_lottery_table_from_a_store(tmp_path, toy_registered):
     """rl_tuning.lottery_table: one row per (agent, setting), means of each trial's best reward."""
-    from archgym.experiments.rl_tuning import lottery_table, main as lottery_main
-    from archgym.experiments.runner import run_sweep
+    import sys
+
+    sys.path.insert(0, str(STUDIES))  # a study script, outside the installed package
+    from rl_tuning import lottery_table, main as lottery_main
+
+    from archgym.experiments.sweep.runner import run_sweep
     from archgym.store import Store
 
     spec = tmp_path / "lottery.yaml"

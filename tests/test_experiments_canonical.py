@@ -1,4 +1,4 @@
-"""The canonical studies in experiments/ parse, validate and expand as documented.
+"""The canonical studies in experiments/studies/ parse, validate and expand as documented.
 
 A study whose simulator or searcher is not installed/registered yet is skipped
 (named in the skip reason) rather than failed.
@@ -9,20 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from archgym.experiments.spec import SpecError, load_spec
+from archgym.experiments.sweep import load_spec, load_spec_plugins
+from archgym.experiments.sweep.spec import SpecError
 
-FOLDER = Path(__file__).resolve().parents[1] / "experiments"
+FOLDER = Path(__file__).resolve().parents[1] / "experiments" / "studies"
 EXPECTED_TRIALS = {"quickstart": 15, "dram_lottery": 384, "systolic": 150, "dram": 120, "scratchpad": 100}
 
 
-#: the benchmark suite (suite.yaml) is not a sweep spec; tests/test_bench.py validates it
-STUDIES = sorted(p for p in FOLDER.glob("*.yaml") if p.stem != "suite")
+STUDIES = sorted(FOLDER.glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", STUDIES, ids=lambda p: p.stem)
 def test_canonical_study_is_valid(path):
     try:
         spec = load_spec(path)
+        load_spec_plugins(spec)
+        spec.resolve()
     except SpecError as exc:
         if "unknown environment" in str(exc) or "unknown agent" in str(exc) or "cannot load" in str(exc):
             pytest.skip(f"not installed yet: {exc}")

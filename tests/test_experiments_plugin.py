@@ -2,7 +2,7 @@
 
 Specs register these through ``register:`` / ``pythonpath:``:
 
-* ``Toy-v0`` (tests/toysim.py) and ``SlowToy-v0`` (the toy plus a sleep per
+* ``Toy-v0`` (:class:`archgym.testing.ToySimulator`) and ``SlowToy-v0`` (the toy plus a sleep per
   evaluation, so a driver can be killed mid-sweep);
 * agent ``hill``: a seeded local search with two hyperparameters (a lottery);
 * agent ``flaky``: random search that raises for odd seeds (failure handling);
@@ -18,7 +18,7 @@ import time
 import pytest
 
 from archgym.agents.base import AskTellAgent, HyperParameter
-from toysim import ToySimulator
+from archgym.testing import ToySimulator
 
 
 class SlowToy(ToySimulator):
@@ -95,7 +95,7 @@ TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 HEADER = f"""\
 pythonpath: [{TESTS_DIR}]
 register:
-  simulators: {{Toy-v0: "toysim:ToySimulator", SlowToy-v0: "test_experiments_plugin:SlowToy"}}
+  simulators: {{Toy-v0: "archgym.testing:ToySimulator", SlowToy-v0: "test_experiments_plugin:SlowToy"}}
   agents: {{hill: "test_experiments_plugin:HillClimber", flaky: "test_experiments_plugin:Flaky",
            crash: "test_experiments_plugin:Crash"}}
 """

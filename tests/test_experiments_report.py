@@ -7,10 +7,10 @@ import os
 import numpy as np
 import pytest
 
-from archgym.experiments import analysis
-from archgym.experiments.pareto import hypervolume, nondominated
-from archgym.experiments.report import ranking_table, write_report
-from archgym.experiments.runner import run_sweep
+from archgym.experiments.analysis import study as analysis
+from archgym.pareto import hypervolume, nondominated
+from archgym.experiments.analysis.report import ranking_table, write_report
+from archgym.experiments.sweep.runner import run_sweep
 from archgym.store import Store
 from test_experiments_plugin import write_spec, restore_registry  # noqa: F401
 
@@ -91,7 +91,7 @@ def test_lottery_and_wall_time_tables_match_the_store(study):
                  & (trials["status"] == "complete")]
     for r in lot.itertuples():
         radius = int(r.setting.split("=")[1])
-        tids = ids[ids["hyperparams"].map(lambda h: h["radius"] == radius)]["trial_id"]
+        tids = ids[ids["hyperparameters"].map(lambda h: h["radius"] == radius)]["trial_id"]
         expect = ev[ev["trial_id"].isin(tids)].groupby("trial_id")["reward"].max().mean()
         assert r.best_reward == pytest.approx(expect)
     wall = analysis.wall_times(data)

@@ -3,8 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from archgym.experiments.spec import SpecError, load_spec, parse_spec, trial_key
+from archgym.experiments.sweep import prepare
+from archgym.experiments.sweep.spec import SpecError, load_spec
+from archgym.experiments.sweep.spec import parse_spec as parse_shape
+from archgym.trial import Trial
 from test_experiments_plugin import HEADER, write_spec, restore_registry  # noqa: F401
+
+
+def parse_spec(text: str, source: str):
+    """The spec as a sweep uses it: shape, plugins, names resolved, problems built."""
+    return prepare(parse_shape(text, source=source))
 
 GOOD = HEADER + """\
 study: s
@@ -38,8 +46,8 @@ def test_good_spec_expands_to_the_product():
     assert {t.agent for t in trials} == {"random", "hill"}
     assert all(t.budget == 10 for t in trials)
     hill = [t for t in trials if t.agent == "hill"]
-    assert {t.hyperparams["radius"] for t in hill} == {1, 3}
-    assert all(t.hyperparams["restart"] == 0.2 for t in hill)
+    assert {t.hyperparameters["radius"] for t in hill} == {1, 3}
+    assert all(t.hyperparameters["restart"] == 0.2 for t in hill)
 
 
 def test_expansion_is_deterministic_and_ids_are_content_hashes():
@@ -47,7 +55,7 @@ def test_expansion_is_deterministic_and_ids_are_content_hashes():
     b = [t.key for t in parse_spec(GOOD, source="s.yaml").trials()]
     assert a == b and len(set(a)) == len(a)
     t = parse_spec(GOOD, source="s.yaml").trials()[0]
-    assert t.key == trial_key(**t.content())
+    assert t == Trial.create(t.env_id, t.env_kwargs, t.agent, t.hyperparameters, t.seed, t.budget)
     # adding a seed keeps every existing id
     more = [t.key for t in parse_spec(GOOD.replace("seeds: 2", "seeds: 3"), source="s.yaml").trials()]
     assert set(a) < set(more)
@@ -100,3 +108,26 @@ def test_store_path_defaults_next_to_the_spec(tmp_path):
     assert spec.store_path() == str(tmp_path / "mine.db")
     spec = load_spec(write_spec(tmp_path, "store: out/x.db\n" + GOOD[len(HEADER):], name="other.yaml"))
     assert spec.store_path() == str(tmp_path / "out" / "x.db")
+
+
+def test_parsing_imports_nothing_and_plugins_load_as_an_explicit_step(tmp_path):
+    """Reading a spec checks its shape only; its plugins load in prepare()."""
+    import sys
+
+    (tmp_path / "never_imported_plugin.py").write_text("raise RuntimeError('imported while parsing')\n")
+    text = f"pythonpath: [{tmp_path}]\nimports: [never_imported_plugin]\n" + GOOD[len(HEADER):]
+    spec = parse_shape(text, source="s.yaml")  # no import, no registry lookup
+    assert "never_imported_plugin" not in sys.modules and spec.environments == []
+    with pytest.raises(SpecError, match="cannot load plugins: imported while parsing"):
+        prepare(spec)
+
+
+def test_an_in_memory_spec_runs_like_a_file(tmp_path, toy_registered):
+    from archgym.experiments.sweep import SweepSpec, run_sweep
+
+    spec = SweepSpec.from_dict({"study": "mem", "budget": 4, "seeds": [0, 1],
+                                "environments": [{"id": "Toy-v0"}], "searchers": [{"agent": "random"}]})
+    out = run_sweep(spec, store=tmp_path / "m.db", executor="inline", progress=False)
+    assert out["completed"] == 2 and out["failed"] == 0
+    with pytest.raises(SpecError, match=r"<spec>: budget: must be >= 1"):
+        SweepSpec.from_dict({"study": "x", "budget": 0, "environments": ["Toy-v0"], "searchers": ["random"]})

@@ -19,7 +19,7 @@ import archgym
 from archgym.cli import main
 from archgym.space import InvalidConfigError
 from archgym.store import Store
-from archgym.trial_key import trial_identity, trial_key
+from archgym.trial import trial_identity, trial_key
 from test_experiments_plugin import restore_registry, write_spec  # noqa: F401
 
 TOY = ("Toy-v0", {"objective": "cost"}, "ga", {}, 0, 10)
@@ -27,7 +27,7 @@ TOY = ("Toy-v0", {"objective": "cost"}, "ga", {}, 0, 10)
 
 # --------------------------------------------------------------------------- trial identity
 def test_trial_key_covers_resolved_defaults_version_budget_and_seed(toy_registered, monkeypatch):
-    from toysim import ToySimulator
+    from archgym.testing import ToySimulator
 
     from archgym.agents.genetic import GeneticAlgorithm
     from archgym.agents.base import HyperParameter
@@ -73,7 +73,9 @@ def test_run_and_sweep_share_one_key_and_budgets_are_kept_apart(tmp_path, toy_re
     assert sorted(zip(t["budget"], t["trial_key"].map(counts))) == [(5, 5), (7, 7)]
     spec = write_spec(tmp_path, "study: s\nbudget: 5\nseeds: [3]\nenvironments:\n  - id: Toy-v0\n"
                                 "    objectives: [cost]\nsearchers:\n  - agent: random\n")
-    trials = __import__("archgym.experiments.spec", fromlist=["load_spec"]).load_spec(spec).trials()
+    from archgym.experiments.sweep import prepare
+
+    trials = prepare(spec).trials()
     assert trials[0].key in set(t["trial_key"])  # the sweep names the run's trial identically
 
 
@@ -116,7 +118,7 @@ searchers:
 
 
 def test_sweep_lock_holds_through_a_symlink(tmp_path, restore_registry):
-    from archgym.experiments.runner import SweepLocked, _exclusive, run_sweep
+    from archgym.experiments.sweep.runner import SweepLocked, _exclusive, run_sweep
 
     spec = write_spec(tmp_path, FLAKY)
     real = tmp_path / "real.db"

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from archgym.experiments.runner import run_sweep
+from archgym.experiments.sweep.runner import run_sweep
 from archgym.store import Store
 from test_experiments_plugin import write_spec, restore_registry  # noqa: F401
 
@@ -56,7 +56,7 @@ def test_sweep_records_every_trial_and_a_rerun_does_nothing(tmp_path):
 
 
 def test_a_second_driver_on_the_same_store_is_refused(tmp_path):
-    from archgym.experiments.runner import SweepLocked, _exclusive
+    from archgym.experiments.sweep.runner import SweepLocked, _exclusive
 
     spec = write_spec(tmp_path, BASIC)
     with _exclusive(str(tmp_path / "study.db")):
@@ -207,7 +207,8 @@ def _start_and_wait(spec: str, db: str, n_complete: int) -> subprocess.Popen:
 
 
 def test_ctrl_c_stops_promptly_and_the_rerun_finishes(tmp_path):
-    spec = write_spec(tmp_path, SLOW.replace("seeds: 8", "seeds: 10").replace("delay: 0.05", "delay: 0.1"))
+    # slow enough trials (1.2 s each) that a loaded machine cannot finish the sweep before the signal lands
+    spec = write_spec(tmp_path, SLOW.replace("seeds: 8", "seeds: 12").replace("delay: 0.05", "delay: 0.2"))
     db = str(tmp_path / "study.db")
     proc = _start_and_wait(spec, db, 2)
     try:
@@ -222,6 +223,6 @@ def test_ctrl_c_stops_promptly_and_the_rerun_finishes(tmp_path):
         except ProcessLookupError:
             pass
     st = _statuses(db)
-    assert 2 <= sum(v == "complete" for v in st.values()) < 10
+    assert 2 <= sum(v == "complete" for v in st.values()) < 12
     s = run_sweep(spec, workers=2, progress=False)
-    assert s["complete"] == 10 and s["ran"] == sum(v != "complete" for v in st.values())
+    assert s["complete"] == 12 and s["ran"] == sum(v != "complete" for v in st.values())

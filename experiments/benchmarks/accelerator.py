@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m archgym.experiments.benchmarks.accelerator [--designs 12] [--out PATH]
+    python experiments/benchmarks/accelerator.py [--designs 12] [--out PATH]
 
 Designs: ArchGym's baseline controller on a 32x32 ws design with 256 KB SRAMs
 on DDR4-2400 (the env's reference design), plus random feasible designs of

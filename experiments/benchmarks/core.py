@@ -77,9 +77,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=7)
     args = ap.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
     import archgym
-    from toysim import ToySimulator
+    from archgym.testing import ToySimulator
 
     archgym.register("Toy-v0", ToySimulator, overwrite=True)
     out = {"repeats": args.repeats, "import_archgym_ms": round(import_time_ms(args.repeats), 1)}

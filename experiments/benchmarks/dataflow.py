@@ -1,6 +1,6 @@
 """Speed and mapper quality of the dataflow-mapping simulator (``archgym.simulators.dataflow``).
 
-Run:  python -m archgym.experiments.benchmarks.dataflow [--quick]
+Run:  python experiments/benchmarks/dataflow.py [--quick]
 
 Prints and writes ``experiments/benchmarks/results/dataflow.json``.  Times are
 process CPU time of the single benchmark thread (median of repeats; one math
@@ -37,7 +37,6 @@ import numpy as np  # noqa: E402
 
 from archgym.simulators.dataflow import AcceleratorArchSimulator, DataflowMappingSimulator, eyeriss_like  # noqa: E402
 from archgym.simulators.dataflow.mapper import map_layer  # noqa: E402
-from archgym.simulators.dataflow.workload import resolve_problem  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "dataflow.json"
 BUDGET = AcceleratorArchSimulator().mapper_budget

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -55,11 +54,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=9)
     args = ap.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
     import os
 
     import archgym
-    from toysim import ToySimulator
+    from archgym.testing import ToySimulator
 
     archgym.register("Toy-v0", ToySimulator, overwrite=True)
     out = {"repeats": args.repeats, "load_average_1min": round(os.getloadavg()[0], 2),

@@ -1,6 +1,6 @@
 """Benchmark: the multi-agent searcher's variants on the separable problem (known optimum).
 
-Problem: :class:`~archgym.experiments.benchmarks.separable.SeparableSimulator`
+Problem: :class:`~archgym.testing.SeparableSimulator`
 (10 parameters x 8 values, cost = sum of per-parameter terms, unique optimum
 at reward 1).  For each variant and seed, one ``run`` of ``--budget``
 evaluations; reported per variant: how many seeds reach the optimum, the
@@ -19,8 +19,8 @@ measurement behind keeping (or not) the centralized critic.
 
 Usage::
 
-    python -m archgym.experiments.benchmarks.marl                 # 10 seeds x 400 evaluations
-    python -m archgym.experiments.benchmarks.marl --seeds 3 --budget 200
+    python experiments/benchmarks/marl.py                 # 10 seeds x 400 evaluations
+    python experiments/benchmarks/marl.py --seeds 3 --budget 200
 
 Writes ``experiments/benchmarks/results/marl.json`` (``--out``) and prints the table.
 """
@@ -48,7 +48,7 @@ def run_variant(agent: str, params: dict, pairs: bool, seed: int, budget: int) -
     import archgym
     from archgym.env import DSEEnv
 
-    from .separable import SeparableSimulator
+    from archgym.testing import SeparableSimulator
 
     env = DSEEnv(SeparableSimulator(groups=pairs))
     t0, c0 = time.perf_counter(), time.process_time()
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--budget", type=int, default=400)
     p.add_argument("--out", default=str(RESULTS))
     args = p.parse_args(argv)
-    from archgym._threads import limit_threads
+    from archgym.threads import limit_threads
 
     limit_threads(1)
     import torch  # noqa: F401  (imported before anything is timed)

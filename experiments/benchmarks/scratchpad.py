@@ -1,6 +1,6 @@
 """Scratchpad ILP benchmark: solve time vs graph size, and traffic vs heuristics.
 
-Run:  python -m archgym.experiments.benchmarks.scratchpad [--quick] [--out PATH]
+Run:  python experiments/benchmarks/scratchpad.py [--quick] [--out PATH]
 
 Part 1 (scaling): solve time and status of every formulation and solver on
 seeded random skip-connection networks (10-140 operators), Inception
@@ -34,7 +34,7 @@ import platform
 import time
 from pathlib import Path
 
-from archgym._threads import limit_threads
+from archgym.threads import limit_threads
 
 OUT = Path(__file__).resolve().parent / "results" / "scratchpad.json"
 

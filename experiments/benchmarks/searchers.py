@@ -26,9 +26,9 @@ lexicographic grid only visits one corner of the space in 1,000 evaluations).
 
 Usage::
 
-    python -m archgym.experiments.benchmarks.searchers            # full: 10 seeds, 1,000 evals
-    python -m archgym.experiments.benchmarks.searchers --quick    # 3 seeds, 300 evals, no DRAM
-    python -m archgym.experiments.benchmarks.searchers --searchers ga,bo --seeds 5
+    python experiments/benchmarks/searchers.py            # full: 10 seeds, 1,000 evals
+    python experiments/benchmarks/searchers.py --quick    # 3 seeds, 300 evals, no DRAM
+    python experiments/benchmarks/searchers.py --searchers ga,bo --seeds 5
 
 Writes ``experiments/benchmarks/results/searchers.json`` (``--out``) and prints
 the tables.
@@ -75,7 +75,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "searchers.json"
 
 def _worker_init() -> None:
     """One math thread; import the heavy libraries before anything is timed."""
-    from archgym._threads import limit_threads
+    from archgym.threads import limit_threads
 
     limit_threads(1)
     for mod in ("sklearn.gaussian_process", "scipy.stats", "optuna", "torch", "stable_baselines3"):
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> dict:
     unknown = [a for a in agents if a not in SEARCHERS]
     if unknown:
         p.error(f"unknown searcher(s) {unknown}; allowed: {', '.join(SEARCHERS)}")
-    from archgym._threads import limit_threads
+    from archgym.threads import limit_threads
 
     limit_threads(1)
     t_start = time.perf_counter()

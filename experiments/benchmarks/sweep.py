@@ -1,9 +1,9 @@
 """Sweep-runner benchmark: per-trial overhead, local speed-up, and Dask parity.
 
-Run: ``python -m archgym.experiments.benchmarks.sweep [--quick]``.  It prints
+Run: ``python experiments/benchmarks/sweep.py [--quick]``.  It prints
 the figures and writes ``experiments/benchmarks/results/sweep.json``.
 
-1. **Overhead** -- sweeps of trivially cheap trials (``Busy-v0`` with no spin,
+1. **Overhead** -- sweeps of trivially cheap trials (``Toy-v0`` (:class:`archgym.testing.ToySimulator`) with no spin,
    budget 5) through the local executor with one worker.  The runner's
    overhead per trial is ``(sweep wall time - time spent inside trials) / n``;
    it is measured at two sweep sizes, and the slope between them is the
@@ -34,34 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from archgym.simulator import Metric, Simulator
-from archgym.space import Categorical, DesignSpace, Integer
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sweep.json"
-
-
-class BusySimulator(Simulator):
-    """A synthetic design problem whose cost per evaluation is set by ``spin``
-    (iterations of a pure-Python loop, so it holds one core and no more)."""
-
-    name = "Busy"
-    version = "1"
-    metrics = (Metric("cost", "units", True, "distance from the optimum", scale=100.0),
-               Metric("area", "mm^2", True, "grows with x and y", scale=30.0))
-    workload_names = ("default",)
-    default_objective = "cost"
-
-    def __init__(self, workload: str = "default", spin: int = 0) -> None:
-        self.workload = workload
-        self.spin = int(spin)
-        self.space = DesignSpace([Integer("x", 0, 31), Integer("y", 0, 31), Categorical("mode", ["a", "b", "c"])])
-
-    def _evaluate(self, config):
-        acc = 0
-        for i in range(self.spin):
-            acc = (acc + i * i) % 1_000_003
-        cost = (config["x"] - 11) ** 2 + (config["y"] - 23) ** 2 + "abc".index(config["mode"]) + 0 * acc
-        return {"cost": float(cost), "area": float(config["x"] + config["y"])}
 
 
 def _spec(folder: Path, name: str, seeds: int, budget: int, spin: int, agents: list[str]) -> str:
@@ -70,9 +44,9 @@ study: {name}
 budget: {budget}
 seeds: {seeds}
 register:
-  simulators: {{Busy-v0: "archgym.experiments.benchmarks.sweep:BusySimulator"}}
+  simulators: {{Toy-v0: "archgym.testing:ToySimulator"}}
 environments:
-  - id: Busy-v0
+  - id: Toy-v0
     kwargs: {{spin: {spin}}}
 searchers:
 """ + "".join(f"  - agent: {a}\n" for a in agents)
@@ -111,7 +85,7 @@ def _records(store: str) -> dict:
 
 
 def _sweep(spec: str, store: str, **kw) -> tuple[float, dict]:
-    from archgym.experiments.runner import run_sweep
+    from archgym.experiments.sweep import run_sweep
 
     t0 = time.perf_counter()
     summary = run_sweep(spec, store=store, progress=False, **kw)

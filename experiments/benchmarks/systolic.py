@@ -1,6 +1,6 @@
 """Speed of the analytical systolic simulator (``archgym.simulators.systolic``).
 
-Run:  python -m archgym.experiments.benchmarks.systolic [--quick]
+Run:  python experiments/benchmarks/systolic.py [--quick]
 
 Prints and writes ``experiments/benchmarks/results/systolic.json``:
 

@@ -4,8 +4,8 @@ Every executor has one method, :meth:`Executor.imap_unordered`, which pulls
 tasks lazily from an iterator -- never more than :attr:`Executor.slots` in
 flight -- and yields ``(task, result)`` pairs as trials finish.  Pulling lazily
 lets the driver mark a trial ``running`` in the store only when it is actually
-handed to a worker.  Results are the dicts of
-:func:`archgym.experiments.worker.run_trial`; an infrastructure failure (a
+handed to a worker.  Tasks are :class:`~.worker.Task` and results
+:class:`~archgym.trial.TrialResult` (:func:`~.worker.run_task`); an infrastructure failure (a
 worker process that died, a Dask worker lost) is turned into a failed result
 for the affected trial(s), so the sweep goes on.
 
@@ -28,8 +28,9 @@ import uuid
 from typing import Any, Iterable, Iterator, Mapping
 
 from archgym.errors import UserInputError
+from archgym.trial import TrialResult, TrialState
 
-from .worker import run_trial, warm_worker
+from .worker import Task, run_task, warm_worker
 
 __all__ = ["Executor", "InlineExecutor", "LocalExecutor", "DaskExecutor", "make_executor", "ExecutorError"]
 
@@ -41,9 +42,9 @@ class ExecutorError(UserInputError):
     """A bad executor choice or worker count, or a Dask scheduler that cannot be reached."""
 
 
-def _lost(task: Mapping[str, Any], why: str) -> dict:
+def _lost(task: Task, why: str) -> TrialResult:
     now = time.time()
-    return {"key": task["key"], "ok": False, "error": why, "wall_time_s": None, "started": now, "ended": now}
+    return TrialResult(key=task.trial.key, state=TrialState.FAILED, error=why, error_line=why, started=now, ended=now)
 
 
 class Executor:
@@ -51,7 +52,7 @@ class Executor:
 
     slots: int = 1
 
-    def imap_unordered(self, tasks: Iterable[dict]) -> Iterator[tuple[dict, dict]]:
+    def imap_unordered(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, TrialResult]]:
         raise NotImplementedError
 
     def close(self, abort: bool = False) -> None:
@@ -74,7 +75,7 @@ class InlineExecutor(Executor):
 
     def imap_unordered(self, tasks):
         for task in tasks:
-            yield task, run_trial(task)
+            yield task, run_task(task)
 
 
 class LocalExecutor(Executor):
@@ -110,10 +111,10 @@ class LocalExecutor(Executor):
                     exhausted = True
                     break
                 try:
-                    inflight[self._pool.submit(run_trial, task)] = task
+                    inflight[self._pool.submit(run_task, task)] = task
                 except BrokenProcessPool:
                     self._pool = self._new_pool()
-                    inflight[self._pool.submit(run_trial, task)] = task
+                    inflight[self._pool.submit(run_task, task)] = task
             if not inflight:
                 return
             done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
@@ -174,13 +175,13 @@ class DaskExecutor(Executor):
 
         it = iter(tasks)
         ac = as_completed()
-        owner: dict[str, dict] = {}
+        owner: dict[str, Task] = {}
 
         def submit() -> bool:
             task = next(it, None)
             if task is None:
                 return False
-            fut = self.client.submit(run_trial, task, pure=False, key=f"trial-{task['key']}-{uuid.uuid4().hex[:8]}")
+            fut = self.client.submit(run_task, task, pure=False, key=f"trial-{task.trial.key}-{uuid.uuid4().hex[:8]}")
             owner[fut.key] = task
             ac.add(fut)
             return True

@@ -5,7 +5,7 @@ results store: seeds, mean best reward after 100 and after the whole budget,
 median wall time per run.  The suite's ``*-tuned`` rows are each agent's best
 setting by mean best reward at the full budget (ties: the earlier row)::
 
-    python -m archgym.experiments.rl_tuning STORE.db [--out results/rl_tuning_lottery.csv]
+    python experiments/studies/rl_tuning.py STORE.db [--out experiments/results/rl_tuning_lottery.csv]
 
 With ``--out`` naming an existing table, rows of agents in the store replace
 that table's rows of the same agents; other agents' rows are kept.
@@ -33,7 +33,7 @@ def lottery_table(store_path: str | os.PathLike) -> pd.DataFrame:
     by_trial = evals.groupby("trial_id")["reward"]
     trials["best"] = by_trial.max()
     trials["best100"] = by_trial.apply(lambda r: r.iloc[:100].max())
-    trials["setting"] = trials["hyperparams"].map(lambda h: json.dumps(h, sort_keys=True, separators=(",", ":")))
+    trials["setting"] = trials["hyperparameters"].map(lambda h: json.dumps(h, sort_keys=True, separators=(",", ":")))
     rows = []
     for (agent, setting), g in trials.groupby(["agent", "setting"]):
         rows.append({"agent": agent, "setting": setting, "seeds": len(g),
@@ -46,7 +46,7 @@ def lottery_table(store_path: str | os.PathLike) -> pd.DataFrame:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m archgym.experiments.rl_tuning", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python experiments/studies/rl_tuning.py", description=__doc__.splitlines()[0])
     p.add_argument("store")
     p.add_argument("--out", help="CSV to write or update")
     args = p.parse_args(argv)

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m archgym.experiments.codesign_figure experiments/codesign.db [--out experiments/results/codesign]
+    python experiments/studies/codesign_figure.py experiments/studies/codesign.db [--out experiments/results/codesign]
 
 For each workload of the study: every feasible design the searchers
 evaluated on Accelerator-v0, its latency-energy Pareto front coloured by the
@@ -23,7 +23,7 @@ with the other subsystems at defaults, evaluated on Accelerator-v0:
 
 "Co-design buys" = best single-subsystem pick / best co-designed design, for
 EDP, latency and energy.  Also writes the searcher ranking at fixed budgets (the analysis module's defaults)
-(``archgym.experiments.analysis.ranking``).  Outputs ``codesign_pareto.png``,
+(``archgym.experiments.analysis.study.ranking``).  Outputs ``codesign_pareto.png``,
 ``summary.json`` and ``ranking.md`` in ``--out``.
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ from archgym.simulators.dram.knobs import DEFAULT_MCCONFIG, KNOBS
 from archgym.simulators.systolic import SystolicSimulator
 
 
-OUT = Path(__file__).resolve().parent / "results" / "codesign"
+OUT = Path(__file__).resolve().parents[1] / "results" / "codesign"
 SYSTOLIC_BW = 16
 COLORS = dict(zip(MEMORIES, ("tab:blue", "tab:orange", "tab:green", "tab:red")))
 
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> dict:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from . import analysis
+    from archgym.experiments.analysis import study as analysis
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,12 +1,14 @@
 """The benchmark suite: named, versioned problems with stored best-known values.
 
-``experiments/suite.yaml`` (the default; any file of the same shape works)::
+The shipped suite is package data, ``archgym/experiments/bench/data/suite.yaml``
+(in the repository: ``experiments/bench/data/suite.yaml``); any file of the
+same shape works (``--suite FILE``)::
 
     suite: archgym-bench          # required
     version: 1                    # required; bump when problems or searchers change
     budgets: [50, 100, 300, 1000] # evaluations at which regret is reported
     seeds: 10                     # N -> seeds 0..N-1
-    best_known: suite_best_known.json   # machine-written references (relative to this file)
+    best_known: best_known.json   # machine-written references (relative to this file)
     problems:
       - name: systolic-resnet18   # required, unique
         version: 1                # required; bump when anything moving the optimum changes
@@ -53,12 +55,13 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from archgym.errors import UserInputError
+from archgym.trial import canonical_json
 
-from .spec import _canonical, _Checker, read_located_yaml
+from ..located_yaml import YamlChecker, read_located_yaml
+from . import DEFAULT_SUITE
 
-__all__ = ["SuiteError", "Problem", "SearcherEntry", "Suite", "load_suite", "DEFAULT_SUITE", "TRACES_ENV"]
+__all__ = ["SuiteError", "Problem", "SearcherEntry", "Suite", "load_suite", "parse_suite", "TRACES_ENV"]
 
-DEFAULT_SUITE = Path(__file__).resolve().parent / "suite.yaml"
 TRACES_ENV = "ARCHGYM_DRAM_TRACES"
 TOP_KEYS = {"suite", "version", "budgets", "seeds", "best_known", "problems", "searchers"}
 PROBLEM_KEYS = {"name", "version", "env", "workload", "objective", "kwargs", "reference", "reference_samples",
@@ -112,7 +115,7 @@ class Problem:
         if self.table is not None:
             kw["backend"] = self.table_as_written if portable else self.table
         kw["objective"] = self.objective
-        return json.loads(_canonical(kw))
+        return json.loads(canonical_json(kw))
 
     def unavailable(self) -> str | None:
         """Why this problem cannot run on this machine (None: it can)."""
@@ -148,7 +151,7 @@ class SearcherEntry:
 
     def key(self) -> str:
         """Canonical identity of (agent, explicit hyperparameters), as trials record them."""
-        return _canonical({"agent": self.agent, "hyperparams": dict(self.hyperparameters)})
+        return canonical_json({"agent": self.agent, "hyperparameters": dict(self.hyperparameters)})
 
 
 @dataclass
@@ -200,6 +203,13 @@ class Suite:
         caps = [self.max_budget, problem.max_budget, searcher.max_budget, cap]
         return min(c for c in caps if c is not None)
 
+    def with_best_known(self, path: str | os.PathLike) -> "Suite":
+        """This suite reading (and ``archgym bench reference`` writing) its best
+        known values at ``path`` instead of the suite's own file."""
+        from dataclasses import replace
+
+        return replace(self, best_known_file=os.fspath(path))
+
     def best_known(self) -> dict[str, dict]:
         """Stored references by problem label (empty when the file does not exist yet)."""
         if not self.best_known_file or not os.path.exists(self.best_known_file):
@@ -208,10 +218,12 @@ class Suite:
             return json.load(fh).get("problems", {})
 
     def sweep_specs(self, problems: Sequence[Problem], searchers: Sequence[SearcherEntry], seeds: Sequence[int],
-                    cap: int | None = None) -> list[dict]:
-        """Sweep specs (dicts in the format of :mod:`.spec`) running ``searchers`` x
-        ``problems`` x ``seeds``: one spec per (problem, run budget), since a spec
-        has one budget per environment."""
+                    cap: int | None = None) -> list:
+        """In-memory sweep specs (:class:`~archgym.experiments.sweep.SweepSpec`)
+        running ``searchers`` x ``problems`` x ``seeds``: one spec per (problem,
+        run budget), since a spec has one budget per environment."""
+        from ..sweep import SweepSpec
+
         out = []
         for p in problems:
             by_budget: dict[int, list[SearcherEntry]] = {}
@@ -224,12 +236,14 @@ class Suite:
                 kwargs = {k: v for k, v in p.env_kwargs().items() if k not in ("workload", "objective")}
                 if kwargs:  # options and the table backend: exactly what the problem's env is made with
                     env["kwargs"] = kwargs
-                out.append({"study": f"{self.label}:{p.label}:b{budget}",
-                            "description": f"{self.label} problem {p.label}: {p.note}",
-                            "budget": int(budget), "seeds": [int(s) for s in seeds], "environments": [env],
-                            "searchers": [{"agent": s.agent, "hyperparameters": {k: _wrap(v) for k, v in
-                                                                                s.hyperparameters.items()}}
-                                          if s.hyperparameters else {"agent": s.agent} for s in group]})
+                study = f"{self.label}:{p.label}:b{budget}"
+                out.append(SweepSpec.from_dict(
+                    {"study": study, "description": f"{self.label} problem {p.label}: {p.note}",
+                     "budget": int(budget), "seeds": [int(s) for s in seeds], "environments": [env],
+                     "searchers": [{"agent": s.agent, "hyperparameters": {k: _wrap(v) for k, v in
+                                                                         s.hyperparameters.items()}}
+                                   if s.hyperparameters else {"agent": s.agent} for s in group]},
+                    source=f"{self.path or '<suite>'}: {study}"))
         return out
 
 
@@ -240,7 +254,7 @@ def _wrap(v: Any) -> Any:
 
 # --------------------------------------------------------------------------- loading
 def load_suite(path: str | os.PathLike | None = None) -> Suite:
-    """Read and validate a suite file (default: ``experiments/suite.yaml``)."""
+    """Read and validate a suite file (default: the shipped suite, :data:`DEFAULT_SUITE`)."""
     path = os.fspath(path or DEFAULT_SUITE)
     if not os.path.exists(path):
         raise SuiteError(f"no such suite file: {path}")
@@ -260,7 +274,7 @@ def parse_suite(text: str, source: str = "<suite>") -> Suite:
         raise SuiteError(str(exc)) from None
 
 
-def _suite(chk: _Checker, data: Any, source: str) -> Suite:
+def _suite(chk: YamlChecker, data: Any, source: str) -> Suite:
     from archgym.objective import ObjectiveError, make_objective
     from archgym.registry import RegistryError, agent_class, resolve_id, simulator_class
 
@@ -339,7 +353,7 @@ def _suite(chk: _Checker, data: Any, source: str) -> Suite:
                  best_known_file=str(base / chk.str_(bk, ("best_known",))) if bk else None)
 
 
-def _long_runs(chk: _Checker, raw: Any, path: tuple) -> tuple[tuple[str, int, int], ...]:
+def _long_runs(chk: YamlChecker, raw: Any, path: tuple) -> tuple[tuple[str, int, int], ...]:
     from archgym.registry import RegistryError, agent_class
 
     if raw is None:
@@ -357,7 +371,7 @@ def _long_runs(chk: _Checker, raw: Any, path: tuple) -> tuple[tuple[str, int, in
     return tuple(out)
 
 
-def _unique(chk: _Checker, names: list[str], path: tuple, what: str) -> None:
+def _unique(chk: YamlChecker, names: list[str], path: tuple, what: str) -> None:
     seen: set[str] = set()
     for i, n in enumerate(names):
         if n in seen:

@@ -1,15 +1,20 @@
 """The sweep driver: spec -> trials -> executor -> results store.
 
-:func:`run_sweep` is what ``archgym sweep`` calls.  The driver is the only
-writer of the store: it registers every trial (``pending``), marks a trial
-``running`` when it hands it to a worker (``Store.start_trial`` drops rows of an
-earlier, interrupted attempt), and records each result atomically
-(``Store.complete_trial``) or as ``failed`` with the worker's traceback.
+:func:`run_sweep` is what ``archgym sweep`` and ``archgym bench run`` call,
+with a spec file or an in-memory :class:`~.spec.SweepSpec`.  It takes the
+spec's steps explicitly -- shape checked, plugins loaded
+(:func:`~.spec.load_spec_plugins`), names resolved, trials expanded once --
+then runs the trials through the run pipeline (:mod:`archgym.pipeline`) on
+an executor.  The driver is the only writer of the store: it registers every
+trial (``pending``), marks a trial ``running`` when it hands it to a worker
+(``Store.start_trial`` drops rows of an earlier, interrupted attempt), and
+records each result atomically (``Store.record``: ``complete``, or ``failed``
+with the worker's traceback).
 
 Resume: rerunning the same spec skips ``complete`` trials, restarts ``running``
 and ``pending`` ones (a killed driver leaves those behind), and skips ``failed``
 ones unless ``retry_failed=True``.  Because a trial's id is a hash of its
-content (:mod:`archgym.trial_key`), edits to the spec add or drop trials
+content (:mod:`archgym.trial`), edits to the spec add or drop trials
 without disturbing the others.
 
 Before anything runs, every problem of the spec is built once in the driver
@@ -32,12 +37,13 @@ from typing import Any, Iterator
 
 from archgym.errors import UserInputError
 from archgym.store import StoreError
+from archgym.trial import Trial, TrialState
 
 from .executors import make_executor
-from .spec import SweepSpec, Trial, check_problems, load_spec
-from .worker import make_task
+from .spec import SweepSpec, check_problems, load_spec, load_spec_plugins
+from .worker import Task
 
-__all__ = ["run_sweep", "plan", "SweepLocked", "failure_reason", "failure_lines"]
+__all__ = ["run_sweep", "prepare", "plan", "SweepLocked", "failure_reason", "failure_lines"]
 
 
 class SweepLocked(UserInputError):
@@ -77,22 +83,31 @@ def _exclusive(store_path: str):
 def plan(spec: SweepSpec, store, retry_failed: bool = False) -> tuple[int, list[tuple[int, Trial]], dict]:
     """Register the spec's trials in ``store``; return ``(study_id, to_run, counts)``
     where ``to_run`` lists ``(trial_id, trial)`` in spec order and ``counts`` has
-    the statuses found before running."""
-    # the raw spec plus resolved plugins, so the report can rebuild objectives
+    the states found before running."""
     sid = store.study(spec.study, {**spec.raw, "_plugins": spec.plugins})
     trials = spec.trials()
-    ids = {t.key: store.add_trial(sid, t.key, t.agent, t.hyperparams, t.env_id, t.env_kwargs, t.seed, t.budget)
-           for t in trials}
+    ids = {t.key: store.add_trial(sid, t) for t in trials}
     status = store.statuses(sid)
-    counts = {s: 0 for s in ("pending", "running", "complete", "failed")}
+    counts = {s.value: 0 for s in TrialState}
     run: list[tuple[int, Trial]] = []
     for t in trials:
-        st = status.get(t.key, "pending")
-        counts[st] = counts.get(st, 0) + 1
-        if st == "complete" or (st == "failed" and not retry_failed):
+        st = TrialState(status.get(t.key, TrialState.PENDING.value))
+        counts[st.value] += 1
+        if st is TrialState.COMPLETE or (st is TrialState.FAILED and not retry_failed):
             continue
         run.append((ids[t.key], t))
     return sid, run, counts
+
+
+def prepare(spec: SweepSpec | str | os.PathLike) -> SweepSpec:
+    """A spec ready to run: read (if a path), plugins loaded, names resolved,
+    every problem built once (:func:`~.spec.check_problems`)."""
+    if not isinstance(spec, SweepSpec):
+        spec = load_spec(spec)
+    load_spec_plugins(spec)
+    spec.resolve()
+    check_problems(spec)
+    return spec
 
 
 def _progress_bar(total: int, desc: str, enabled: bool):
@@ -102,10 +117,10 @@ def _progress_bar(total: int, desc: str, enabled: bool):
                 dynamic_ncols=True, smoothing=0.1)
 
 
-def run_sweep(spec_path: str | os.PathLike, store: str | os.PathLike | None = None, workers: int = 1,
+def run_sweep(spec: SweepSpec | str | os.PathLike, store: str | os.PathLike | None = None, workers: int = 1,
               executor: str = "local", scheduler: str | None = None, retry_failed: bool = False,
               progress: bool = True) -> dict[str, Any]:
-    """Run (or resume) the sweep in ``spec_path``; returns a summary dict:
+    """Run (or resume) the sweep ``spec`` (a file or a :class:`~.spec.SweepSpec`); returns a summary dict:
     ``study``, ``store``, ``trials`` (in the spec), ``ran``, ``completed`` and
     ``failed`` (this run), ``complete`` and ``failed_total`` (the study's spec
     trials after the run), ``skipped_complete``, ``skipped_failed``,
@@ -119,12 +134,11 @@ def run_sweep(spec_path: str | os.PathLike, store: str | os.PathLike | None = No
     from .executors import ExecutorError
 
     t0 = time.perf_counter()
-    spec = load_spec(spec_path)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ExecutorError(f"workers must be an integer >= 1, got {workers!r}")
     if executor not in ("local", "dask", "inline"):
         raise ExecutorError(f"executor must be 'local', 'dask' or 'inline', got {executor!r}")
-    check_problems(spec)
+    spec = prepare(spec)
     store_path = os.fspath(store) if store is not None else spec.store_path()
     summary: dict[str, Any] = {"study": spec.study, "store": store_path}
     with _exclusive(store_path), Store(store_path) as db:
@@ -133,25 +147,18 @@ def run_sweep(spec_path: str | os.PathLike, store: str | os.PathLike | None = No
                        skipped_failed=0 if retry_failed else before["failed"])
         done = failed = 0
         if to_run:
-            by_key = {t.key: tid for tid, t in to_run}
-
-            def tasks() -> Iterator[dict]:
+            def tasks() -> Iterator[Task]:
                 for tid, trial in to_run:
                     db.start_trial(tid)
-                    yield make_task(trial, spec.plugins)
+                    yield Task(trial, spec.plugins)
 
             bar = _progress_bar(len(to_run), spec.study, progress)
             try:
                 with make_executor(executor, workers, scheduler, spec.plugins) as ex:
-                    for task, res in ex.imap_unordered(tasks()):
-                        tid = by_key[task["key"]]
-                        if res.get("ok"):
-                            db.complete_trial(tid, res["history"], res.get("simulator", ""),
-                                              res.get("simulator_version", ""), res.get("wall_time_s"))
-                            done += 1
-                        else:
-                            db.fail_trial(tid, res.get("error") or "unknown error", res.get("wall_time_s"))
-                            failed += 1
+                    for task, result in ex.imap_unordered(tasks()):
+                        db.record(sid, task.trial, result)
+                        done += result.ok
+                        failed += not result.ok
                         bar.update(1)
                         bar.set_postfix(done=done, failed=failed, refresh=False)
             finally:
@@ -159,8 +166,8 @@ def run_sweep(spec_path: str | os.PathLike, store: str | os.PathLike | None = No
         after = db.statuses(sid)
         keys = {t.key for t in spec.trials()}
         summary.update(ran=done + failed, completed=done, failed=failed,
-                       complete=sum(after.get(k) == "complete" for k in keys),
-                       failed_total=sum(after.get(k) == "failed" for k in keys),
+                       complete=sum(after.get(k) == TrialState.COMPLETE.value for k in keys),
+                       failed_total=sum(after.get(k) == TrialState.FAILED.value for k in keys),
                        failures=_failures(db, spec.study, keys),
                        wall_time_s=round(time.perf_counter() - t0, 3))
     return summary

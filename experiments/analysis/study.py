@@ -13,9 +13,8 @@ Conventions (stated once, used everywhere):
 * **Bands and intervals** are mean +/- the 95% confidence half-width of the mean,
   Student t with n-1 degrees of freedom over trials (no band when n = 1).
 * Pareto problems (objective kind ``pareto``) get objective vectors recomputed
-  from the stored metrics with the objective recorded in the trial's env
-  kwargs, bound to the simulator as the environment binds it; hypervolume uses
-  the origin as reference (see :mod:`archgym.experiments.pareto`).
+  from the stored metrics with the objective each trial recorded, bound to its
+  simulator; hypervolume uses the origin as reference (see :mod:`archgym.pareto`).
 """
 from __future__ import annotations
 
@@ -27,10 +26,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .pareto import hypervolume, nondominated
+from archgym.pareto import hypervolume, nondominated
 
 __all__ = ["StudyData", "ParetoData", "load", "ci95", "summarize", "setting_label", "curves", "best_at",
-           "default_budgets", "ranking", "lottery", "lottery_summary", "wall_times", "pareto_problems",
+           "default_budgets", "ranking", "lottery", "lottery_summary", "wall_times", "problem_objective",
+           "pareto_problems",
            "pareto_data", "hypervolume_curves", "hypervolume_table"]
 
 
@@ -104,7 +104,7 @@ def load(path: str) -> StudyData:
     labels = [(f"{s}: " if multi else "") + _label_kwargs(e, kw)
               for s, e, kw in zip(trials["study"], trials["env_id"], trials["env_kwargs"])]
     trials["problem"] = labels
-    trials["setting"] = trials["hyperparams"].map(setting_label)
+    trials["setting"] = trials["hyperparameters"].map(setting_label)
     if len(evals):
         info = trials.set_index("trial_id")[["problem", "setting", "budget"]]
         evals = evals.join(info, on="trial_id")
@@ -235,34 +235,24 @@ def wall_times(data: StudyData, by_problem: bool = True) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- Pareto
-def _objective_kind(env_kwargs: dict) -> str | None:
-    spec = env_kwargs.get("objective")
-    if spec is None:
-        return None
-    try:
-        from archgym.objective import make_objective
+def problem_objective(data: StudyData, problem: str):
+    """The objective of ``problem`` as its trials recorded it, bound to the
+    simulator (:meth:`archgym.objective.Objective.to_record`): no simulator
+    or plugin is needed.  A store written before archgym recorded objectives
+    (schema 1) falls back to rebuilding the environment, which needs the
+    simulator registered in this process."""
+    from archgym.objective import objective_from_record
 
-        return make_objective(spec).kind
-    except Exception:
-        return None
+    row = data.complete()[data.complete()["problem"] == problem].iloc[0]
+    if row.get("objective") is not None:
+        return objective_from_record(row["objective"])
+    import archgym
+
+    return archgym.make(row["env_id"], **row["env_kwargs"]).objective
 
 
 def pareto_problems(data: StudyData) -> list[str]:
-    t = data.complete()
-    return [p for p in data.problems
-            if _objective_kind(t[t["problem"] == p]["env_kwargs"].iloc[0]) == "pareto"]
-
-
-def _bound_objective(data: StudyData, problem: str):
-    """The objective of ``problem`` bound as its environment binds it (the spec's
-    plugins are loaded first, so plugin simulators resolve)."""
-    import archgym
-
-    from .spec import prepare_plugins
-
-    row = data.complete()[data.complete()["problem"] == problem].iloc[0]
-    prepare_plugins((data.specs.get(row["study"]) or {}).get("_plugins"))
-    return archgym.make(row["env_id"], **row["env_kwargs"]).objective
+    return [p for p in data.problems if problem_objective(data, p).kind == "pareto"]
 
 
 @dataclass
@@ -284,7 +274,7 @@ class ParetoData:
 
 
 def pareto_data(data: StudyData, problem: str) -> ParetoData:
-    obj = _bound_objective(data, problem)
+    obj = problem_objective(data, problem)
     ev = data.evals[data.evals["problem"] == problem].reset_index(drop=True)
     names = list(obj.metrics)
     vec = np.array([obj.vector({**{m: r[m] for m in names}, "feasible": r["feasible"]})

@@ -29,10 +29,10 @@ import pandas as pd
 from archgym.errors import UserInputError
 from archgym.store import StoreError
 
-from . import analysis as A
+from . import study as A
 from . import plots
 
-__all__ = ["write_report", "ranking_table", "ReportError"]
+__all__ = ["write_report", "ranking_table", "ReportError", "Document", "markdown_table", "slug"]
 
 
 class ReportError(UserInputError):
@@ -61,7 +61,7 @@ def ranking_table(store_path: str | os.PathLike, budgets: Sequence[int] | None =
 
 
 # --------------------------------------------------------------------------- a tiny document model
-class _Doc:
+class Document:
     """Headings, paragraphs, tables and images, rendered to Markdown and HTML."""
 
     def __init__(self) -> None:
@@ -99,7 +99,7 @@ class _Doc:
             elif kind == "p":
                 out.append(v)
             elif kind == "table":
-                out.append(_md_table(v))
+                out.append(markdown_table(v))
             elif kind == "img":
                 out.append(f"![{v[1]}]({v[0]})")
             elif kind == "pre":
@@ -137,7 +137,7 @@ def _fmt_frame(df: pd.DataFrame) -> pd.DataFrame:
     return df.apply(lambda col: col.map(_fmt_value))
 
 
-def _md_table(df: pd.DataFrame) -> str:
+def markdown_table(df: pd.DataFrame) -> str:
     if df.empty:
         return "_(no rows)_"
     f = _fmt_frame(df)
@@ -147,7 +147,7 @@ def _md_table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     base = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:40]
     return f"{base}_{hashlib.sha1(text.encode()).hexdigest()[:6]}"
 
@@ -161,7 +161,7 @@ def write_report(store_path: str | os.PathLike, out_dir: str | os.PathLike) -> l
     data = _load(store_path, complete=False)
     os.makedirs(out, exist_ok=True)
     files: list[str] = []
-    doc = _Doc()
+    doc = Document()
     studies = ", ".join(dict.fromkeys(data.trials["study"])) or "(empty)"
     doc.h(1, f"archgym report: {studies}")
     _overview(doc, data)
@@ -172,7 +172,7 @@ def write_report(store_path: str | os.PathLike, out_dir: str | os.PathLike) -> l
     return files + doc.write(out, "report", f"archgym report: {studies}")
 
 
-def _overview(doc: _Doc, data: A.StudyData) -> None:
+def _overview(doc: Document, data: A.StudyData) -> None:
     t = data.trials
     doc.p(f"Store: {os.path.abspath(data.path)}")
     for name, spec in data.specs.items():
@@ -188,12 +188,12 @@ def _overview(doc: _Doc, data: A.StudyData) -> None:
           "'Best reward at budget b' is the best reward among a trial's first b evaluations.")
 
 
-def _problem_section(doc: _Doc, data: A.StudyData, problem: str, out: str) -> list[str]:
+def _problem_section(doc: Document, data: A.StudyData, problem: str, out: str) -> list[str]:
     files = []
-    slug = _slug(problem)
+    name = slug(problem)
     doc.h(2, problem)
     curve = A.curves(data, problem)
-    files.append(plots.plot_curves(curve, problem, os.path.join(out, f"curves_{slug}.png")))
+    files.append(plots.plot_curves(curve, problem, os.path.join(out, f"curves_{name}.png")))
     doc.img(files[-1], "best reward vs evaluations")
     budgets = A.default_budgets(data, problem)
     rank = A.ranking(data, budgets)
@@ -205,17 +205,17 @@ def _problem_section(doc: _Doc, data: A.StudyData, problem: str, out: str) -> li
     if lot.empty:
         doc.p("No searcher ran with two or more hyperparameter settings on this problem.")
     else:
-        files.append(plots.plot_lottery(lot, problem, os.path.join(out, f"lottery_{slug}.png")))
+        files.append(plots.plot_lottery(lot, problem, os.path.join(out, f"lottery_{name}.png")))
         doc.img(files[-1], "hyperparameter lottery")
         doc.p("Each point is one hyperparameter setting: its best reward at the budget, mean over seeds. "
               "Boxes show quartiles over settings.")
         doc.table(A.lottery_summary(lot))
     if problem in A.pareto_problems(data):
-        files += _pareto_section(doc, data, problem, slug, out)
+        files += _pareto_section(doc, data, problem, name, out)
     return files
 
 
-def _pareto_section(doc: _Doc, data: A.StudyData, problem: str, slug: str, out: str) -> list[str]:
+def _pareto_section(doc: Document, data: A.StudyData, problem: str, name: str, out: str) -> list[str]:
     doc.h(3, "Pareto front and hypervolume")
     try:
         pdata = A.pareto_data(data, problem)
@@ -224,10 +224,10 @@ def _pareto_section(doc: _Doc, data: A.StudyData, problem: str, slug: str, out: 
         return []
     agents = list(dict.fromkeys(pdata.evals["agent"]))
     fronts = {a: pdata.front(a) for a in agents}
-    files = [plots.plot_front(fronts, pdata.metrics, problem, os.path.join(out, f"front_{slug}.png"))]
+    files = [plots.plot_front(fronts, pdata.metrics, problem, os.path.join(out, f"front_{name}.png"))]
     doc.img(files[-1], "Pareto fronts")
     hv = A.hypervolume_curves(pdata)
-    files.append(plots.plot_hypervolume(hv, problem, os.path.join(out, f"hypervolume_{slug}.png")))
+    files.append(plots.plot_hypervolume(hv, problem, os.path.join(out, f"hypervolume_{name}.png")))
     doc.img(files[-1], "hypervolume vs evaluations")
     doc.p("Hypervolume is computed on the objective's scores (higher better, in [0, 1] for feasible designs) "
           "with the origin as reference point; fronts pool each searcher's feasible designs over its trials.")
@@ -235,7 +235,7 @@ def _pareto_section(doc: _Doc, data: A.StudyData, problem: str, slug: str, out: 
     return files
 
 
-def _wall_section(doc: _Doc, data: A.StudyData, out: str) -> list[str]:
+def _wall_section(doc: Document, data: A.StudyData, out: str) -> list[str]:
     doc.h(2, "Wall time per searcher")
     table = A.wall_times(data, by_problem=False)
     if table.empty:
@@ -252,7 +252,7 @@ def _wall_section(doc: _Doc, data: A.StudyData, out: str) -> list[str]:
     return [path]
 
 
-def _failures(doc: _Doc, data: A.StudyData) -> None:
+def _failures(doc: Document, data: A.StudyData) -> None:
     failed = data.trials[data.trials["status"] == "failed"]
     if failed.empty:
         return

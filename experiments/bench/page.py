@@ -19,9 +19,9 @@ from typing import Sequence
 
 import pandas as pd
 
+from ..analysis import plots
+from ..analysis.report import Document, markdown_table, slug
 from . import leaderboard as L
-from . import plots
-from .report import _Doc, _md_table, _slug
 from .suite import Suite
 
 __all__ = ["write_leaderboard", "summary_tables", "hardness_table", "at_budget_table", "readme_tables"]
@@ -97,7 +97,7 @@ def write_leaderboard(runs: pd.DataFrame, suite: Suite, out_dir: str | os.PathLi
     table, wide, _ = summary_tables(runs, suite, best_known, budgets)
     problems = [p for p in suite.problems if p.label in set(runs["problem"])]
     order = [s.name for s in suite.searchers]
-    doc, files = _Doc(), []
+    doc, files = Document(), []
     doc.h(1, f"Leaderboard: {suite.label}")
     if source:
         doc.p(f"Runs: {source} ({len(runs)} runs).")
@@ -120,7 +120,7 @@ def write_leaderboard(runs: pd.DataFrame, suite: Suite, out_dir: str | os.PathLi
         if p.label in best_known:
             curve = L.regret_curves(runs, p.label, float(best_known[p.label]["best"]))
             if not curve.empty:
-                files.append(plots.plot_regret(curve, p.label, os.path.join(out, f"regret_{_slug(p.label)}.png")))
+                files.append(plots.plot_regret(curve, p.label, os.path.join(out, f"regret_{slug(p.label)}.png")))
                 doc.img(files[-1], f"regret vs evaluations on {p.label}")
     return files + doc.write(out, "leaderboard", f"Leaderboard: {suite.label}")
 
@@ -155,9 +155,9 @@ def readme_tables(runs: pd.DataFrame, suite: Suite, budgets: Sequence[int] | Non
     hard = hardness_table(suite, best_known, budgets)
     hard = hard[[p is None for p in (s.dropped for s in suite.problems)]]
     parts = ["Problems (random regret: closed form from the enumerated or sampled reward distribution):",
-             _md_table(hard[[c for c in cols if c in hard]])]
+             markdown_table(hard[[c for c in cols if c in hard]])]
     for b in ats:
         parts += [f"Regret after {b} evaluations: median [bootstrap 95% CI] #rank per problem:",
-                  _md_table(at_budget_table(table, suite, b))]  # only problems with runs at budget b
-    parts += ["Mean rank over problems (problems counted) and overhead per evaluation:", _md_table(wide)]
+                  markdown_table(at_budget_table(table, suite, b))]  # only problems with runs at budget b
+    parts += ["Mean rank over problems (problems counted) and overhead per evaluation:", markdown_table(wide)]
     return "\n\n".join(parts) + "\n"

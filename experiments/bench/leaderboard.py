@@ -32,9 +32,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .hardness import pareto_front_2d
-from .pareto import hypervolume
-from .spec import _canonical
+from archgym.pareto import hypervolume
+from archgym.trial import canonical_json
+
 from .suite import Suite
 
 __all__ = ["CURVE_STEPS", "collect_runs", "read_runs", "write_runs", "regret_table", "mean_ranks", "overheads",
@@ -54,13 +54,7 @@ def _steps(budget: int, extra: Sequence[int] = ()) -> list[int]:
 
 
 def _hv_prefix(vectors: np.ndarray, steps: Sequence[int]) -> list[float]:
-    out = []
-    for s in steps:
-        v = vectors[: int(s)]
-        if v.shape[1] == 2 and len(v):
-            v = v[pareto_front_2d(v)]
-        out.append(hypervolume(v))
-    return out
+    return [hypervolume(vectors[: int(s)]) for s in steps]
 
 
 def collect_runs(store_path: str | os.PathLike, suite: Suite) -> pd.DataFrame:
@@ -68,14 +62,13 @@ def collect_runs(store_path: str | os.PathLike, suite: Suite) -> pd.DataFrame:
     and searcher recognized by env kwargs and agent + hyperparameters; runs on a
     simulator version other than the stored reference's are left out):
     :data:`RUN_COLUMNS` plus ``best@<s>`` columns."""
+    from archgym.objective import objective_from_record
     from archgym.store import Store
 
     path = os.fspath(store_path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(2, "no such results store", path)
-    problems = {(p.env_id, _canonical(p.env_kwargs())): p for p in suite.problems}
+    problems = {(p.env_id, canonical_json(p.env_kwargs())): p for p in suite.problems}
     searchers = {s.key(): s for s in suite.searchers}
-    with Store(path) as db:
+    with Store(path, readonly=True) as db:
         trials = db.trials()
         evals = db.evaluations()
     trials = trials[trials["status"] == "complete"]
@@ -85,8 +78,8 @@ def collect_runs(store_path: str | os.PathLike, suite: Suite) -> pd.DataFrame:
     envs: dict[str, Any] = {}
     by_trial = {tid: g for tid, g in evals.groupby("trial_id", sort=False)} if len(evals) else {}
     for _, t in trials.iterrows():
-        p = problems.get((t["env_id"], _canonical(t["env_kwargs"])))
-        s = searchers.get(_canonical({"agent": t["agent"], "hyperparams": t["hyperparams"]}))
+        p = problems.get((t["env_id"], canonical_json(t["env_kwargs"])))
+        s = searchers.get(canonical_json({"agent": t["agent"], "hyperparameters": t["hyperparameters"]}))
         if p is None or s is None or t["trial_id"] not in by_trial:
             continue
         ev = by_trial[t["trial_id"]].sort_values("step")
@@ -96,9 +89,12 @@ def collect_runs(store_path: str | os.PathLike, suite: Suite) -> pd.DataFrame:
         n = len(ev)
         steps = _steps(int(t["budget"]), extra)
         if p.is_pareto:
-            if p.label not in envs:
-                envs[p.label] = getattr(p.make_env(), "unwrapped", None).objective
-            obj = envs[p.label]
+            if t["objective"] is not None:  # as the trial recorded it: no simulator needed
+                obj = objective_from_record(t["objective"])
+            else:  # a store from before objectives were recorded
+                if p.label not in envs:
+                    envs[p.label] = getattr(p.make_env(), "unwrapped", None).objective
+                obj = envs[p.label]
             names = obj.metrics
             vec = np.array([obj.vector({**r, "feasible": bool(r["feasible"])})
                             for r in ev[names + ["feasible"]].to_dict("records")], dtype=np.float64)
@@ -113,9 +109,14 @@ def collect_runs(store_path: str | os.PathLike, suite: Suite) -> pd.DataFrame:
         rows.append(row)
     df = pd.DataFrame(rows)
     if df.empty:
-        return pd.DataFrame(columns=RUN_COLUMNS)
+        return empty_runs()
     cols = RUN_COLUMNS + sorted((c for c in df.columns if c.startswith("best@")), key=lambda c: int(c[5:]))
     return df[cols].sort_values(["problem", "searcher", "seed"]).reset_index(drop=True)
+
+
+def empty_runs() -> pd.DataFrame:
+    """A run table without runs."""
+    return pd.DataFrame(columns=RUN_COLUMNS)
 
 
 def versions(ref: dict) -> set[str]:
@@ -132,10 +133,18 @@ def write_runs(runs: pd.DataFrame, path: str | os.PathLike) -> str:
 
 
 def read_runs(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a run table written by :func:`write_runs`."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(2, "no such run table", os.fspath(path))
-    return pd.read_csv(path)
+    """Read a run table written by :func:`write_runs` (one line naming the file if it is not one)."""
+    from .suite import SuiteError
+
+    try:
+        runs = pd.read_csv(path)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise SuiteError(f"{os.fspath(path)}: cannot read it as a run table ({type(exc).__name__})") from None
+    missing = [c for c in RUN_COLUMNS if c not in runs.columns]
+    if missing:
+        raise SuiteError(f"{os.fspath(path)} is not a run table (no column {missing[0]!r}); "
+                         f"give a CSV written by archgym bench run")
+    return runs
 
 
 def _best_at(runs: pd.DataFrame, b: int) -> pd.Series:

@@ -1,4 +1,4 @@
-"""Sweep specs: a YAML file -> a validated :class:`SweepSpec` -> a list of :class:`Trial`.
+"""Sweep specs: a YAML file (or a dict) -> a :class:`SweepSpec` -> its :class:`~archgym.trial.Trial` list.
 
 A spec names a study and the product to run::
 
@@ -11,7 +11,7 @@ A spec names a study and the product to run::
     imports: [my_plugin]              # optional; modules imported by the driver and every worker
     pythonpath: [plugins]             # optional; folders (relative to the spec) put on sys.path first
     register:                         # optional; plugins registered in the driver and every worker
-      simulators: {Toy-v0: "toysim:ToySimulator"}
+      simulators: {Toy-v0: "archgym.testing:ToySimulator"}
       agents: {mine: "my_plugin:MyAgent"}
     environments:                     # required; each is an id or a mapping
       - Systolic-v0
@@ -32,38 +32,46 @@ A spec names a study and the product to run::
         sample_params: [evaporation]  # optional; default: every declared one not set below
         hyperparameters: {ant_count: 8}  # fixed/grid values are not sampled (crossed with samples)
 
+Three explicit steps turn a spec into trials (:func:`archgym.experiments.run_sweep`
+takes them in order):
+
+1. :func:`load_spec` / :func:`parse_spec` / :meth:`SweepSpec.from_dict` check
+   the spec's *shape* (keys, types, required entries); nothing is imported;
+2. :func:`load_spec_plugins` loads the spec's plugins (``pythonpath``,
+   ``imports``, ``register``) into this process;
+3. :meth:`SweepSpec.resolve` checks every name against the registry (env ids,
+   agents, hyperparameters and their ranges, objectives against the
+   simulator's metrics) and expands hyperparameter grids and samples;
+   :meth:`SweepSpec.trials` then lists the trials, computed once.
+
 Expansion order is fixed: environments x workloads x objectives x searchers x
-hyperparameter settings x seeds, each in the order written.  A trial's id is
-:func:`archgym.trial_key.trial_key` (the same function ``archgym run --store``
-uses): a hash of everything that determines its trajectory -- env id and
-simulator version, env kwargs (files by content hash), agent, *all*
-hyperparameters resolved (defaults included), seed, budget -- so it survives
-reordering the spec, adding entries never changes the ids of existing trials,
-and a changed agent default or simulator version makes new trials instead of
-reusing stale ones.  ``Trial.hyperparams`` keeps only the explicitly set
-values (the labels of reports); the key covers the resolved ones.
+hyperparameter settings x seeds, each in the order written.  A trial's key is
+:meth:`archgym.trial.Trial.create`'s (the same ``archgym run --store`` uses):
+a hash of everything that determines its trajectory -- env id and simulator
+version, env kwargs (files by content hash), agent, *all* hyperparameters
+resolved (defaults included), seed, budget -- so it survives reordering the
+spec, adding entries never changes the keys of existing trials, and a changed
+agent default or simulator version makes new trials instead of reusing stale
+ones.  ``Trial.hyperparameters`` keeps only the explicitly set values (the
+labels of reports); the key covers the resolved ones.
 
 Validation errors are one line: ``<file>:<line>: <key path>: <problem>``.
 """
 from __future__ import annotations
 
-import difflib
-import importlib
 import itertools
-import json
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
-
-import yaml
+from typing import Any, Mapping
 
 from archgym.errors import UserInputError
-from archgym.trial_key import canonical_json, trial_key
+from archgym.trial import Trial, canonical_json
 
-__all__ = ["SpecError", "SweepSpec", "EnvSpec", "SearcherSpec", "Trial", "load_spec", "parse_spec",
-           "expand", "trial_key", "prepare_plugins", "check_problems"]
+from ..located_yaml import Located, YamlChecker, describe_type, format_path, read_located_yaml
+
+__all__ = ["SpecError", "SweepSpec", "EnvSpec", "SearcherSpec", "load_spec", "parse_spec", "load_spec_plugins",
+           "check_problems", "read_located_yaml"]
 
 TOP_KEYS = {"study", "description", "store", "budget", "seeds", "objectives", "imports", "pythonpath",
             "register", "environments", "searchers"}
@@ -74,28 +82,6 @@ REGISTER_KEYS = {"simulators", "agents"}
 
 class SpecError(UserInputError):
     """A sweep spec is malformed; the message is one line naming file, line and key."""
-
-
-# --------------------------------------------------------------------------- trial
-@dataclass(frozen=True)
-class Trial:
-    """One unit of work: one agent with one hyperparameter setting, on one
-    environment, with one seed and budget."""
-
-    key: str
-    env_id: str
-    env_kwargs: Mapping[str, Any]
-    agent: str
-    hyperparams: Mapping[str, Any]
-    seed: int
-    budget: int
-
-    def content(self) -> dict:
-        return {"env_id": self.env_id, "env_kwargs": dict(self.env_kwargs), "agent": self.agent,
-                "hyperparams": dict(self.hyperparams), "seed": self.seed, "budget": self.budget}
-
-
-_canonical = canonical_json
 
 
 # --------------------------------------------------------------------------- spec
@@ -117,13 +103,12 @@ class SearcherSpec:
 
 @dataclass
 class SweepSpec:
-    """A validated sweep (see the module docstring).  ``raw`` is the parsed YAML."""
+    """A sweep (see the module docstring).  ``raw`` is the parsed document;
+    ``environments`` and ``searchers`` are filled by :meth:`resolve`."""
 
     study: str
     budget: int
     seeds: list[int]
-    environments: list[EnvSpec]
-    searchers: list[SearcherSpec]
     path: str | None = None
     store: str | None = None
     description: str = ""
@@ -131,6 +116,16 @@ class SweepSpec:
     pythonpath: list[str] = field(default_factory=list)
     register: dict = field(default_factory=lambda: {"simulators": {}, "agents": {}})
     raw: dict = field(default_factory=dict)
+    environments: list[EnvSpec] = field(default_factory=list)
+    searchers: list[SearcherSpec] = field(default_factory=list)
+    _checker: Any = field(default=None, repr=False)
+    _trials: list[Trial] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "<spec>") -> "SweepSpec":
+        """A spec given as a mapping (in-memory, e.g. built by ``archgym bench``);
+        ``source`` names it in errors.  Shape checked only (module docstring, step 1)."""
+        return _parse(data, YamlChecker(Located(source, SpecError)), source)
 
     @property
     def plugins(self) -> dict:
@@ -147,140 +142,44 @@ class SweepSpec:
         stem = Path(self.path).stem if self.path else self.study
         return str(base / f"{stem}.db")
 
-    def trials(self) -> list["Trial"]:
-        return expand(self)
+    def resolve(self) -> "SweepSpec":
+        """Check every name against the registry and expand hyperparameter
+        settings (module docstring, step 3; load plugins first).  Idempotent."""
+        if self.environments:
+            return self
+        chk, top = self._checker, self.raw
+        default_objs = _objectives(chk, top.get("objectives"), ("objectives",))
+        self.environments = [_environment(chk, e, ("environments", i), default_objs)
+                             for i, e in enumerate(top["environments"])]
+        self.searchers = [_searcher(chk, s, ("searchers", i)) for i, s in enumerate(top["searchers"])]
+        return self
 
-
-# --------------------------------------------------------------------------- YAML with line numbers
-class _Located:
-    """Line numbers of every node of a YAML document, by key path."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.lines: dict[tuple, int] = {}
-
-    def record(self, node: yaml.Node, path: tuple) -> None:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[Any, int] = {}
-            for k, v in node.value:
-                try:
-                    key = yaml.constructor.SafeConstructor().construct_object(k, deep=True)
-                except Exception:
-                    continue
-                if not isinstance(key, (str, int, float, bool)) and key is not None:
-                    continue
-                line = k.start_mark.line + 1
-                if key in seen:
-                    at = _fmt_path(path + (key,))
-                    raise SpecError(f"{self.source}:{line}: {at}: duplicate key {key!r} (first given on line "
-                                    f"{seen[key]}); a mapping may name each key once")
-                seen[key] = line
-                self.record(v, path + (key,))
-                self.lines[path + (key,)] = k.start_mark.line + 1  # the key's own line
-                self.lines[path + (key, "__value__")] = v.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                self.record(v, path + (i,))
-
-    def line(self, path: tuple) -> int | None:
-        for n in range(len(path), -1, -1):
-            if path[:n] in self.lines:
-                return self.lines[path[:n]]
-        return None
-
-    def value_line(self, path: tuple) -> int | None:
-        return self.lines.get(path + ("__value__",)) or self.line(path)
-
-
-class _Checker:
-    """Raises :class:`SpecError` with ``file:line: path: message``."""
-
-    def __init__(self, where: _Located) -> None:
-        self.where = where
-
-    def fail(self, path: tuple, msg: str, value_line: bool = False) -> None:
-        line = self.where.value_line(path) if value_line else self.where.line(path)
-        loc = f"{self.where.source}:{line}" if line else self.where.source
-        key = _fmt_path(path)
-        raise SpecError(f"{loc}: {key + ': ' if key else ''}{msg}")
-
-    def mapping(self, value: Any, path: tuple, allowed: set[str], required: Iterable[str] = ()) -> dict:
-        if not isinstance(value, Mapping):
-            self.fail(path, f"expected a mapping, got {_type(value)}", value_line=True)
-        for k in value:
-            if k not in allowed:
-                if not allowed:
-                    self.fail(path + (k,), f"unknown key {k!r}; nothing is allowed here")
-                close = difflib.get_close_matches(str(k), sorted(map(str, allowed)), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.fail(path + (k,), f"unknown key {k!r}{hint}; allowed: {', '.join(sorted(map(str, allowed)))}")
-        for k in required:
-            if k not in value:
-                self.fail(path, f"missing required key {k!r}")
-        return dict(value)
-
-    def str_(self, value: Any, path: tuple) -> str:
-        if not isinstance(value, str) or not value.strip():
-            self.fail(path, f"expected a non-empty string, got {_type(value)} {value!r}", value_line=True)
-        return value
-
-    def int_(self, value: Any, path: tuple, low: int | None = None) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(path, f"expected an integer, got {_type(value)} {value!r}", value_line=True)
-        if low is not None and value < low:
-            self.fail(path, f"must be >= {low}, got {value}", value_line=True)
-        return value
-
-    def list_(self, value: Any, path: tuple, allow_scalar: bool = False) -> list:
-        if isinstance(value, list):
-            return value
-        if allow_scalar and value is not None:
-            return [value]
-        self.fail(path, f"expected a list, got {_type(value)}", value_line=True)
-        return []
-
-
-def _type(v: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", int: "an integer", float: "a number",
-            bool: "a boolean", type(None): "nothing"}.get(type(v), type(v).__name__)
-
-
-def _fmt_path(path: tuple) -> str:
-    out = ""
-    for p in path:
-        if p == "__value__":
-            continue
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
+    def trials(self) -> list[Trial]:
+        """Every trial of the resolved spec, in the fixed order (computed once)."""
+        if self._trials is None:
+            self._trials = _expand(self.resolve())
+        return list(self._trials)
 
 
 # --------------------------------------------------------------------------- plugins
-def prepare_plugins(plugins: Mapping[str, Any] | None) -> None:
-    """Make a spec's simulators and agents available in this process (idempotent):
-    extend ``sys.path``, import modules, register ``module:Class`` targets."""
-    if not plugins:
-        return
-    for p in plugins.get("pythonpath", ()):
-        if p not in sys.path:
-            sys.path.insert(0, p)
-    for mod in plugins.get("imports", ()):
-        importlib.import_module(mod)
-    import archgym
-    from archgym import registry
+def load_spec_plugins(spec: SweepSpec) -> None:
+    """Load the spec's plugins into this process (module docstring, step 2);
+    a plugin that fails to load is one :class:`SpecError` line naming the key."""
+    from archgym.registry import load_plugins
 
-    reg = plugins.get("register") or {}
-    for sid, target in (reg.get("simulators") or {}).items():
-        if sid not in registry.list_simulators():
-            archgym.register(sid, target)
-    for name, target in (reg.get("agents") or {}).items():
-        if name not in registry.list_agents():
-            archgym.register_agent(name, target)
+    try:
+        load_plugins(spec.plugins)
+    except Exception as exc:
+        key = "register" if spec.register["simulators"] or spec.register["agents"] else "imports"
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        if spec._checker is not None:
+            spec._checker.fail((key,), f"cannot load plugins: {msg}")
+        raise SpecError(f"{spec.path or '<spec>'}: {key}: cannot load plugins: {msg}") from None
 
 
 # --------------------------------------------------------------------------- parsing
 def load_spec(path: str | os.PathLike) -> SweepSpec:
-    """Read and validate a YAML spec file (plugins are imported and registered)."""
+    """Read a YAML spec file and check its shape (nothing is imported)."""
     path = os.fspath(path)
     try:
         with open(path, encoding="utf-8") as fh:
@@ -292,32 +191,17 @@ def load_spec(path: str | os.PathLike) -> SweepSpec:
     return parse_spec(text, source=path)
 
 
-def read_located_yaml(text: str, source: str, error: type[UserInputError] | None = None) -> tuple[Any, "_Checker"]:
-    """Parse YAML text; return the data and a checker that reports ``file:line: key: problem``
-    (YAML syntax errors raise ``error``, default :class:`SpecError`, in the same one-line form)."""
-    error = error or SpecError
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise error(f"{source}{line}: invalid YAML: {problem}") from None
-    where = _Located(source)
-    if node is not None:
-        where.record(node, ())
-    return data, _Checker(where)
-
-
 def parse_spec(text: str, source: str = "<spec>") -> SweepSpec:
-    """Validate a spec given as YAML text (``source`` names it in errors)."""
-    data, chk = read_located_yaml(text, source)
+    """A spec given as YAML text (``source`` names it in errors); shape checked only."""
+    data, chk = read_located_yaml(text, source, SpecError)
     if data is None:
         raise SpecError(f"{source}: the spec is empty")
+    return _parse(data, chk, source)
+
+
+def _parse(data: Any, chk: "YamlChecker", source: str) -> SweepSpec:
     top = chk.mapping(data, (), TOP_KEYS, required=("study", "budget", "environments", "searchers"))
     base = Path(source).resolve().parent if os.path.exists(source) else Path.cwd()
-
     study = chk.str_(top["study"], ("study",))
     budget = chk.int_(top["budget"], ("budget",), low=1)
     seeds = _seeds(chk, top.get("seeds", 1))
@@ -326,32 +210,17 @@ def parse_spec(text: str, source: str = "<spec>") -> SweepSpec:
     pythonpath = [str((base / chk.str_(p, ("pythonpath", i))).resolve())
                   for i, p in enumerate(chk.list_(top.get("pythonpath", []), ("pythonpath",), allow_scalar=True))]
     register = _register(chk, top.get("register") or {})
-    spec = SweepSpec(study=study, budget=budget, seeds=seeds, environments=[], searchers=[],
-                     path=source if os.path.exists(source) else None,
+    if not chk.list_(top["environments"], ("environments",)):
+        chk.fail(("environments",), "needs at least one environment", value_line=True)
+    if not chk.list_(top["searchers"], ("searchers",)):
+        chk.fail(("searchers",), "needs at least one searcher", value_line=True)
+    return SweepSpec(study=study, budget=budget, seeds=seeds, path=source if os.path.exists(source) else None,
                      store=chk.str_(top["store"], ("store",)) if "store" in top else None,
                      description=str(top.get("description", "")), imports=imports, pythonpath=pythonpath,
-                     register=register, raw=data)
-    try:
-        prepare_plugins(spec.plugins)
-    except Exception as exc:
-        key = "register" if register["simulators"] or register["agents"] else "imports"
-        chk.fail((key,), f"cannot load plugins: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}")
-
-    default_objs = _objectives(chk, top.get("objectives"), ("objectives",))
-    envs = chk.list_(top["environments"], ("environments",))
-    if not envs:
-        chk.fail(("environments",), "needs at least one environment", value_line=True)
-    for i, e in enumerate(envs):
-        spec.environments.append(_environment(chk, e, ("environments", i), default_objs))
-    searchers = chk.list_(top["searchers"], ("searchers",))
-    if not searchers:
-        chk.fail(("searchers",), "needs at least one searcher", value_line=True)
-    for i, s in enumerate(searchers):
-        spec.searchers.append(_searcher(chk, s, ("searchers", i)))
-    return spec
+                     register=register, raw=dict(top), _checker=chk)
 
 
-def _seeds(chk: _Checker, value: Any) -> list[int]:
+def _seeds(chk: YamlChecker, value: Any) -> list[int]:
     if isinstance(value, list):
         seeds = [chk.int_(s, ("seeds", i), low=0) for i, s in enumerate(value)]
         if not seeds:
@@ -362,7 +231,7 @@ def _seeds(chk: _Checker, value: Any) -> list[int]:
     return list(range(chk.int_(value, ("seeds",), low=1)))
 
 
-def _register(chk: _Checker, value: Any) -> dict:
+def _register(chk: YamlChecker, value: Any) -> dict:
     reg = chk.mapping(value, ("register",), REGISTER_KEYS)
     out: dict = {"simulators": {}, "agents": {}}
     for kind in REGISTER_KEYS:
@@ -375,7 +244,7 @@ def _register(chk: _Checker, value: Any) -> dict:
     return out
 
 
-def _objectives(chk: _Checker, value: Any, path: tuple, sim_cls: type | None = None) -> list[Any]:
+def _objectives(chk: YamlChecker, value: Any, path: tuple, sim_cls: type | None = None) -> list[Any]:
     """Objective specs (syntax checked; metric names checked against ``sim_cls``)."""
     from archgym.objective import ObjectiveError, make_objective
 
@@ -387,7 +256,7 @@ def _objectives(chk: _Checker, value: Any, path: tuple, sim_cls: type | None = N
     for i, obj in enumerate(items):
         p = path + (i,) if isinstance(value, list) else path
         if not isinstance(obj, (str, Mapping)):
-            chk.fail(p, f"an objective is a string or a mapping, got {_type(obj)}", value_line=True)
+            chk.fail(p, f"an objective is a string or a mapping, got {describe_type(obj)}", value_line=True)
         try:
             o = make_objective(obj)
             if sim_cls is not None:
@@ -397,16 +266,18 @@ def _objectives(chk: _Checker, value: Any, path: tuple, sim_cls: type | None = N
     return list(items)
 
 
-def _environment(chk: _Checker, value: Any, path: tuple, default_objs: list[Any]) -> EnvSpec:
+def _named_entry(chk: YamlChecker, value: Any, path: tuple, key: str, allowed: set[str]) -> tuple[dict, tuple, str]:
+    """An entry written as a bare name or as a mapping with ``key``: ``(mapping, path of the name, name)``."""
+    if isinstance(value, str):
+        return {key: value}, path, chk.str_(value, path)
+    value = chk.mapping(value, path, allowed, required=(key,))
+    return value, path + (key,), chk.str_(value[key], path + (key,))
+
+
+def _environment(chk: YamlChecker, value: Any, path: tuple, default_objs: list[Any]) -> EnvSpec:
     from archgym.registry import RegistryError, resolve_id, simulator_class
 
-    if isinstance(value, str):
-        value = {"id": value}
-        id_path = path
-    else:
-        value = chk.mapping(value, path, ENV_KEYS, required=("id",))
-        id_path = path + ("id",)
-    raw_id = chk.str_(value["id"], id_path)
+    value, id_path, raw_id = _named_entry(chk, value, path, "id", ENV_KEYS)
     try:
         env_id = resolve_id(raw_id)
     except RegistryError as exc:
@@ -433,21 +304,15 @@ def _environment(chk: _Checker, value: Any, path: tuple, default_objs: list[Any]
         _objectives(chk, default_objs, path + ("id",), sim_cls)
     budget = chk.int_(value["budget"], path + ("budget",), low=1) if "budget" in value else None
     line = chk.where.line(path)
-    location = f"{chk.where.source}:{line}: {_fmt_path(path)}" if line else f"{chk.where.source}: {_fmt_path(path)}"
+    location = f"{chk.where.source}:{line}: {format_path(path)}" if line else f"{chk.where.source}: {format_path(path)}"
     return EnvSpec(id=env_id, workloads=list(workloads), kwargs=kwargs, objectives=list(objs), budget=budget,
                    location=location)
 
 
-def _searcher(chk: _Checker, value: Any, path: tuple) -> SearcherSpec:
+def _searcher(chk: YamlChecker, value: Any, path: tuple) -> SearcherSpec:
     from archgym.registry import RegistryError, agent_class
 
-    if isinstance(value, str):
-        value = {"agent": value}
-        agent_path = path
-    else:
-        value = chk.mapping(value, path, SEARCHER_KEYS, required=("agent",))
-        agent_path = path + ("agent",)
-    name = chk.str_(value["agent"], agent_path)
+    value, agent_path, name = _named_entry(chk, value, path, "agent", SEARCHER_KEYS)
     try:
         cls = agent_class(name)
     except RegistryError as exc:
@@ -511,7 +376,7 @@ def _sample_settings(free: list, n: int, seed: int) -> list[dict]:
                 v = float(f"{v:.4g}")
                 v = h.validate(min(max(v, h.low if h.low is not None else v), h.high if h.high is not None else v))
             s[h.name] = v.item() if hasattr(v, "item") else v
-        c = _canonical(s)
+        c = canonical_json(s)
         if c not in seen:
             seen.add(c)
             out.append(s)
@@ -542,7 +407,7 @@ def check_problems(spec: SweepSpec) -> None:
     reference design once (the same first step every trial takes)."""
     import archgym
 
-    for env in spec.environments:
+    for env in spec.resolve().environments:
         for workload, kwargs in _problems(env):
             try:
                 archgym.make(env.id, **kwargs)
@@ -553,8 +418,8 @@ def check_problems(spec: SweepSpec) -> None:
 
 
 # --------------------------------------------------------------------------- expansion
-def expand(spec: SweepSpec) -> list[Trial]:
-    """Every trial of the spec, in the fixed order of the module docstring."""
+def _expand(spec: SweepSpec) -> list[Trial]:
+    """Every trial of a resolved spec, in the fixed order of the module docstring."""
     trials: list[Trial] = []
     seen: set[str] = set()
     for env in spec.environments:
@@ -563,12 +428,8 @@ def expand(spec: SweepSpec) -> list[Trial]:
             for searcher in spec.searchers:
                 for hp in searcher.settings:
                     for seed in spec.seeds:
-                        key = trial_key(env.id, kwargs, searcher.agent, hp, int(seed), int(budget))
-                        if key in seen:  # the same trial listed twice runs once
-                            continue
-                        seen.add(key)
-                        trials.append(Trial(key=key, env_id=env.id, env_kwargs=json.loads(_canonical(kwargs)),
-                                            agent=searcher.agent, hyperparams=dict(hp), seed=int(seed),
-                                            budget=int(budget)))
+                        trial = Trial.create(env.id, kwargs, searcher.agent, hp, int(seed), int(budget))
+                        if trial.key not in seen:  # the same trial listed twice runs once
+                            seen.add(trial.key)
+                            trials.append(trial)
     return trials
-

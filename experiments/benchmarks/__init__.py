@@ -1,1 +1,0 @@
-"""Benchmarks: speed and accuracy measurements that print figures and write results files."""
