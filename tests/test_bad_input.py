@@ -33,7 +33,7 @@ budget: 3
 seeds: 1
 pythonpath: [{tests}]
 register:
-  simulators: {{Toy-v0: "toysim:ToySimulator"}}
+  simulators: {{Toy-v0: "archgym.testing:ToySimulator"}}
 environments:
 {env}
 searchers:
@@ -151,7 +151,7 @@ CASES = [
      ["no.stl", "does not exist"]),
     ("scratchpad-solver-unknown", ["run", "Scratchpad-v0", "--agent", "random", "--budget", "2", "--option",
                                    "solver=foo"], ["'foo'", "highs", "cbc"]),
-    ("backend-missing", RUN + ["--option", "backend={tmp}/no_proxy.pkl"], ["no_proxy.pkl", "does not exist"]),
+    ("backend-missing", RUN + ["--option", "backend={tmp}/no_proxy.pkl"], ["no_proxy.pkl", "no such file"]),
     ("store-folder", RUN + ["--store", "{tmp}/folder"], ["folder", "directory", "file path"]),
     ("store-corrupt", RUN + ["--store", "{tmp}/corrupt.db"], ["corrupt.db", "not an archgym results store"]),
     ("store-other-sqlite", RUN + ["--store", "{tmp}/other.db"], ["other.db", "people", "not an archgym"]),
@@ -259,7 +259,7 @@ def test_a_bug_keeps_its_traceback_and_exit_1(tmp_path):
     plugin = tmp_path / "buggy_sim.py"
     plugin.write_text(textwrap.dedent("""\
         import archgym
-        from toysim import ToySimulator
+        from archgym.testing import ToySimulator
 
         class Buggy(ToySimulator):
             def _evaluate(self, config):
@@ -277,7 +277,7 @@ def test_a_bug_keeps_its_traceback_and_exit_1(tmp_path):
 # --------------------------------------------------------------------------- API
 def _toy_env(**kw):
     from archgym.env import DSEEnv
-    from toysim import ToySimulator
+    from archgym.testing import ToySimulator
 
     return DSEEnv(ToySimulator(), **kw)
 

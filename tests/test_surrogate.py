@@ -87,7 +87,7 @@ def test_cli_dataset_train_evaluate_search_hash(tmp_path, capsys):
     run = json.loads(capsys.readouterr().out)
     assert len(run["rescored_on_simulator"]) == 5
     r = run["rescored_on_simulator"][0]
-    from toysim import ToySimulator
+    from archgym.testing import ToySimulator
 
     env = archgym.make("Toy-v0")
     assert r["real_reward"] == env.evaluate(r["config"])[0]
@@ -97,7 +97,7 @@ def test_cli_dataset_train_evaluate_search_hash(tmp_path, capsys):
 @pytest.mark.parametrize("args, words", [
     (["proxy", "train", "Toy-v0", "--data", "/nonexistent.npz", "--out", "x.npz"], "does not exist"),
     (["proxy", "train", "Toy-v0", "--data", "{d}", "--out", "x.npz", "--model", "svm"], "invalid choice"),
-    (["proxy", "train", "Toy-v0", "--data", "{d}", "--out", "x.npz", "--cv", "1"], "--cv needs at least 2"),
+    (["proxy", "train", "Toy-v0", "--data", "{d}", "--out", "x.npz", "--cv", "1"], "--cv must be an integer >= 2"),
     (["proxy", "dataset", "Toy-v0", "--out", "x.npz", "--n", "0"], "--n must be an integer >= 1"),
     (["proxy", "dataset", "Toy-v0", "--out", "x.npz", "--method", "sobol"], "invalid choice"),
     (["proxy", "evaluate", "Toy-v0", "--proxy", "{d}", "--data", "{d}"], "not an archgym proxy file"),

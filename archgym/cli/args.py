@@ -1,0 +1,121 @@
+"""Argument types and output helpers shared by every ``archgym`` command.
+
+Light to import (argparse, json): the parser is built at every call.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+from archgym.errors import UserInputError
+
+__all__ = ["Command", "UsageError", "Parser", "int_arg", "key_values", "add_env_arguments", "simulator_kwargs",
+           "print_json", "to_json", "fmt", "progress_bar"]
+
+EXIT_USAGE = 2
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: ``help`` (one line), ``configure(parser)`` adds its
+    arguments, ``run(args) -> exit status``."""
+
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+class UsageError(UserInputError):
+    """A bad command-line argument: reported in one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with archgym's error contract: one line on stderr, exit 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"archgym: error: {message}\n")
+
+
+def int_arg(low: int, what: str) -> Callable[[str], int]:
+    """argparse type: an integer >= ``low`` (argparse reports a bad one in one line, exit 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be an integer >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{what} must be an integer >= {low}, got {text!r}")
+        return value
+    parse.__name__ = what
+    return parse
+
+
+def _value(text: str) -> Any:
+    """``key=value`` values: JSON if it parses (numbers, true/false, lists), else the string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def key_values(items: Sequence[str] | None, flag: str = "--set") -> dict:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` (values parsed as JSON when they are JSON)."""
+    out = {}
+    for item in items or ():
+        k, sep, v = item.partition("=")
+        if not sep or not k.strip():
+            raise UsageError(f"{flag} expects key=value, got {item!r}")
+        out[k.strip()] = _value(v.strip())
+    return out
+
+
+def add_env_arguments(parser: argparse.ArgumentParser, set_help: str = "simulator option") -> None:
+    """``ENV``, ``--workload`` and repeatable ``--set KEY=VALUE`` (simulator options)."""
+    parser.add_argument("env")
+    parser.add_argument("--workload")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
+
+
+def simulator_kwargs(args: argparse.Namespace, options: Iterable[str] | None, flag: str = "--set") -> dict:
+    """Keyword arguments of ``archgym.make_simulator``/``archgym.make``: the
+    ``KEY=VALUE`` items ``options`` (a repeatable flag's list, or None) plus ``--workload``."""
+    kw = key_values(options, flag)
+    if getattr(args, "workload", None) is not None:
+        kw["workload"] = args.workload
+    return kw
+
+
+def fmt(v: Any) -> str:
+    """A value as printed in tables: floats to 6 significant digits."""
+    if isinstance(v, float):
+        return str(v) if not math.isfinite(v) else f"{v:.6g}"
+    return str(v)
+
+
+def to_json(o: Any) -> Any:
+    """``o`` as strict JSON values: NaN/inf -> None, numpy scalars -> Python."""
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: to_json(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [to_json(v) for v in o]
+    if hasattr(o, "item") and not isinstance(o, (str, bytes)):
+        return to_json(o.item())
+    return o
+
+
+def print_json(obj: Any) -> None:
+    print(json.dumps(to_json(obj), indent=2, default=str))
+
+
+def progress_bar(total: int, desc: str, unit: str, enabled: bool = True):
+    """A tqdm bar on stderr when stderr is a terminal and ``enabled`` (never on stdout)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True,
+                disable=not (enabled and sys.stderr.isatty()))

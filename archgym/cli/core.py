@@ -1,0 +1,272 @@
+"""``archgym list``, ``info``, ``evaluate`` and ``run``: environments, designs and one search."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .args import Command, UsageError, add_env_arguments, fmt, int_arg, key_values, print_json, progress_bar, \
+    simulator_kwargs, to_json
+
+__all__ = ["LIST", "INFO", "EVALUATE", "RUN"]
+
+
+# --------------------------------------------------------------------------- list
+def _configure_list(s: argparse.ArgumentParser) -> None:
+    s.add_argument("what", nargs="?", choices=["all", "envs", "agents"], default="all")
+
+
+def _list(args) -> int:
+    import archgym
+    from archgym.registry import agent_class
+
+    if args.what in ("all", "envs"):
+        print("environments:")
+        for sid in archgym.list_envs():
+            print(f"  archgym/{sid}")
+    if args.what in ("all", "agents"):
+        print("agents:")
+        for name in archgym.list_agents():
+            try:
+                desc = agent_class(name).describe()
+            except Exception as exc:  # a plugin that fails to import is listed, not fatal
+                desc = f"{name}: unavailable ({exc})"
+            print(f"  {desc}")
+    return 0
+
+
+# --------------------------------------------------------------------------- info
+def _configure_info(s: argparse.ArgumentParser) -> None:
+    s.add_argument("env")
+    s.add_argument("--workload")
+    s.add_argument("--json", action="store_true")
+
+
+def _info(args) -> int:
+    import archgym
+
+    sim = archgym.make_simulator(args.env, **simulator_kwargs(args, None))
+    d = sim.describe()
+    if args.json:
+        print_json(d)
+        return 0
+    print(f"{d['name']} v{d['version']}  workload: {d['workload'] or '-'}  designs: {d['space_size']:,}")
+    print("parameters:")
+    for p in sim.space:
+        unit = f" [{p.unit}]" if p.unit else ""
+        print(f"  {p.name:<28} {p.kind:<12} {p.allowed()}{unit}")
+    if sim.space.constraints:
+        print("constraints:")
+        for c in sim.space.constraints:
+            print(f"  {c.description}")
+    print("metrics:")
+    for m in sim.metrics:
+        better = "lower" if m.lower_is_better else "higher"
+        print(f"  {m.name:<28} {m.unit:<10} {better} is better")
+    if d["workloads"]:
+        print("workloads:", ", ".join(d["workloads"]))
+    for line in d.get("notes", ()):
+        print(line)
+    return 0
+
+
+# --------------------------------------------------------------------------- evaluate
+def _configure_evaluate(s: argparse.ArgumentParser) -> None:
+    add_env_arguments(s)
+    s.add_argument("--config", required=True, help="JSON object, JSON/JSON-lines file, or a simulator config file")
+    s.add_argument("--per-layer", action="store_true", help="per-component breakdown (e.g. per layer)")
+    s.add_argument("--json", action="store_true")
+
+
+def _load_configs(sim, text: str) -> tuple[list[dict], bool]:
+    """Designs from inline JSON, a JSON/JSON-lines file, or a simulator-specific
+    file; returns (configs, was_a_list)."""
+    if os.path.exists(text):
+        if os.path.isdir(text):
+            raise UsageError(f"--config {text!r} is a folder; give a JSON design, a JSON/JSON-lines file or a "
+                             "simulator config file")
+        parsed = sim.parse_config_file(text)
+        if parsed is not None:
+            return [parsed], False
+        try:
+            with open(text, encoding="utf-8") as fh:
+                body = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--config {text!r} cannot be read as text: {exc}") from None
+        try:
+            data = json.loads(body)
+        except json.JSONDecodeError as exc:
+            lines = [ln for ln in body.splitlines() if ln.strip()]
+            data = []
+            for i, ln in enumerate(lines, start=1):
+                try:
+                    data.append(json.loads(ln))
+                except json.JSONDecodeError:
+                    raise UsageError(f"{text}: not JSON or JSON lines (line {i}): {exc.msg}") from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--config is neither a file nor valid JSON: {exc.msg} at char {exc.pos}") from None
+    if isinstance(data, dict):
+        return [data], False
+    if isinstance(data, list) and all(isinstance(d, dict) for d in data):
+        return data, True
+    raise UsageError("--config must be a JSON object (one design) or a list of objects")
+
+
+def _evaluate_many(sim, configs: list[dict]):
+    """The batch path for designs of the space; if any lies outside it, every
+    design through ``Simulator.evaluate`` (which costs what the model supports
+    and adds the ``in_space`` column)."""
+    from archgym.space import ConstraintViolation, InvalidConfigError
+
+    try:
+        return sim.evaluate_batch(configs)
+    except ConstraintViolation:
+        raise
+    except InvalidConfigError:
+        import pandas as pd
+
+        return pd.DataFrame([{**sim.validate_design(c)[0], **sim.evaluate(c)} for c in configs])
+
+
+def _evaluate(args) -> int:
+    import archgym
+
+    sim = archgym.make_simulator(args.env, **simulator_kwargs(args, args.set))
+    configs, many = _load_configs(sim, args.config)
+    if args.per_layer:
+        if many:
+            raise UsageError("--per-layer takes a single design")
+        try:
+            df = sim.evaluate_details(configs[0])
+        except NotImplementedError as exc:
+            raise UsageError(str(exc)) from None
+        if args.json:
+            print_json(df.to_dict(orient="records"))
+        else:
+            import pandas as pd
+
+            with pd.option_context("display.max_columns", None, "display.width", 200):
+                print(df.to_string(index=False))
+        return 0
+    if many:
+        df = _evaluate_many(sim, configs)
+        print_json(df.to_dict(orient="records")) if args.json else print(df.to_string(index=False))
+        return 0
+    res = sim.evaluate(configs[0])
+    if args.json:
+        print_json(res)
+        return 0
+    units = {m.name: m.unit for m in sim.metrics}
+    for k, v in res.items():
+        print(f"{k:<24} {fmt(v)} {units.get(k, '')}".rstrip())
+    return 0
+
+
+# --------------------------------------------------------------------------- run
+def _configure_run(s: argparse.ArgumentParser) -> None:
+    s.add_argument("env")
+    s.add_argument("--agent", required=True)
+    s.add_argument("--budget", type=int_arg(1, "--budget"), required=True, help="simulator evaluations")
+    s.add_argument("--seed", type=int_arg(0, "--seed"), default=0)
+    s.add_argument("--workload")
+    s.add_argument("--objective", help="objective spec, e.g. 'cycles' or 'cycles<=1e6,energy_pj'")
+    s.add_argument("--set", action="append", metavar="HP=VALUE", help="searcher hyperparameter")
+    s.add_argument("--option", action="append", metavar="KEY=VALUE", help="simulator/env option")
+    s.add_argument("--store", help="SQLite results file to record the run in")
+    s.add_argument("--study", default="cli", help="study name in the store")
+    s.add_argument("--json", action="store_true")
+
+
+def _run(args) -> int:
+    """One trial through the run pipeline (:mod:`archgym.pipeline`), recorded
+    in ``--store`` as ``archgym sweep`` records its trials."""
+    import time
+
+    import archgym
+    from archgym.env import DSEEnv
+    from archgym.pipeline import build, execute
+    from archgym.trial import Trial
+
+    env_kwargs = simulator_kwargs(args, args.option, "--option")
+    if args.objective is not None:
+        env_kwargs["objective"] = args.objective
+    # checks the env id, the agent and its hyperparameters before any work
+    trial = Trial.create(args.env, env_kwargs, args.agent, key_values(args.set), args.seed, args.budget)
+    store = None
+    if args.store:
+        from archgym.store import Store
+
+        store = Store(args.store)  # validated now, so a bad store cannot lose the search's result
+    try:
+        t0 = time.perf_counter()
+        env, agent = build(trial)
+        dse = getattr(env, "unwrapped", env)
+        if not isinstance(dse, DSEEnv):
+            raise UsageError(f"{trial.env_id} is not a design-space env (a {type(env).__name__}); searchers run "
+                             f"on: {', '.join(archgym.list_simulators())}")
+        bar = progress_bar(args.budget, f"{args.agent} on {trial.env_id}", "eval",
+                           enabled=args.budget >= 200 and not args.json)
+        try:
+            result = execute(trial, env, agent, setup_time_s=time.perf_counter() - t0,
+                             listeners=(lambda record: bar.update(1),))
+        finally:
+            bar.close()
+        if store is not None:
+            store.record(store.study(args.study), trial, result)
+    finally:
+        if store is not None:
+            store.close()
+    if not result.ok:
+        if result.user_error:
+            raise UsageError(result.error_line)
+        print(result.error, file=sys.stderr, end="")
+        return 1
+    _report_run(args, trial, dse, env_kwargs)
+    return 0
+
+
+def _report_run(args, trial, dse, env_kwargs: dict) -> None:
+    """Print (or ``--json``) the run's best design; a stand-in's best designs re-scored on the real simulator."""
+    import archgym
+    from archgym.standin import rescore_best
+
+    traj = dse.trajectory()
+    best = traj.loc[traj["reward"].idxmax()] if len(traj) else None
+    rescored = None
+    if dse.simulator.stands_in_for and len(traj):
+        real = archgym.make(trial.env_id, **{k: v for k, v in env_kwargs.items() if k != "backend"})
+        rescored = rescore_best(dse, traj, real)
+    objective = dse.objective.to_spec()
+    if args.json:
+        print_json({"env": trial.env_id, "agent": args.agent, "seed": args.seed, "budget": args.budget,
+                    "objective": objective, "evaluations": len(traj),
+                    "best_reward": None if best is None else float(best["reward"]),
+                    "best_config": None if best is None else {n: best[n] for n in dse.space.names},
+                    "best_metrics": None if best is None else {m: best[m] for m in dse.simulator.metric_names},
+                    "rescored_on_simulator": rescored, "trajectory": traj.to_dict(orient="records")})
+        return
+    print(f"{args.agent} on {trial.env_id} ({dse.simulator.workload_label}), budget {args.budget}, seed {args.seed}: "
+          f"{len(traj)} evaluations, best reward {fmt(float(best['reward'])) if best is not None else '-'}")
+    print(f"objective: {json.dumps(to_json(objective), sort_keys=True)}")
+    if best is not None:
+        print("best design:", to_json({n: best[n] for n in dse.space.names}))
+        units = {m.name: m.unit for m in dse.simulator.metrics}
+        for m in dse.simulator.metric_names:
+            print(f"  {m:<24} {fmt(best[m])} {units[m]}".rstrip())
+    if rescored:
+        print(f"best designs re-scored on the real simulator ({dse.simulator.version} -> real reward):")
+        for r in rescored:
+            print(f"  {r['stand_in_reward']:.6g} -> {r['real_reward']:.6g}  {r['config']}")
+    if args.store:
+        print(f"recorded in {args.store} (study {args.study!r})")
+
+
+LIST = Command("environments and searchers, one line each", _configure_list, _list)
+INFO = Command("parameters, metrics and workloads of an environment", _configure_info, _info)
+EVALUATE = Command("evaluate one design (or a JSON list / JSON-lines file of designs)", _configure_evaluate,
+                    _evaluate)
+RUN = Command("run one searcher on one environment", _configure_run, _run)
