@@ -19,8 +19,8 @@ def shared_data() -> Path:
 def toy_registered():
     import archgym
     from archgym import registry
-    from toysim import ToySimulator
+    from archgym.testing import ToySimulator
 
-    if "Toy-v0" not in registry._SIMS:
+    if "Toy-v0" not in registry.list_simulators():
         archgym.register("Toy-v0", ToySimulator)
     return "Toy-v0"

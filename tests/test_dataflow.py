@@ -40,7 +40,8 @@ def test_cli_per_layer_rows_equal_timeloop(case_dir, capsys):
                           "--per-layer", "--json", "--set", "reuse=timeloop")
     assert code == 0, err
     rows = json.loads(out)
-    expected = json.loads((case_dir / "expected.json").read_text())["rows"]
+    # the counts Timeloop reports; its energies (added to the reference data later) are checked by the energy model's tests
+    expected = [{k: r[k] for k in ROW_KEYS} for r in json.loads((case_dir / "expected.json").read_text())["rows"]]
     assert [set(r) for r in rows] == [ROW_KEYS] * len(expected)
     assert sorted(rows, key=lambda r: (r["level"], r["dataspace"])) == \
         sorted(expected, key=lambda r: (r["level"], r["dataspace"]))

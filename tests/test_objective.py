@@ -1,7 +1,6 @@
 """Objectives: bounded, sign-consistent rewards; explicit infeasibility; ArchGym compat."""
 import math
 
-import numpy as np
 import pytest
 
 from archgym.objective import (ArchGymCompatObjective, ObjectiveError, ParetoObjective, WeightedObjective,

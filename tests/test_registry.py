@@ -31,7 +31,7 @@ def test_resolve_id_forms(toy_registered):
 
 
 def test_duplicate_registration_rejected(toy_registered):
-    from toysim import ToySimulator
+    from archgym.testing import ToySimulator
 
     with pytest.raises(ValueError, match="already registered"):
         archgym.register("Toy-v0", ToySimulator)

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
 from archgym.simulator import Metric, Simulator
 from archgym.space import DesignSpace, Ordinal, powers_of_two

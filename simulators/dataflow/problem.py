@@ -157,8 +157,3 @@ def problem_from_layer(layer: Any) -> Problem:
         return gemm_problem(layer.name, M=layer.ifmap_h, N=layer.num_filters, K=layer.filt_w)
     return conv_problem(layer.name, C=layer.channels, M=layer.num_filters, R=layer.filt_h, S=layer.filt_w,
                         P=layer.ofmap_h, Q=layer.ofmap_w, stride=layer.stride, depthwise=layer.kind == "dwconv")
-
-
-def dataspace_from_terms(name: str, projection: Sequence[Sequence[Sequence[Any]]], read_write: bool) -> DataSpace:
-    """Helper for readers: normalize nested lists into a :class:`DataSpace`."""
-    return DataSpace(name, tuple(tuple((str(d), int(c)) for d, c in dd) for dd in projection), bool(read_write))

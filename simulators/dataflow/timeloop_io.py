@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Mapping as TMapping
+from typing import Any
 
 import yaml
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from archgym.simulator import WorkloadError
 
-from ..workloads.layers import Layer, as_layers, list_networks, load_network
+from ..workloads.layers import as_layers, list_networks, load_network
 from .arch import Architecture, eyeriss_like, simple_three_level
 from .errors import ArchitectureError
 from .problem import Problem, problem_from_layer

@@ -23,7 +23,7 @@ from .graph import Graph
 from .plan import Plan, plan_from_residency
 
 __all__ = ["InfeasibleError", "PlacementError", "check_working_sets", "belady", "lru", "first_fit",
-           "BASELINES", "run_baseline"]
+           "BASELINES"]
 
 
 class InfeasibleError(ValueError):
@@ -120,11 +120,3 @@ def first_fit(graph: Graph, order: Sequence[int], capacity: int) -> Plan:
 
 BASELINES: dict[str, Callable[[Graph, Sequence[int], int], Plan]] = {
     "belady": belady, "lru": lru, "first_fit": first_fit}
-
-
-def run_baseline(name: str, graph: Graph, order: Sequence[int], capacity: int) -> Plan:
-    try:
-        fn = BASELINES[name]
-    except KeyError:
-        raise ValueError(f"unknown baseline {name!r}; baselines are {', '.join(BASELINES)}") from None
-    return fn(graph, order, capacity)
