@@ -5,7 +5,7 @@ standard's timings and the command-to-command distances of its protocol,
 built by :mod:`..protocols`) and ``knobs`` (``K_*``, built by
 :func:`..knobs.encode_mcconfig`).  Output: the statistics vector ``st``
 (``S_*``, read by :mod:`..energy`).  State, created by
-:func:`.loop.new_state`:
+:func:`.state.new_state`:
 
 * ``ch``: one channel, ``C_*``;
 * ``bk``: per bank (channel-wide index, rank-major), ``B_*`` rows;
@@ -88,19 +88,13 @@ T_PDX_ACT = 49
 T_REFI_RANK = 50    # refresh offset between ranks (first trigger of rank r: REFI - r * this)
 T_LEN = 51
 
-# knob vector layout (see ..knobs.encode_mcconfig)
-K_PAGE = 0          # 0 Open, 1 OpenAdaptive, 2 Closed, 3 ClosedAdaptive
-K_SCHED = 1         # 0 Fifo, 1 FrFcfs, 2 FrFcfsGrp
-K_BUFKIND = 2       # 0 Bankwise, 1 ReadWrite, 2 Shared
-K_BUFSIZE = 3
-K_RESP = 4          # 0 Fifo, 1 Reorder
-K_REFRESH = 5       # 0 NoRefresh, 1 AllBank
-K_MAXPOST = 6
-K_MAXPULL = 7
-K_ARBITER = 8       # 0 Simple, 1 Fifo, 2 Reorder
-K_MAXACT = 9
-K_PD = 10           # 0 NoPowerDown, 1 Staggered
-K_CMDMUX = 11       # 0 Oldest, 1 Strict
+# knob vector layout (see ..knobs.encode_mcconfig); the codes of the categorical knobs:
+# PagePolicy 0 Open, 1 OpenAdaptive, 2 Closed, 3 ClosedAdaptive; Scheduler 0 Fifo, 1 FrFcfs,
+# 2 FrFcfsGrp; SchedulerBuffer 0 Bankwise, 1 ReadWrite, 2 Shared; RespQueue 0 Fifo, 1 Reorder;
+# RefreshPolicy 0 NoRefresh, 1 AllBank; Arbiter 0 Simple, 1 Fifo, 2 Reorder; PowerDownPolicy
+# 0 NoPowerDown, 1 Staggered; CmdMux 0 Oldest, 1 Strict
+(K_PAGE, K_SCHED, K_BUFKIND, K_BUFSIZE, K_RESP, K_REFRESH, K_MAXPOST, K_MAXPULL, K_ARBITER, K_MAXACT, K_PD,
+ K_CMDMUX) = range(12)
 
 # stats vector layout (the output)
 S_NACT = 0
@@ -209,3 +203,6 @@ C_DP_LAST_PRE = 32   # end of the last active period (or of a refresh)
 C_AP_N = 33        # pending auto-precharges in bk[B_AP]
 C_CHANGED = 34     # 1: a command was issued in the last step (bank machines retime)
 C_LEN = 35
+
+# the checker's bank columns follow the CAS command codes (timing.record relies on it)
+assert (LB_RDA - LB_RD, LB_WR - LB_RD, LB_WRA - LB_RD) == (RDA - RD, WR - RD, WRA - RD)

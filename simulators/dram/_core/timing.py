@@ -160,19 +160,10 @@ def record(cmd, b, g, r, now, lb, lg, lr):
     elif cmd == PRE:
         lb[b, LB_PRE] = now
         lr[r, LR_PRE] = now
-    elif cmd == RD or cmd == RDA:
-        if cmd == RD:
-            lb[b, LB_RD] = now
-        else:
-            lb[b, LB_RDA] = now
-            lr[r, LR_RDA] = now
-        lg[g, LG_RD] = now
-        lr[r, LR_RD] = now
-    else:
-        if cmd == WR:
-            lb[b, LB_WR] = now
-        else:
-            lb[b, LB_WRA] = now
-            lr[r, LR_WRA] = now
-        lg[g, LG_WR] = now
-        lr[r, LR_WR] = now
+    else:                                   # a CAS; LB_RD .. LB_WRA follow the command codes RD .. WRA
+        lb[b, LB_RD + cmd - RD] = now
+        write = cmd >= WR
+        lg[g, LG_WR if write else LG_RD] = now
+        lr[r, LR_WR if write else LR_RD] = now
+        if cmd == RDA or cmd == WRA:
+            lr[r, LR_WRA if write else LR_RDA] = now
