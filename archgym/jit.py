@@ -73,9 +73,14 @@ class JitError(RuntimeError):
     """A kernel cannot be compiled: numba is missing, the compilation failed, or ``ARCHGYM_NOJIT`` is set."""
 
 
+def _flag(name: str) -> bool:
+    value = os.environ.get(name)
+    return value is not None and value.strip().lower() not in _OFF
+
+
 def disabled() -> bool:
     """True when ``ARCHGYM_NOJIT`` asks for the pure-Python path (read at every call)."""
-    return os.environ.get("ARCHGYM_NOJIT", "").strip().lower() not in _OFF
+    return _flag("ARCHGYM_NOJIT")
 
 
 def set_quiet(quiet: bool = True) -> None:
@@ -85,9 +90,7 @@ def set_quiet(quiet: bool = True) -> None:
 
 
 def _is_quiet() -> bool:
-    if _quiet is not None:
-        return _quiet
-    return os.environ.get("ARCHGYM_QUIET", "").strip().lower() not in _OFF
+    return _quiet if _quiet is not None else _flag("ARCHGYM_QUIET")
 
 
 def cache_root(module_file: str) -> str:

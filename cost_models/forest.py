@@ -69,12 +69,15 @@ def _predict_loop(X, packed, value, roots, groups, is_sum, baseline):
 
 
 def _example_arguments() -> tuple:
-    """Read-only C-contiguous arrays of :meth:`FlatForest.predict`'s dtypes (writable ones convert)."""
-    args = (np.zeros((1, 1)), np.zeros((1, 4)), np.zeros(1), np.zeros(1, np.int32), np.array([0, 1], np.int32),
+    """Writable C-contiguous arrays of the dtypes :meth:`FlatForest.predict` passes (it copies others)."""
+    return (np.zeros((1, 1)), np.zeros((1, 4)), np.zeros(1), np.zeros(1, np.int32), np.array([0, 1], np.int32),
             np.zeros(1, np.bool_), np.zeros(1))
-    for a in args:
-        a.setflags(write=False)
-    return args
+
+
+def _writable(a: np.ndarray) -> np.ndarray:
+    """``a`` as a writable C-contiguous array (the compiled walk's signature), copied only if needed."""
+    a = np.ascontiguousarray(a)
+    return a if a.flags.writeable else a.copy()
 
 
 #: the compiled walk (compiled on first use; see :mod:`archgym.jit`)
@@ -143,8 +146,8 @@ class FlatForest:
             return _predict_numpy(X, *(getattr(self, k) for k in ARRAYS))
         if not hasattr(self, "_packed"):  # derived, not stored: one row per node
             self._packed = np.column_stack([self.feature, self.threshold, self.left, self.right]).astype(np.float64)
-            self._walked = tuple(np.ascontiguousarray(getattr(self, k)) for k in ARRAYS[4:])
-        return KERNEL.compiled()(X, self._packed, *self._walked)
+            self._walked = tuple(_writable(getattr(self, k)) for k in ARRAYS[4:])
+        return KERNEL.compiled()(X if X.flags.writeable else X.copy(), self._packed, *self._walked)
 
     # -- persistence -----------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:

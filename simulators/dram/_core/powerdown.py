@@ -21,8 +21,10 @@ def entry_time(tv, lr, ch):
     command, after every burst and refresh, and tXP after the last power-down exit."""
     t = ch[C_LAST_CMD] + 1
     for r in range(lr.shape[0]):
-        t = max(t, lr[r, LR_RD] + tv[T_CL] + tv[T_BURST] + 1, lr[r, LR_WR] + tv[T_WL] + tv[T_BURST] + tv[T_WR],
-                lr[r, LR_REFA] + tv[T_RFC], lr[r, LR_PDX] + tv[T_XP])
+        t = max(t, lr[r, LR_RD] + tv[T_CL] + tv[T_BURST] + 1)
+        t = max(t, lr[r, LR_WR] + tv[T_WL] + tv[T_BURST] + tv[T_WR])
+        t = max(t, lr[r, LR_REFA] + tv[T_RFC])
+        t = max(t, lr[r, LR_PDX] + tv[T_XP])
     return t
 
 
