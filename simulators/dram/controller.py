@@ -54,7 +54,7 @@ def _example_arguments() -> tuple:
 #: ``error_model="numpy"``: no zero-division checks (every divisor is a clock period or a
 #: bank count); ``_nrt=False``: no reference counting -- the core allocates nothing (its
 #: state comes from :func:`._core.new_state`), and counting every array argument of its
-#: LLVM-inlined parts made it 2-4x slower (measured on the ArchGym traces).
+#: LLVM-inlined parts made it 3-5x slower (measured on the ArchGym traces).
 KERNEL = Kernel(_core.simulate_core, label="the DRAM controller kernel", example=_example_arguments,
                 expected_s=7, nogil=True, error_model="numpy", _nrt=False)
 
