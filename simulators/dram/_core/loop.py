@@ -51,7 +51,7 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, pla
         return 0
     in_order = knobs[K_RESP] == 1 or knobs[K_ARBITER] == 2
     rascas = tv[T_RASCAS] == 1
-    strict_grp = knobs[K_SCHED] == 2
+    by_direction = knobs[K_SCHED] == 2          # FrFcfsGrp
     st[S_LAST] = NEG
     ch[C_ARRIVAL] = arbiter.first_arrival(req_t, tck_ps, player_ps)
 
@@ -86,7 +86,7 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, pla
             b = cmdmux.select(now, tv, knobs, bk, ch)
             if b >= 0:
                 bk[B_DIRTY, b] = 1
-                if strict_grp and bk[B_CMD, b] >= RD:
+                if by_direction and bk[B_CMD, b] >= RD:
                     # FrFcfsGrp's pick depends on the last CAS direction
                     bankmachine.replan_all(bk)
                 issued = True
