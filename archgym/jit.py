@@ -23,9 +23,9 @@ process:
   again for that literal value (:meth:`Kernel.specializations` counts them).
 * caches the machine code on disk (numba ``cache=True``, the entry only: its
   code contains the callees'), so later processes only load it.  The cache
-  folder is ``NUMBA_CACHE_DIR`` if the user set it, else ``__pycache__/numba``
-  next to ``func``'s module when that is writable, else
-  ``$XDG_CACHE_HOME/archgym/numba`` (``~/.cache/archgym/numba``); inside it,
+  folder is ``NUMBA_CACHE_DIR`` if the user set it, else the user's cache
+  folder ``$XDG_CACHE_HOME/archgym/numba`` (``~/.cache/archgym/numba``) --
+  never inside the installed package, which nothing writes into; inside it,
   one sub-folder per kernel and version, ``<label>-<hash>``, the hash covering
   every source file of the kernel, this module and the options (numba itself
   only notices edits to the entry's own file).  The folder reaches numba
@@ -98,10 +98,6 @@ def cache_root(module_file: str) -> str:
     user = os.environ.get("NUMBA_CACHE_DIR")
     if user:
         return user
-    here = Path(module_file).resolve().parent
-    pycache = here / "__pycache__"
-    if os.access(pycache if pycache.is_dir() else here, os.W_OK):
-        return str(pycache / "numba")
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "archgym", "numba")
 
