@@ -178,47 +178,86 @@ def from_onnx(model: str | os.PathLike | bytes | Any, input_shapes: Any = None, 
     return net
 
 
-def from_torch(module: Any, example_inputs: Any, *, input_names: Sequence[str] | None = None, dynamo: bool = False,
-               onnx_unsupported: str = "error", name: str | None = None, opset_version: int | None = None) -> Network:
+def from_torch(module: Any, example_inputs: Any, *, input_names: Sequence[str] | None = None,
+               dynamo: bool | None = None, onnx_unsupported: str = "error", name: str | None = None,
+               opset_version: int | None = None) -> Network:
     """A :class:`Network` from a ``torch.nn.Module`` through the ONNX exporter PyTorch ships.
 
     ``example_inputs``: a tensor or a tuple of tensors at the sizes to cost
     (batch included); the export is static, so no ``input_shapes`` are needed.
     The module is exported in eval mode (batch norm folded into the
-    convolutions, dropout removed) and left as it was.  ``dynamo=False``
-    (default) uses the TorchScript-based exporter, which needs only ``onnx``
-    and names nodes after the module path (``/layer1/layer1.0/conv1/Conv``);
-    ``dynamo=True`` uses the ``torch.export``-based one, which also needs
-    ``onnxscript``.  ``name``: the name stem (default: the module's class name)."""
+    convolutions, dropout removed) and left as it was.  Exporters:
+    ``dynamo=False`` is the TorchScript-based one (needs only ``onnx``; names
+    nodes after the module path, ``/layer1/layer1.0/conv1/Conv``);
+    ``dynamo=True`` the ``torch.export``-based one (also needs ``onnxscript``;
+    it traces modules the other cannot, e.g. ``nn.TransformerEncoderLayer``
+    in PyTorch 2.13); ``None`` (default) tries the first, then the second.
+    ``name``: the name stem (default: the module's class name).  Both
+    extras come with ``pip install 'archgym[onnx]'``."""
     try:
         import torch
     except ImportError:
         raise OnnxModelError("from_torch needs PyTorch (pip install torch)") from None
     require_onnx()
     args = tuple(example_inputs) if isinstance(example_inputs, (tuple, list)) else (example_inputs,)
-    buf = io.BytesIO()
-    kwargs: dict[str, Any] = {"dynamo": dynamo, "input_names": list(input_names) if input_names else None}
-    if opset_version is not None:
-        kwargs["opset_version"] = opset_version
+    stem = name or type(module).__name__
     if dynamo:
-        kwargs.update(verbose=False, optimize=True)
+        data = _export_dynamo(torch, module, args, input_names, opset_version)
     else:
-        kwargs.update(do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL)
-    with warnings.catch_warnings():  # the TorchScript exporter's deprecation notice is not the user's concern
+        try:
+            data = _export_torchscript(torch, module, args, input_names, opset_version)
+        except Exception as exc:  # a module the tracer cannot follow
+            if dynamo is False or not _has_onnxscript():
+                hint = "; from_torch(..., dynamo=True) may export it" if dynamo is False else \
+                    " (the dynamo exporter, which may export it, needs onnxscript: pip install 'archgym[onnx]')"
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise OnnxModelError(f"PyTorch's TorchScript exporter cannot export {stem}: "
+                                     f"{type(exc).__name__}: {first}{hint}") from None
+            data = _export_dynamo(torch, module, args, input_names, opset_version)
+    return from_onnx(data, onnx_unsupported=onnx_unsupported, name=stem)
+
+
+def _has_onnxscript() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxscript") is not None
+
+
+def _export_torchscript(torch: Any, module: Any, args: tuple, input_names: Any, opset: int | None) -> bytes:
+    buf = io.BytesIO()
+    kw: dict[str, Any] = {"input_names": list(input_names) if input_names else None, "do_constant_folding": True,
+                          "training": torch.onnx.TrainingMode.EVAL, "dynamo": False}
+    if opset is not None:
+        kw["opset_version"] = opset
+    with warnings.catch_warnings():  # the exporter's deprecation notice is not the caller's concern
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
-        if dynamo:
-            was_training = module.training
-            module.eval()
-            try:
-                program = torch.onnx.export(module, args, **kwargs)
-            finally:
-                module.train(was_training)
-            data = program.model_proto.SerializeToString()
-        else:
-            torch.onnx.export(module, args, buf, **kwargs)
-            data = buf.getvalue()
-    return from_onnx(data, onnx_unsupported=onnx_unsupported, name=name or type(module).__name__)
+        torch.onnx.export(module, args, buf, **kw)
+    return buf.getvalue()
+
+
+def _export_dynamo(torch: Any, module: Any, args: tuple, input_names: Any, opset: int | None) -> bytes:
+    if not _has_onnxscript():
+        raise OnnxModelError("the dynamo exporter needs onnxscript: pip install 'archgym[onnx]'")
+    import logging
+
+    kw: dict[str, Any] = {"input_names": list(input_names) if input_names else None, "dynamo": True,
+                          "verbose": False, "optimize": True}
+    if opset is not None:
+        kw["opset_version"] = opset
+    was_training = module.training
+    quiet = logging.getLogger("torch.onnx")  # it logs every torchvision operator it cannot register
+    level = quiet.level
+    module.eval()
+    quiet.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(module, args, **kw)
+    finally:
+        quiet.setLevel(level)
+        module.train(was_training)
+    return program.model_proto.SerializeToString()
 
 
 # ----------------------------------------------------------------------------------------- resolution

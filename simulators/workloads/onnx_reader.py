@@ -30,9 +30,10 @@ cost every tensor at their own word size.
 
 The graph's :attr:`OnnxGraph.digest` hashes what determines every cost: the
 nodes (operators, attributes, names), the graph's inputs and outputs, every
-initializer's name, type and shape, and the values of integer and small
-initializers (shapes, axes, scales); float weight *values* are left out, so
-re-exporting a network with other weights keeps its digest.
+initializer's name, type and shape, and every tensor's inferred shape (the
+way constant values -- shapes, axes, scales -- act on costs); constant
+*values* themselves are left out, so re-exporting a network with other
+weights keeps its digest.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ from archgym.simulator import WorkloadError
 
 __all__ = ["OnnxModelError", "OnnxNode", "OnnxGraph", "read_onnx", "parse_input_shapes", "require_onnx"]
 
-#: initializers with at most this many elements keep their values in the inference copy and the digest
+#: initializers with at most this many elements keep their values in the inference copy
 SMALL_ELEMS = 4096
 #: constant-foldable nodes are evaluated when their inputs total at most this many elements
 FOLD_ELEMS = 1 << 16
@@ -125,7 +126,7 @@ def _dims(value: Any, where: str) -> tuple[int, ...]:
     if isinstance(value, str):
         if not _DIMS.match(value):
             raise OnnxModelError(f"{where}: shape {value!r} is not dimensions like 1x3x224x224")
-        return tuple(int(d) for d in re.split(r"\s*[x,]\s*", value.strip()))
+        value = [int(d) for d in re.split(r"\s*[x,]\s*", value.strip())]
     if isinstance(value, (list, tuple)) and all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
                                                  for d in value):
         if any(int(d) <= 0 for d in value):
@@ -457,7 +458,8 @@ class _Folder:
             return
         ins = [t for t in node.inputs if t]
         outs = None
-        small_in = sum(int(np.prod(self.shapes.get(t) or (FOLD_ELEMS + 1,))) for t in ins) <= FOLD_ELEMS
+        sizes = [self.shapes.get(t) for t in ins]
+        small_in = sum(FOLD_ELEMS + 1 if sz is None else int(np.prod(sz)) for sz in sizes) <= FOLD_ELEMS
         small_out = all(self.shapes.get(t) is not None and int(np.prod(self.shapes[t])) <= FOLD_OUT_ELEMS
                         for t in node.outputs if t)
         if small_in and small_out and all(self.values.get(t) is not None for t in ins):
@@ -488,21 +490,26 @@ class _Folder:
 
 
 # ----------------------------------------------------------------------------------------- entry point
-def _digest(model: Any, resolved_inputs: Mapping[str, tuple], extra: Mapping[str, Any]) -> str:
+def _digest(model: Any, shapes: Mapping[str, tuple[int, ...] | None], resolved_inputs: Mapping[str, tuple],
+            extra: Mapping[str, Any]) -> str:
+    """SHA-256 of what determines every cost: the nodes (``Constant`` nodes by shape, not value),
+    every initializer's name, type and shape, the graph's inputs and outputs, every tensor's
+    inferred shape (which is how constant values such as shapes, axes or scales act), the opsets
+    and ``extra`` options."""
     h = hashlib.sha256()
     g = model.graph
     for node in g.node:
-        h.update(node.SerializeToString())
-    for init in g.initializer:
-        n = int(np.prod(init.dims, dtype=np.int64)) if init.dims else 1
-        if init.data_type in _INT_TYPES or n <= SMALL_ELEMS:
-            h.update(init.SerializeToString())
+        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+            h.update(json.dumps(["Constant", node.name, list(node.output), shapes.get(node.output[0])]).encode())
         else:
-            h.update(json.dumps([init.name, int(init.data_type), list(init.dims)]).encode())
+            h.update(node.SerializeToString())
+    for init in g.initializer:
+        h.update(json.dumps([init.name, int(init.data_type), list(init.dims)]).encode())
     for vi in list(g.input) + list(g.output):
         h.update(vi.SerializeToString())
     h.update(json.dumps({"opset": sorted((o.domain, int(o.version)) for o in model.opset_import),
                          "inputs": {k: list(v[0]) for k, v in sorted(resolved_inputs.items())},
+                         "shapes": sorted((k, None if v is None else list(v)) for k, v in shapes.items()),
                          "extra": extra}, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
@@ -563,7 +570,7 @@ def read_onnx(model: Any, input_shapes: Any = None, *, label: str | None = None,
     folder.nodes = rest
     remaining = folder.run()
     ident = dict(identity or {})
-    digest = _digest(proto, inputs, ident)
+    digest = _digest(proto, folder.shapes, inputs, ident)
     outputs = tuple(t.name for t in g.output)
     return OnnxGraph(label or stem, str(model) if isinstance(model, (str, Path)) else where, tuple(remaining),
                      tuple(inputs), outputs, dict(folder.shapes), dict(folder.values), digest, folder.folded)
