@@ -229,10 +229,12 @@ def _export_torchscript(torch: Any, module: Any, args: tuple, input_names: Any, 
                           "training": torch.onnx.TrainingMode.EVAL, "dynamo": False}
     if opset is not None:
         kw["opset_version"] = opset
-    with warnings.catch_warnings():  # the exporter's deprecation notice is not the caller's concern
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         torch.onnx.export(module, args, buf, **kw)
+    for w in caught:  # the tracer's warnings concern the caller's module; the exporter's deprecation does not
+        if not issubclass(w.category, (DeprecationWarning, FutureWarning)):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return buf.getvalue()
 
 
