@@ -409,6 +409,16 @@ def test_missing_file_and_skip_policy(tmp_path):
     assert [lay.name for lay in net.layers] == ["conv"]
 
 
+def test_unknown_shape_after_a_skipped_node_names_the_consumer():
+    nodes = [helper.make_node("Fancy", ["x"], ["f"], name="fancy", domain="com.acme"),
+             helper.make_node("Conv", ["f", "W"], ["y"], name="conv")]
+    data = model(nodes, {"x": [1, 2, 4, 4]}, ["y"], {"W": weights(2, 2, 1, 1)}, domains=["com.acme"])
+    with pytest.raises(OnnxModelError) as e, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedOperatorsWarning)
+        from_onnx(data, onnx_unsupported="skip")
+    assert "node 'conv' (Conv): the shape of 'f' is unknown" in one_line(e)
+
+
 def test_missing_onnx_package_is_one_line(monkeypatch):
     import builtins
 
