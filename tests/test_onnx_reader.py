@@ -398,7 +398,10 @@ def test_bad_models_are_named_in_one_line(case, tmp_path):
 def test_missing_file_and_skip_policy(tmp_path):
     with pytest.raises(OnnxModelError) as e:
         from_onnx(tmp_path / "nope.onnx")
-    assert "nope.onnx: cannot read ONNX file" in one_line(e)
+    assert "nope.onnx': no such file" in one_line(e)
+    with pytest.raises(OnnxModelError) as e:
+        from_onnx(tmp_path)
+    assert "is a folder; give a file" in one_line(e)
     with pytest.raises(OnnxModelError) as e:
         from_onnx(small_cnn(), onnx_unsupported="ignore")
     assert "onnx_unsupported must be one of error, skip" in one_line(e)

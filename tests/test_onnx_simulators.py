@@ -222,7 +222,7 @@ def test_cli_workloads_show_and_export(files, tmp_path, capsys):
     (["workloads", "show", "{dynamic}"], "dynamic dimension 0 ('N')"),
     (["workloads", "show", "{unsupported}"], "node 'nms' (NonMaxSuppression)"),
     (["workloads", "show", "{cnn}", "--set", "colour=red"], "--set colour: unknown key"),
-    (["workloads", "export", "{cnn}", "--to", "graph", "--out", "{cnn}"], "is a file, not a folder"),
+    (["workloads", "export", "{cnn}", "--to", "graph", "--out", "{cnn}"], "is a file; give a folder"),
     (["evaluate", "Systolic-v0", "--workload", "{truncated}", "--config", "{{}}"], "truncated or corrupt ONNX file"),
     (["evaluate", "Systolic-v0", "--workload", "{dynamic}", "--config", "{{}}"], "--input-shape x="),
 ])

@@ -27,6 +27,7 @@ from typing import Any, Sequence
 import yaml
 
 from archgym.simulator import WorkloadError
+from archgym.userfiles import output_folder
 
 from .layers import Layer, as_layers
 from .opgraph import Graph, as_graph
@@ -102,7 +103,7 @@ def _write_all(folder: Path, files: list[tuple[str, str]], force: bool) -> list[
     clash = next((p for p in paths if p.exists()), None)
     if clash is not None and not force:
         raise WorkloadError(f"{clash} exists; choose another --out folder or replace it with --force")
-    folder.mkdir(parents=True, exist_ok=True)
+    output_folder(folder, "--out", WorkloadError)
     for p, (_, text) in zip(paths, files):
         p.write_text(text, encoding="utf-8")
     return paths
@@ -117,7 +118,7 @@ def export_workload(workload: Any, to: str, out: str | Path, *, precision_bytes:
         raise WorkloadError(f"unknown export format {to!r}; formats: {', '.join(FORMATS)}")
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
-        raise WorkloadError(f"--out {folder} is a file, not a folder")
+        raise WorkloadError(f"--out {str(folder)!r} is a file; give a folder")
     if to == "graph":
         graph = as_graph(workload, precision_bytes, input_shapes, onnx_unsupported)
         return _write_all(folder, [(f"{safe_name(graph.name)}.json", graph_json(graph))], force)

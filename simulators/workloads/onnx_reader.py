@@ -48,6 +48,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from archgym.simulator import WorkloadError
+from archgym.userfiles import check_readable
 
 __all__ = ["OnnxModelError", "OnnxNode", "OnnxGraph", "read_onnx", "parse_input_shapes", "require_onnx"]
 
@@ -189,11 +190,11 @@ def _load(onnx: Any, model: Any) -> tuple[Any, str, str]:
     if isinstance(model, (bytes, bytearray)):
         return _parse_bytes(onnx, bytes(model), "ONNX bytes"), "ONNX bytes", "model"
     if isinstance(model, (str, Path)):
-        p = Path(model)
+        p = Path(check_readable(model, "ONNX file", OnnxModelError))
         try:
             data = p.read_bytes()
         except OSError as exc:
-            raise OnnxModelError(f"{p}: cannot read ONNX file ({exc.strerror or exc})") from None
+            raise OnnxModelError(f"ONNX file {str(p)!r} cannot be read: {exc.strerror or exc}") from None
         return _parse_bytes(onnx, data, str(p)), str(p), p.stem
     raise OnnxModelError(f"cannot read an ONNX model from {type(model).__name__}")
 
