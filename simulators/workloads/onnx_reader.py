@@ -463,7 +463,9 @@ class _Folder:
         small_in = sum(FOLD_ELEMS + 1 if sz is None else int(np.prod(sz)) for sz in sizes) <= FOLD_ELEMS
         small_out = all(self.shapes.get(t) is not None and int(np.prod(self.shapes[t])) <= FOLD_OUT_ELEMS
                         for t in node.outputs if t)
-        if small_in and small_out and all(self.values.get(t) is not None for t in ins):
+        if node.op_type == "Identity":  # exporters alias shared initializers so; no evaluator needed
+            outs = [self.values.get(ins[0])]
+        elif small_in and small_out and all(self.values.get(t) is not None for t in ins):
             outs = _evaluate(self.onnx, node, proto, self.values, self.opsets)  # type: ignore[arg-type]
         for k, t in enumerate(node.outputs):
             if not t:
