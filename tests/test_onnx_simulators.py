@@ -127,8 +127,10 @@ def test_dynamic_shapes_and_skip_as_simulator_options(files):
     with pytest.warns(UserWarning, match="nms"):
         sim = archgym.make_simulator("Scratchpad-v0", workload=files["unsupported"], onnx_unsupported="skip")
     assert sim.graph.n_ops == 1
-    with pytest.raises(UserInputError, match="input_shapes applies to ONNX workloads"):
-        archgym.make_simulator("Systolic-v0", workload="resnet18", input_shapes="1x3x8x8")
+    for env in ("Systolic-v0", "Scratchpad-v0", "DataflowMapping-v0", "AcceleratorArch-v0"):
+        wl = "resnet18:layer1.0.conv1" if env == "DataflowMapping-v0" else "resnet18"
+        with pytest.raises(UserInputError, match="input_shapes applies to ONNX workloads"):
+            archgym.make_simulator(env, workload=wl, input_shapes="1x3x8x8")
 
 
 def test_trial_identity_follows_content(files, tmp_path):

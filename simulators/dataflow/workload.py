@@ -7,7 +7,7 @@ from typing import Any
 from archgym.simulator import WorkloadError
 
 from ..workloads.layers import as_layers, list_networks, load_network
-from ..workloads.network import is_model_file, select_layer
+from ..workloads.network import as_network, select_layer
 from .arch import Architecture, eyeriss_like, simple_three_level
 from .errors import ArchitectureError
 from .problem import Problem, problem_from_layer
@@ -25,9 +25,10 @@ def resolve_problem(workload: Any, layer: Any = None, input_shapes: Any = None,
     (name or index) of a network: an ONNX model (path or Network), a network name, a CSV."""
     if layer is not None:
         return problem_from_layer(select_layer(workload, layer, input_shapes, onnx_unsupported))
+    workload = as_network(workload, input_shapes, onnx_unsupported) or workload  # an ONNX model, read
     if isinstance(workload, Problem):
         return workload
-    if isinstance(workload, (str, Path)) and not is_model_file(workload):
+    if isinstance(workload, (str, Path)):
         s = str(workload)
         if s.lower().endswith((".yaml", ".yml")):
             if not Path(s).exists():
@@ -43,7 +44,7 @@ def resolve_problem(workload: Any, layer: Any = None, input_shapes: Any = None,
             return problem_from_layer(layers[name])
         raise WorkloadError(f"workload {s!r}: expected a problem .yaml file or 'network:layer' "
                             f"(networks: {', '.join(list_networks())})")
-    _, layers = as_layers(workload, input_shapes, onnx_unsupported)
+    _, layers = as_layers(workload)
     if len(layers) != 1:
         raise WorkloadError(f"the mapping environment costs one layer; got {len(layers)} (choose one with layer=NAME "
                             "or layer=INDEX)")

@@ -130,7 +130,9 @@ class ScratchpadSimulator(Simulator):
             w = self.workload
             if isinstance(w, str) and w in _WORKLOADS:
                 from archgym.simulators.workloads.graphs import build_graph
+                from archgym.simulators.workloads.network import check_onnx_options
 
+                check_onnx_options(**self._onnx)
                 opts = {**WORKLOAD_OPTIONS.get(w, {}), **self.graph_options}
                 self._graph = build_graph(w, precision_bytes=self.precision_bytes, **opts)
             else:
