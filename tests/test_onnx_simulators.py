@@ -202,6 +202,9 @@ def test_graph_export_round_trip(files, tmp_path):
 
 # ----------------------------------------------------------------------------------------- CLI
 def test_cli_workloads_show_and_export(files, tmp_path, capsys):
+    from archgym.cli.workloads import FORMATS as CLI_FORMATS
+
+    assert CLI_FORMATS == FORMATS  # the command lists the formats without importing the library
     assert main(["workloads", "show", files["cnn"], "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["layers"] == 5 and shown["graph"]["ops"] == 9 and shown["name"] == from_onnx(files["cnn"]).name
