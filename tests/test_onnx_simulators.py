@@ -249,3 +249,18 @@ def test_cli_evaluate_and_run_with_onnx_options(files, capsys):
     assert main(["run", "DataflowMapping-v0", "--workload", files["cnn"], "--option", "layer=mix", "--agent",
                  "random", "--budget", "3", "--seed", "0", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["evaluations"] == 3
+
+
+def test_input_shape_flag_on_env_commands(files, capsys):
+    """`--input-shape NAME=DIMS` on info/evaluate/run is the input_shapes option."""
+    from archgym.cli import main
+
+    assert main(["info", "Systolic-v0", "--workload", str(files["dynamic"]), "--input-shape", "x=2x3x16x16",
+                 "--json"]) == 0
+    assert '"space_size"' in capsys.readouterr().out
+    assert main(["run", "Systolic-v0", "--workload", str(files["dynamic"]), "--input-shape", "x=2x3x16x16",
+                 "--agent", "random", "--budget", "2", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "Systolic-v0", "--workload", str(files["dynamic"]), "--input-shape", "x=2x3x16x16",
+                 "--set", "input_shapes=x=1x3x8x8", "--config", "{}"]) == 2
+    assert "given twice" in capsys.readouterr().err
