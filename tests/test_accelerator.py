@@ -158,23 +158,17 @@ def test_latency_never_below_systolic_at_the_designs_peak_bandwidth(cfg, layer, 
         assert acc["cycles"] >= float(np.sum(ref["cycles"]))
 
 
-#: the windowed extrapolation's stated worst-case error (README "Co-design: Accelerator-v0", from
-#: experiments/benchmarks/results/accelerator.json, default window, 24 designs: latency worst 8.0 % /
-#: 12.6 %, DRAM energy 6.6 % / 8.0 % on ResNet-18 / BERT), rounded up; the saturated 64x16 os HBM2
-#: designs below miss DRAM energy by 15-16 %, hence its bound
-WINDOW_BOUND = {"latency_ns": 0.13, "dram_energy_pj": 0.20}
-
-
-@pytest.mark.parametrize("cfg", [design(32, 32, "ws"), design(16, 16, "is", (64, 32, 32), "ddr3-1600"),
-                                 design(64, 16, "os", (128, 64, 64), "hbm2", PagePolicy="ClosedAdaptive"),
-                                 design(64, 16, "os", (128, 64, 64), "hbm2", 8, PagePolicy="ClosedAdaptive"),
-                                 design(64, 16, "os", (128, 64, 64), "ddr3-1600", 4, PagePolicy="ClosedAdaptive")])
-def test_window_within_its_stated_error(cfg):
-    full = AcceleratorSimulator("bert_base_layer", window=None).evaluate(cfg)
-    win = AcceleratorSimulator("bert_base_layer", window=4096).evaluate(cfg)
-    for m, bound in WINDOW_BOUND.items():
-        assert abs(win[m] / full[m] - 1) <= bound, m
-    assert win["onchip_energy_pj"] == full["onchip_energy_pj"]
+def test_exact_service_is_the_default_and_a_window_covering_every_stream_equals_it():
+    """The window's error is not bounded (docs/accelerator.md: worst 92-180 % at 4096), so the
+    default serves every request; a window no smaller than a layer's stream serves it whole."""
+    cfg = design(64, 16, "os", (128, 64, 64), "hbm2", 2, PagePolicy="ClosedAdaptive")
+    exact = AcceleratorSimulator("bert_base_layer")
+    assert exact.window is None
+    n = max(s.n_requests for s in exact.layer_streams(cfg)[1])
+    assert AcceleratorSimulator("bert_base_layer", window=n).evaluate(cfg) == exact.evaluate(cfg)
+    small = AcceleratorSimulator("bert_base_layer", window=1024).evaluate(cfg)
+    assert small["onchip_energy_pj"] == exact.evaluate(cfg)["onchip_energy_pj"]
+    assert small["latency_ns"] != exact.evaluate(cfg)["latency_ns"]
 
 
 def test_groups_are_declared_and_partition_the_space():
