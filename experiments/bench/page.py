@@ -118,9 +118,11 @@ def write_leaderboard(runs: pd.DataFrame, suite: Suite, out_dir: str | os.PathLi
         doc.p(f"{p.env_id}, workload {p.workload}, objective `{p.objective}`. {p.note}")
         doc.table(_problem_wide(table, p.label, order, budgets))
         if p.label in best_known:
-            curve = L.regret_curves(runs, p.label, float(best_known[p.label]["best"]))
+            best = float(best_known[p.label]["best"])
+            curve = L.regret_curves(runs, p.label, best)
             if not curve.empty:
-                files.append(plots.plot_regret(curve, p.label, os.path.join(out, f"regret_{slug(p.label)}.png")))
+                files.append(plots.plot_regret(curve, p.label, os.path.join(out, f"regret_{slug(p.label)}.png"),
+                                               L.regret_trials(runs, p.label, best)))
                 doc.img(files[-1], f"regret vs evaluations on {p.label}")
     return files + doc.write(out, "leaderboard", f"Leaderboard: {suite.label}")
 

@@ -137,8 +137,12 @@ def main(argv: list[str] | None = None) -> dict:
                                    "ofmap_sram_kb")}
         dram_res = acc.evaluate({**ref, **base, "memory": "ddr3-1600", "channels": 1, **knobs})
         default_res = acc.evaluate({**ref, **base, **_default_dram()})
-        ax.scatter([r["latency_ns"] for r in sys_res], [r["energy_pj"] for r in sys_res], marker="x", c="k",
-                   label="Systolic-v0 front, DRAM at defaults")
+        shown = [r for r in sys_res if r["feasible"]]   # an infeasible design has no latency to draw
+        ax.scatter([r["latency_ns"] for r in shown], [r["energy_pj"] for r in shown], marker="x", s=40, c="k",
+                   linewidths=1.5, label=f"Systolic-v0 front, DRAM at defaults ({len(shown)} of {len(sys_res)} "
+                                         "feasible here)" if shown else "_")
+        if not shown:
+            ax.plot([], [], " ", label=f"Systolic-v0 front, DRAM at defaults: none of {len(sys_res)} feasible here")
         ax.scatter([best_res["latency_ns"]], [best_res["energy_pj"]], marker="*", s=120, c="k",
                    label="Systolic-v0's best (latency+energy)")
         ax.scatter([dram_res["latency_ns"]], [dram_res["energy_pj"]], marker="s", s=50, facecolors="none",
@@ -149,8 +153,7 @@ def main(argv: list[str] | None = None) -> dict:
         ax.set_yscale("log")
         ax.set_xlabel("latency (ns)")
         ax.set_ylabel("energy (pJ)")
-        ax.set_title(f"Accelerator-v0, {wl}")
-        ax.legend(fontsize=7)
+        ax.set_title(f"Accelerator-v0, {wl}: latency-energy fronts")
         singles = [r for r in sys_res + [best_res, dram_res, default_res] if r["feasible"]]
 
         def best(metric_fn, rows):
@@ -174,8 +177,14 @@ def main(argv: list[str] | None = None) -> dict:
                 "energy": best(lambda r: r["energy_pj"], singles) / best(lambda r: r["energy_pj"], co_rows),
             },
         }
+    legend = {}                                # one legend for both panels, below them, off the data
+    for ax in axes[0]:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label if not label.startswith("evaluated") else "evaluated designs", h)
+    fig.legend(legend.values(), legend.keys(), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=8,
+               frameon=False)
     fig.tight_layout()
-    fig.savefig(out / "codesign_pareto.png", dpi=130)
+    fig.savefig(out / "codesign_pareto.png", dpi=130, bbox_inches="tight")
     table = analysis.ranking(data)
     cols = ["problem", "budget", "rank", "agent", "median", "mean", "ci95"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
