@@ -16,6 +16,7 @@
     archgym bench reference|run|plan ...
     archgym leaderboard [RUNS.csv|STORE.db] ...
     archgym proxy dataset|train|evaluate|search|table|hash ...
+    archgym dashboard STORE [--port P] [--group run|problem] [--export optuna.db]
 
 :data:`COMMANDS` maps each command to ``"module:attribute"`` naming a
 :class:`Command` (help, argument setup, handler); the modules of this package
@@ -63,6 +64,7 @@ COMMANDS: dict[str, str] = {
     "bench": "archgym.cli.bench:BENCH",
     "leaderboard": "archgym.cli.bench:LEADERBOARD",
     "proxy": "archgym.cli.proxy:PROXY",
+    "dashboard": "archgym.cli.dashboard:DASHBOARD",
 }
 
 
