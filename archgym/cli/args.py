@@ -14,7 +14,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 from archgym.errors import UserInputError
 
-__all__ = ["Command", "UsageError", "Parser", "int_arg", "key_values", "json_value", "add_env_arguments", "simulator_kwargs",
+__all__ = ["Command", "UsageError", "Parser", "int_arg", "key_values", "json_value", "add_env_arguments",
+           "add_workload_arguments", "simulator_kwargs",
            "print_json", "to_json", "fmt", "progress_bar", "add_quiet", "StageProgress", "WAIT_S"]
 
 EXIT_USAGE = 2
@@ -109,8 +110,15 @@ def json_value(text: str, what: str) -> Any:
 def add_env_arguments(parser: argparse.ArgumentParser, set_help: str = "simulator option") -> None:
     """``ENV``, ``--workload`` and repeatable ``--set KEY=VALUE`` (simulator options)."""
     parser.add_argument("env")
-    parser.add_argument("--workload")
+    add_workload_arguments(parser)
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
+
+
+def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--workload`` and repeatable ``--input-shape NAME=1x3x224x224`` (an ONNX model's dynamic dimensions)."""
+    parser.add_argument("--workload", help="a built-in name, a file (.csv, .yaml, .json, .onnx, a trace), ...")
+    parser.add_argument("--input-shape", action="append", metavar="NAME=1x3x224x224",
+                        help="shape of an ONNX model's input with dynamic dimensions (the input_shapes option)")
 
 
 def simulator_kwargs(args: argparse.Namespace, options: Iterable[str] | None, flag: str = "--set") -> dict:
@@ -122,6 +130,10 @@ def simulator_kwargs(args: argparse.Namespace, options: Iterable[str] | None, fl
             raise UsageError(f"the workload is given twice (--workload {args.workload!r} and {flag} "
                              f"workload={kw['workload']!r}); give it once")
         kw["workload"] = args.workload
+    if getattr(args, "input_shape", None):
+        if "input_shapes" in kw:
+            raise UsageError(f"input shapes are given twice (--input-shape and {flag} input_shapes=); give them once")
+        kw["input_shapes"] = list(args.input_shape)
     return kw
 
 

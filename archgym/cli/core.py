@@ -8,8 +8,8 @@ import sys
 
 from archgym.userfiles import read_text
 
-from .args import Command, UsageError, add_env_arguments, add_quiet, fmt, int_arg, json_value, key_values, \
-    print_json, progress_bar, simulator_kwargs, to_json
+from .args import Command, UsageError, add_env_arguments, add_quiet, add_workload_arguments, fmt, int_arg, json_value, \
+    key_values, print_json, progress_bar, simulator_kwargs, to_json
 
 __all__ = ["LIST", "INFO", "EVALUATE", "RUN"]
 
@@ -41,7 +41,7 @@ def _list(args) -> int:
 # --------------------------------------------------------------------------- info
 def _configure_info(s: argparse.ArgumentParser) -> None:
     s.add_argument("env")
-    s.add_argument("--workload")
+    add_workload_arguments(s)
     s.add_argument("--json", action="store_true")
 
 
@@ -211,7 +211,7 @@ def _configure_run(s: argparse.ArgumentParser) -> None:
     s.add_argument("--agent", required=True)
     s.add_argument("--budget", type=int_arg(1, "--budget"), required=True, help="simulator evaluations")
     s.add_argument("--seed", type=int_arg(0, "--seed"), default=0)
-    s.add_argument("--workload")
+    add_workload_arguments(s)
     s.add_argument("--objective", help="objective spec, e.g. 'cycles' or 'cycles<=1e6,energy_pj'")
     s.add_argument("--set", action="append", metavar="HP=VALUE", help="searcher hyperparameter")
     s.add_argument("--option", action="append", metavar="KEY=VALUE", help="simulator/env option")

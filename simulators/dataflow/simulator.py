@@ -7,7 +7,10 @@ level and data space).  Defaults: the Eyeriss-like 168-PE
 architecture (:func:`.arch.eyeriss_like`) and ResNet-18's ``layer1.0.conv1``
 (3x3, 64 -> 64 channels, 56x56 outputs).
 
-Options: ``workload`` (problem YAML, ``"network:layer"``, a Layer),
+Options: ``workload`` (problem YAML, ``"network:layer"``, a Layer, or a
+network -- an ONNX model, a network name, a CSV -- with ``layer`` naming one
+layer or node, or its index; ``input_shapes``, ``onnx_unsupported`` for an
+``.onnx`` path, see :func:`archgym.simulators.workloads.from_onnx`),
 ``arch`` (Timeloop architecture YAML, ``"eyeriss_like"``, ``"three_level"``,
 an :class:`.arch.Architecture`), ``reuse`` (``"exact"`` default, or
 ``"timeloop"`` to reproduce Timeloop's reference counts).
@@ -57,11 +60,12 @@ class DataflowMappingSimulator(Simulator):
     workload_names = ("resnet18:layer1.0.conv1", "vgg16:conv3_1")
 
     def __init__(self, workload: Any = "resnet18:layer1.0.conv1", arch: Any = "eyeriss_like",
-                 reuse: str = "exact", **options: Any) -> None:
+                 reuse: str = "exact", layer: Any = None, input_shapes: Any = None, onnx_unsupported: str = "error",
+                 **options: Any) -> None:
         if options:
             raise TypeError(f"unknown option(s) for DataflowMappingSimulator: {', '.join(sorted(options))}")
         self.reuse = check_reuse(reuse)
-        self.problem = resolve_problem(workload)
+        self.problem = resolve_problem(workload, layer, input_shapes, onnx_unsupported)
         self.arch = resolve_arch(arch)
         self.workload = self.problem.name
         self.mspace = MappingSpace(self.problem, self.arch)
