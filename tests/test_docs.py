@@ -16,6 +16,9 @@ import doc_blocks
 ROOT = doc_blocks.ROOT
 DOCS = ROOT / "docs"
 PAGES = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md"))
+#: pages whose blocks are reference snippets, not runnable as written (each with where its examples do run)
+NOT_RUN = {"workloads.md": "placeholder files (model.onnx, my_module) in reference snippets; the runnable example "
+                           "is in tutorials/own-network.md and the ONNX tests run the rest (tests/test_onnx_*.py)"}
 
 
 def _module(path: Path, name: str):
@@ -45,6 +48,8 @@ def test_site_builds_with_warnings_as_errors(tmp_path):
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_code_block_runs(page, tmp_path):
+    if page in NOT_RUN:
+        pytest.skip(NOT_RUN[page])
     ran = doc_blocks.run_page(DOCS / page, tmp_path)
     code = sum(b.lang in ("python", "sh") for b in doc_blocks.blocks(DOCS / page))
     assert code == 0 or ran["python"] + ran["commands"] > 0, f"{page}: no block ran"

@@ -174,11 +174,15 @@ def dram() -> list[str]:
     rows = ["| figure (DDR3, ArchGym's traces) | " + " | ".join(TRACES) + " | source |",
             "|---|" + "---|" * (len(TRACES) + 1)]
     table = [("in-process `run`, requests/s (CPU)", "/speed/archgym/{t}/requests_per_s", "", 1.0),
-             ("one DRAMSys 4.0 process / one in-process `evaluate` (wall, median of 5 designs)",
-              "/side_by_side/{t}/median_speedup", "x", 1.0),
-             ("the same, worst design", "/side_by_side/{t}/min_speedup", "x", 1.0),
              ("DRAMSys's recorded wall time / our CPU time, median over configs",
-              "/vs_recorded_dramsys/{t}/median_speedup", "x", 1.0)]
+              "/vs_recorded_dramsys/{t}/median_speedup", "x", 1.0),
+             ("this core / the unsplit core, requests/s in the same run", "/before_after/speed/{t}.stl/after_over_before",
+              "x", 1.0)]
+    side = resolve("dram.json", "/side_by_side")
+    if isinstance(side, dict):  # a run with a DRAMSys binary (--dramsys) measured both side by side
+        table += [("one DRAMSys 4.0 process / one in-process `evaluate` (wall, median of 5 designs)",
+                   "/side_by_side/{t}/median_speedup", "x", 1.0),
+                  ("the same, worst design", "/side_by_side/{t}/min_speedup", "x", 1.0)]
     for label, template, unit, scale in table:
         figs = [Fig(label, "dram.json", template.format(t=t), unit, scale, digits=2 if unit == "x" else 3)
                 for t in TRACES]
@@ -206,10 +210,37 @@ def dram() -> list[str]:
         Fig("cold `archgym evaluate DRAM-v0`, warm numba cache (CPU)", "dram.json",
             "/startup/cold_cli_evaluate_cpu_s", "s", digits=3),
         Fig("first call: compiling the core (CPU)", "dram.json", "/startup/first_call_compile_cpu_s", "s", digits=3),
+        Fig("first call on a cold cache, this core (CPU)", "dram.json",
+            "/before_after/first_call/after/cold_first_run_cpu_s", "s", digits=3),
+        Fig("first call on a cold cache, the unsplit core (CPU, same run)", "dram.json",
+            "/before_after/first_call/before/cold_first_run_cpu_s", "s", digits=3),
     ]
+    note = "" if isinstance(side, dict) else (f" The side-by-side run against a DRAMSys process is not in this "
+                                              f"results file (`dram.json#/side_by_side`: \"{side}\").")
     return (["## DRAM-v0 (`dram.py`)", "",
-             f"CPU time unless it says wall; load average {load_avg('dram.json', '/load_average')} "
-             f"(side by side: {load_avg('dram.json', '/side_by_side/load_average')}).", ""] + rows + [""]
+             f"CPU time unless it says wall; load average {load_avg('dram.json', '/load_average')}." + note, ""]
+            + rows + [""] + figure_table(figs))
+
+
+def workloads() -> list[str]:
+    nets = resolve("workloads.json", "/networks")
+    rows = ["| network | file MB | layers | operators | read (CPU ms) | lower (CPU ms) | graph (CPU ms) | total / "
+            "onnx.load | source |", "|---|---|---|---|---|---|---|---|---|"]
+    for name in nets:
+        base = pointer("networks", name)
+        cells = [Fig("", "workloads.json", f"{base}/{k}", scale=scale, digits=d, fixed=fixed).text()
+                 for k, scale, d, fixed in (("file_mb", 1, 3, None), ("layers", 1, 3, 0), ("graph_ops", 1, 3, 0),
+                                            ("read_s", 1e3, 2, None), ("lower_s", 1e3, 2, None),
+                                            ("graph_s", 1e3, 2, None), ("total_over_onnx_load", 1, 3, None))]
+        rows.append(f"| {name} | " + " | ".join(cells) + f" | `workloads.json#{base}` |")
+    figs = [Fig("ResNet-50: imports of a cold process (CPU)", "workloads.json", "/networks/resnet50/cold_imports_s",
+                "s", digits=2),
+            Fig("ResNet-50: first read in a cold process (CPU)", "workloads.json",
+                "/networks/resnet50/cold_first_read_s", "s", digits=2)]
+    return (["## ONNX workloads (`workloads.py`)", "",
+             f"Reading a model into layers and an operator graph: {resolve('workloads.json', '/protocol/clock')}, "
+             f"{resolve('workloads.json', '/protocol/statistic')} of {resolve('workloads.json', '/protocol/repeats')} "
+             f"(models exported by `{resolve('workloads.json', '/protocol/exporter')}`).", ""] + rows + [""]
             + figure_table(figs))
 
 
@@ -349,7 +380,7 @@ def codesign() -> list[str]:
              "the study and its figure: `experiments/results/codesign/`):", ""] + rows)
 
 
-SECTIONS = (platform, systolic, dram, dataflow, accelerator, scratchpad, proxy, searchers, codesign)
+SECTIONS = (platform, systolic, dram, dataflow, accelerator, scratchpad, workloads, proxy, searchers, codesign)
 
 
 def measured_page() -> str:
@@ -388,7 +419,8 @@ def leaderboard_page() -> str:
 
 PAGES = {MEASURED: measured_page, LEADERBOARD: leaderboard_page}
 #: committed figures the site shows, copied into docs/ (MkDocs serves only its docs folder)
-COPIES = {STUDIES / "codesign" / "codesign_pareto.png": ROOT / "docs" / "img" / "codesign_pareto.png"}
+COPIES = {STUDIES / "codesign" / "codesign_pareto.png": ROOT / "docs" / "img" / "codesign_pareto.png",
+          STUDIES / "onnx_pareto" / "pareto.png": ROOT / "docs" / "img" / "onnx_pareto.png"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

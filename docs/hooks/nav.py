@@ -14,7 +14,7 @@ from pathlib import Path
 OPTIONAL = {
     "Simulators": [("Dataflow mapping (Timeloop class)", "dataflow.md"),
                    ("Scratchpad scheduling (COSMA class)", "scratchpad.md"),
-                   ("Workloads", "workloads.md")],
+                   ("Workloads and your own network", "workloads.md")],
 }
 
 
