@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-PIP    := $(PY) -m pip --disable-pip-version-check --progress-bar on
+PIP    := $(PY) -m pip --disable-pip-version-check
 DEMO   ?= demo_out
 SITE   ?= site
 
