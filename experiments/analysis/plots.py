@@ -7,7 +7,9 @@ follows, so a reader can use it:
 * **legends outside the data** (to the right of the axes);
 * **every curve from its start**: the value axis is never zoomed past the
   first evaluations; rewards spanning more than three decades get a log axis
-  (symmetric log when some are <= 0, linear around zero);
+  (symmetric log when some are <= 0, linear around zero); when an early
+  infeasible design (reward -1) flattens the rest, a second panel zooms on
+  the later evaluations, titled as a zoom;
 * **uncertainty inside the attainable range**: bands are percentile-bootstrap
   intervals (:func:`.study.bootstrap_ci`), which stay within what the trials
   reached; with fewer than :data:`.study.BAND_MIN_TRIALS` trials the trials
@@ -179,6 +181,25 @@ def _draw_agent(ax, g: pd.DataFrame, runs: pd.DataFrame | None, color, label: st
     ax.plot(g["evaluations"], g["mean"], color=color, lw=lw, label=label, zorder=zorder)
 
 
+def _zoom_range(curve: pd.DataFrame) -> tuple[int, float, float] | None:
+    """(first evaluation, low, high) of a zoom on the curves past the first 10 %
+    of the budget, when there they span less than a third of the full axis
+    (an early infeasible design, reward -1, flattens everything after it);
+    None when the full axis already shows them apart."""
+    horizon = int(curve["evaluations"].max())
+    start = max(2, int(0.1 * horizon))
+    late = curve[curve["evaluations"] >= start]["mean"].to_numpy(dtype=np.float64)
+    every = np.concatenate([curve[c].to_numpy(dtype=np.float64) for c in ("mean", "ci_low", "ci_high")])
+    if horizon < 10 or not len(late) or not np.isfinite(every).any():
+        return None
+    lo, hi = float(np.nanmin(late)), float(np.nanmax(late))
+    full = float(np.nanmax(every) - np.nanmin(every))
+    if full <= 0 or hi - lo >= full / 3:
+        return None
+    pad = 0.1 * (hi - lo) if hi > lo else max(abs(hi) * 0.02, 1e-3)
+    return start, lo - pad, hi + pad
+
+
 def _order(curve: pd.DataFrame, lower_is_better: bool) -> tuple[list[str], int]:
     """Searchers ordered best first by the centre value at the largest
     evaluation count every searcher reached; returns (order, that count)."""
@@ -221,15 +242,30 @@ def _curve_figure(curve: pd.DataFrame, trials: pd.DataFrame | None, *, title: st
                 ax.set_ylim(bottom=0.0 if regret else max(ax.get_ylim()[0], 0.0))
 
     if len(names) <= SMALL_MULTIPLES_ABOVE:
-        fig, ax = plt.subplots(figsize=(7.0, 4.2))
+        zoom = None if regret or "y" in scale else _zoom_range(curve)
+        fig, axes = plt.subplots(1, 2 if zoom else 1, figsize=(11.5 if zoom else 7.0, 4.2), squeeze=False)
         colors = _colors(names)
-        for agent, g in curve.groupby("agent", sort=False):
-            _draw_agent(ax, g, runs_of(agent), colors[agent], f"{agent} (n={int(g['n'].max())})")
+        for ax in axes[0]:
+            for agent, g in curve.groupby("agent", sort=False):
+                _draw_agent(ax, g, runs_of(agent), colors[agent], f"{agent} (n={int(g['n'].max())})")
+            ax.set_xlabel("simulator evaluations")
+        ax = axes[0][0]
         finish([ax])
-        ax.set_xlabel("simulator evaluations")
         ax.set_ylabel(ylabel)
-        ax.set_title(title, fontsize=10)
-        _legend_outside(ax, title=f"{centre} over runs" + (f"\n{note}" if note else ""))
+        if zoom:
+            fig.suptitle(title, fontsize=10)
+            ax.set_title("all evaluations", fontsize=9)
+        else:
+            ax.set_title(title, fontsize=10)
+        if zoom:
+            start, lo, hi = zoom
+            z = axes[0][1]
+            z.set_xlim(start, horizon)
+            z.set_ylim(lo, hi)
+            z.grid(alpha=0.3)
+            z.set_title(f"zoom: evaluations {start}-{horizon} (clipped to this range)", fontsize=9)
+        _legend_outside(axes[0][-1], title=f"{centre} over runs" + (f"\n{note}" if note else ""))
+        fig.tight_layout()
         return fig
     order, common = _order(curve, lower_is_better)
     ncols = 5 if len(order) > 12 else 4
