@@ -44,7 +44,7 @@ test: install-test
 
 docs: install-docs
 	@echo "==> building the documentation site into $(SITE)/ (open $(SITE)/index.html)"
-	$(PY) -m mkdocs build --strict --site-dir $(SITE)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir $(SITE)
 
 bench: install-test
 	for b in experiments/benchmarks/*.py; do $(PY) $$b || exit 1; done

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python experiments/studies/codesign_figure.py experiments/studies/codesign.db [--out experiments/results/codesign]
+    python experiments/studies/codesign_figure.py codesign.db [--out experiments/results/codesign]
 
 For each workload of the study: every feasible design the searchers
 evaluated on Accelerator-v0, its latency-energy Pareto front coloured by the
@@ -138,13 +138,11 @@ def main(argv: list[str] | None = None) -> dict:
         dram_res = acc.evaluate({**ref, **base, "memory": "ddr3-1600", "channels": 1, **knobs})
         default_res = acc.evaluate({**ref, **base, **_default_dram()})
         shown = [r for r in sys_res if r["feasible"]]   # an infeasible design has no latency to draw
-        ax.scatter([r["latency_ns"] for r in shown], [r["energy_pj"] for r in shown], marker="x", s=40, c="k",
-                   linewidths=1.5, label=f"Systolic-v0 front, DRAM at defaults ({len(shown)} of {len(sys_res)} "
-                                         "feasible here)" if shown else "_")
-        if not shown:
-            ax.plot([], [], " ", label=f"Systolic-v0 front, DRAM at defaults: none of {len(sys_res)} feasible here")
-        ax.scatter([best_res["latency_ns"]], [best_res["energy_pj"]], marker="*", s=120, c="k",
+        ax.scatter([best_res["latency_ns"]], [best_res["energy_pj"]], marker="*", s=160, c="k",
                    label="Systolic-v0's best (latency+energy)")
+        ax.scatter([r["latency_ns"] for r in shown], [r["energy_pj"] for r in shown], marker="x", s=45,
+                   c="tab:purple", linewidths=2, zorder=5,   # on top: the best is often a front design
+                   label="Systolic-v0 front, DRAM at defaults (its feasible designs)")
         ax.scatter([dram_res["latency_ns"]], [dram_res["energy_pj"]], marker="s", s=50, facecolors="none",
                    edgecolors="k", label="DRAM-v0's pick, compute/SRAM at defaults")
         ax.scatter([default_res["latency_ns"]], [default_res["energy_pj"]], marker="^", s=50, c="0.4",
