@@ -72,6 +72,9 @@ class Mapping:
                 if d not in seen and lm.temporal.get(d, 1) > 1:
                     raise MappingError(f"level {lv.name!r}: dimension {d!r} (factor {lm.temporal[d]}) missing from "
                                        "the permutation")
+            if lv.is_dummy and lm.keep:
+                raise MappingError(f"level {lv.name!r} is a spatial container's level and holds no data; keep must "
+                                   f"be empty (got {', '.join(sorted(lm.keep))})")
             for name in lm.keep or ():
                 if name not in dsn:
                     raise MappingError(f"level {lv.name!r}: unknown data space {name!r}; data spaces: "
@@ -80,7 +83,8 @@ class Mapping:
             if prod[d] != problem.bounds[d]:
                 parts = []
                 for lv, f, lm in zip(arch.levels, arch.fanouts, self.levels):
-                    parts.append(f"{lv.name} {lm.temporal.get(d, 1)}")
+                    if not lv.is_dummy or lm.temporal.get(d, 1) > 1:
+                        parts.append(f"{lv.name} {lm.temporal.get(d, 1)}")
                     sp = (lm.spatial_x or {}).get(d, 1) * (lm.spatial_y or {}).get(d, 1)
                     if sp > 1:
                         parts.append(f"{f.name if f is not None else lv.name + ' spatial'} {sp}")
