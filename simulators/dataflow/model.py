@@ -255,7 +255,7 @@ def analyze(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exac
             partition[:, lv, s] = np.where(kept, part[:, lv], 0)
     return {"reads": reads, "fills": fills, "updates": updates, "capacity": capacity, "partition": partition,
             "instances": instances, "macs_per_instance": macs_pi, "mac_instances": mac_instances, "keep": keep,
-            "inner": inner}
+            "inner": inner, "sx": np.prod(nest.sx, axis=2), "sy": np.prod(nest.sy, axis=2)}
 
 
 def instances_dims(sf: np.ndarray, lv: int) -> np.ndarray:

@@ -169,12 +169,12 @@ def _storage(name: str, cls: str, attrs: dict, where: str) -> StorageLevel:
     bits = _pos_int(attrs.get("datawidth", attrs.get("word-bits", attrs.get("word_bits", 8))),
                     f"{where}: {name!r} datawidth", ArchitectureError)
     width = _pos_int(attrs.get("width", bits), f"{where}: {name!r} width", ArchitectureError)
-    block = _pos_int(attrs.get("block_size", attrs.get("block-size", max(1, width // bits))),
+    cluster = _pos_int(attrs.get("cluster_size", 1), f"{where}: {name!r} cluster_size", ArchitectureError)
+    block = _pos_int(attrs.get("block_size", attrs.get("block-size", max(1, width // (bits * cluster)))),
                      f"{where}: {name!r} block_size", ArchitectureError)
     depth = attrs.get("depth")
     cap = None if depth is None or cls.lower() == "dram" else \
         _pos_int(depth, f"{where}: {name!r} depth", ArchitectureError) * block
-    cluster = _pos_int(attrs.get("cluster_size", 1), f"{where}: {name!r} cluster_size", ArchitectureError)
     return StorageLevel(name, cls or "SRAM", cap, bits, block, _attr_num(attrs, "read_bandwidth", where, name),
                         _attr_num(attrs, "write_bandwidth", where, name),
                         _attr_num(attrs, "shared_bandwidth", where, name), cluster)
