@@ -114,7 +114,9 @@ def nest_of(mappings: Sequence[Mapping], problem: Problem, arch: Architecture) -
             listed = [d for d in lm.order if d in idx]
             full = [d for d in dims if d not in listed] + listed
             order[i, lv] = [idx[d] for d in full]
-            if lm.keep is not None:
+            if arch.levels[lv].is_dummy:
+                keep[i, lv] = False
+            elif lm.keep is not None:
                 keep[i, lv] = [ds.name in lm.keep for ds in problem.dataspaces]
     return Nest(tf, sx, sy, order, keep)
 
