@@ -347,6 +347,10 @@ def _factors(raw: Any, where: str, dims: list[str] | None = None) -> dict[str, i
     """``DIM=N`` tokens (a string, a list or a dict); Timeloop's own ``C1 M16`` spelling (no ``=``)
     is split on the longest dimension name that prefixes the token."""
     items: list[tuple[str, Any]]
+    if isinstance(raw, str) and re.search(r"=\s*\d+\s*,\s*\d+", raw):
+        m = re.search(r"([A-Za-z_][A-Za-z_0-9]*)\s*=\s*\d+\s*,\s*\d+", raw)
+        raise UnsupportedFeatureError(f"{where}: residual factors ({m.group(0) if m else raw!r}: imperfect "
+                                      "factorization) are not supported; give factors that multiply to the bound")
     if isinstance(raw, dict):
         items = list(raw.items())
     else:
