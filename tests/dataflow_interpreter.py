@@ -25,6 +25,8 @@ loops).  Container levels (dummy) hold nothing.
 from __future__ import annotations
 
 import itertools
+import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -205,3 +207,22 @@ def interpret(problem, arch, mapping, mode):
             row.update(capacity=tile, instances=instances)
             out[(arch.levels[lv].name, ds.name)] = row
     return out
+
+
+def throttled_cycles(problem, arch, mapping, counts):
+    """Cycles under Timeloop's bandwidth throttling, from interpreted per-instance counts: the compute
+    cycles are the product of every temporal factor; each level with a bandwidth slows the nest by
+    ``bandwidth / demand`` where the per-instance demand is words per compute cycle (reads against the
+    read bandwidth, fills + updates against the write bandwidth, all against the shared one)."""
+    compute = 1
+    for lm in mapping.levels:
+        for f in lm.temporal.values():
+            compute *= int(f)
+    slowest = Fraction(1)
+    for level in arch.levels:
+        reads = sum(r["reads"] for (lv, _), r in counts.items() if lv == level.name)
+        writes = sum(r["fills"] + r["updates"] for (lv, _), r in counts.items() if lv == level.name)
+        for bw, words in ((level.read_bw, reads), (level.write_bw, writes), (level.shared_bw, reads + writes)):
+            if bw is not None and Fraction(words, compute) > Fraction(bw):
+                slowest = min(slowest, Fraction(bw) / Fraction(words, compute))
+    return math.ceil(compute / slowest), float(slowest)

@@ -1,7 +1,11 @@
-"""The analytical counts equal a literal loop-nest interpreter on random small problems, both reuse modes."""
+"""The analytical counts equal a literal loop-nest interpreter on random small problems, both reuse modes.
+
+The random cases cover container levels (nested fan-outs, multicast counted level by level), bypass,
+Timeloop's partition chain, and bandwidths (cycles under Timeloop's throttling)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from archgym.simulators.dataflow import (Architecture, DataSpace, Fanout, LevelMapping, Mapping, Problem,
@@ -9,7 +13,8 @@ from archgym.simulators.dataflow import (Architecture, DataSpace, Fanout, LevelM
 from archgym.simulators.dataflow.arch import dummy_level
 from archgym.simulators.dataflow.mapping import nest_of
 from archgym.simulators.dataflow.mapping_space import prime_factors
-from dataflow_interpreter import interpret
+from archgym.simulators.dataflow.costs import costs
+from dataflow_interpreter import interpret, throttled_cycles
 
 
 def random_case(seed: int):
@@ -27,7 +32,9 @@ def random_case(seed: int):
     # levels past the backing store may be containers' levels (dummy: hold nothing, carry a fan-out),
     # so nested fan-outs between two data levels occur
     dummy = [k > 0 and rng.random() < 0.3 for k in range(L)]
-    levels = tuple(dummy_level(f"inter_F{k}_spatial") if dummy[k] else StorageLevel(f"L{k}", "DRAM" if k == 0 else "SRAM")
+    bw = lambda: float(rng.choice([0.25, 0.5, 1.0, 2.0, 8.0])) if rng.random() < 0.35 else None  # noqa: E731
+    levels = tuple(dummy_level(f"inter_F{k}_spatial") if dummy[k] else
+                   StorageLevel(f"L{k}", "DRAM" if k == 0 else "SRAM", read_bw=bw(), write_bw=bw(), shared_bw=bw())
                    for k in range(L))
     fanouts = tuple(Fanout(f"F{k}", int(rng.integers(1, 4)), int(rng.integers(1, 3)))
                     if dummy[k] or rng.random() < 0.6 else None for k in range(L))
@@ -52,6 +59,9 @@ def _check(seed: int, mode: str) -> None:
     mapping.check(problem, arch)
     got = analyze(problem, arch, nest_of([mapping], problem, arch), mode)
     want = interpret(problem, arch, mapping, mode)
+    cycles, slowest = throttled_cycles(problem, arch, mapping, want)
+    metrics = costs(arch, got, problem.macs)
+    assert metrics["cycles"][0] == cycles and metrics["throttling"][0] == pytest.approx(slowest), (seed, mode)
     names = [ds.name for ds in problem.dataspaces]
     for (level, dsn), row in want.items():
         lv, s = arch.level_index(level), names.index(dsn)
@@ -75,7 +85,7 @@ def test_timeloop_mode_equals_interpreter(seed):
 
 def test_random_cases_exercise_fanouts_bypass_and_both_reuse_rules():
     """The generator is not vacuous: fan-outs in use, bypassed levels, and cases where the two modes differ."""
-    spatial = bypass = differ = nested = 0
+    spatial = bypass = differ = nested = throttled = 0
     for seed in range(40):
         problem, arch, mapping = random_case(seed)
         used = [any(v > 1 for v in [*lm.spatial_x.values(), *lm.spatial_y.values()]) for lm in mapping.levels]
@@ -83,5 +93,8 @@ def test_random_cases_exercise_fanouts_bypass_and_both_reuse_rules():
         nested += any(used[a] and used[b] and all(lv.is_dummy for lv in arch.levels[a + 1:b + 1])
                       for a in range(len(used)) for b in range(a + 1, len(used)))
         bypass += any(lm.keep is not None and len(lm.keep) < len(problem.dataspaces) for lm in mapping.levels)
-        differ += interpret(problem, arch, mapping, "exact") != interpret(problem, arch, mapping, "timeloop")
-    assert spatial >= 10 and bypass >= 10 and differ >= 5 and nested >= 3, (spatial, bypass, differ, nested)
+        want = interpret(problem, arch, mapping, "exact")
+        differ += want != interpret(problem, arch, mapping, "timeloop")
+        throttled += throttled_cycles(problem, arch, mapping, want)[1] < 1
+    assert spatial >= 10 and bypass >= 10 and differ >= 5 and nested >= 3 and throttled >= 5, \
+        (spatial, bypass, differ, nested, throttled)

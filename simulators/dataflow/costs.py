@@ -147,8 +147,17 @@ def costs(arch: Architecture, counts: dict[str, Any], macs: int, table: EnergyTa
     inst = counts["instances"].astype(np.float64)
     compute = counts["macs_per_instance"].astype(np.float64)
     thr = throttling(arch, counts)
+    # compute / throttling, without the rounding of a division by a quotient: the largest of the compute
+    # cycles and each limited level's words / bandwidth
+    cycles = compute.copy()
+    for lv, level in enumerate(arch.levels):
+        r = reads[:, lv].sum(axis=1).astype(np.float64)
+        w = (fills[:, lv] + updates[:, lv]).sum(axis=1).astype(np.float64)
+        for bw, words in ((level.read_bw, r), (level.write_bw, w), (level.shared_bw, r + w)):
+            if bw is not None:
+                cycles = np.maximum(cycles, words / bw)
+    cycles = np.ceil(cycles)
     worst = thr.min(axis=1)
-    cycles = np.ceil(compute / worst)
     n, L = inst.shape
     level_energy = np.zeros((n, L + 1))
     ds_energy = np.zeros(reads.shape, dtype=np.float64)
