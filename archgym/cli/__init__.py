@@ -63,6 +63,7 @@ COMMANDS: dict[str, str] = {
     "bench": "archgym.cli.bench:BENCH",
     "leaderboard": "archgym.cli.bench:LEADERBOARD",
     "proxy": "archgym.cli.proxy:PROXY",
+    "map": "archgym.cli.map:MAP",
 }
 
 

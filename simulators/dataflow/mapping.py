@@ -21,7 +21,7 @@ from .model import Nest
 from .problem import Problem
 from .sets import group_rows
 
-__all__ = ["LevelMapping", "Mapping", "nest_of", "structural_reasons", "capacity_reasons", "subset"]
+__all__ = ["LevelMapping", "Mapping", "nest_of", "mapping_of", "structural_reasons", "capacity_reasons", "subset"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,19 @@ def nest_of(mappings: Sequence[Mapping], problem: Problem, arch: Architecture) -
             elif lm.keep is not None:
                 keep[i, lv] = [ds.name in lm.keep for ds in problem.dataspaces]
     return Nest(tf, sx, sy, order, keep)
+
+
+def mapping_of(nest: Nest, i: int, problem: Problem, arch: Architecture) -> Mapping:
+    """Mapping ``i`` of ``nest`` as a :class:`Mapping` (the inverse of :func:`nest_of`): factors above 1,
+    the full loop order, the kept data spaces of every level but the backing store."""
+    dims = list(problem.dims)
+    levels = []
+    for lv in range(len(arch.levels)):
+        fac = lambda arr: {dims[j]: int(arr[i, lv, j]) for j in range(len(dims)) if arr[i, lv, j] > 1}  # noqa: E731
+        keep = None if lv == 0 else frozenset(ds.name for s, ds in enumerate(problem.dataspaces) if nest.keep[i, lv, s])
+        levels.append(LevelMapping(fac(nest.tf), tuple(dims[j] for j in nest.order[i, lv]), fac(nest.sx), fac(nest.sy),
+                                   keep))
+    return Mapping(tuple(levels))
 
 
 def _by_key(rows: np.ndarray, keys: np.ndarray, text) -> np.ndarray:

@@ -31,7 +31,8 @@ from .mapping import LevelMapping, Mapping
 from .problem import DataSpace, Problem
 
 __all__ = ["load_yaml", "read_problem", "read_architecture", "read_mapping", "parse_problem", "parse_architecture",
-           "parse_architecture_and_constraints", "parse_mapping", "mapping_entries", "kept_set", "parse_split"]
+           "parse_architecture_and_constraints", "parse_mapping", "mapping_entries", "kept_set", "parse_split",
+           "mapping_document"]
 
 
 class _Node(dict):
@@ -497,6 +498,39 @@ def parse_mapping(doc: Any, problem: Problem, arch: Architecture, where: str = "
         raise MappingError(f"{where}: the backing store {arch.levels[0].name!r} must keep every data space "
                            f"({missing[0]!r} is bypassed)")
     return m
+
+
+def _perm_text(dims: list[str]) -> Any:
+    """A permutation as Timeloop writes it: one string of one-letter names, else a list."""
+    return "".join(dims) if all(len(d) == 1 for d in dims) else list(dims)
+
+
+def mapping_document(mapping: Mapping, problem: Problem, arch: Architecture) -> dict:
+    """A Timeloop v0.4 mapping document (``{"mapping": [entries]}``, what :func:`parse_mapping` reads and
+    timeloop-model takes): per level a ``temporal`` entry (every dimension's factor, permutation innermost
+    first), a ``spatial`` entry where a fan-out is used (``split`` = the dimensions on X), and a ``bypass``
+    entry (keep/bypass lists) for every level but the backing store."""
+    dims = list(problem.dims)
+    entries = []
+    for lv, (level, lm) in enumerate(zip(arch.levels, mapping.levels)):
+        listed = [d for d in lm.order if d in dims]
+        order = [d for d in dims if d not in listed] + listed   # outermost first
+        entries.append({"target": level.name, "type": "temporal",
+                        "factors": " ".join(f"{d}={int(lm.temporal.get(d, 1))}" for d in dims),
+                        "permutation": _perm_text(list(reversed(order)))})
+        sx, sy = dict(lm.spatial_x or {}), dict(lm.spatial_y or {})
+        if sx or sy:
+            f = arch.fanouts[lv]
+            xs = [d for d in dims if d in sx]
+            ys = [d for d in dims if d not in sx]
+            entries.append({"target": level.name if level.is_dummy or f is None else f.name, "type": "spatial",
+                            "factors": " ".join(f"{d}={int(sx.get(d, sy.get(d, 1)))}" for d in xs + ys),
+                            "permutation": _perm_text(xs + ys), "split": len(xs)})
+        if lv > 0:
+            held = [ds.name for ds in problem.dataspaces if not level.is_dummy and (lm.keep is None or ds.name in lm.keep)]
+            entries.append({"target": level.name, "type": "bypass", "keep": held,
+                            "bypass": [ds.name for ds in problem.dataspaces if ds.name not in held]})
+    return {"mapping": entries}
 
 
 def read_mapping(path: str | Path, problem: Problem, arch: Architecture) -> Mapping:
