@@ -310,8 +310,9 @@ def parse_architecture_and_constraints(doc: Any, where: str = "architecture") ->
     """An :class:`Architecture` and the constraint targets written in it, from a parsed Timeloop v0.4
     architecture document (``nodes``) or Timeloop's own dump (``subtree``/``local``, with its
     ``architecture_constraints``)."""
-    if isinstance(doc, dict) and "components" in doc and "architecture" not in doc:
-        raise UnsupportedFeatureError(f"{where}: compound components are not supported")
+    if isinstance(doc, dict) and ("compound_components" in doc or "components" in doc) and "architecture" not in doc:
+        raise UnsupportedFeatureError(f"{where}: compound components are not supported (they feed Accelergy's "
+                                      "energy estimate: give its ERT.yaml with ert=)")
     arch = _section(doc, "architecture", where)
     constraints: list[dict] = []
     if isinstance(arch, dict) and "subtree" in arch:
