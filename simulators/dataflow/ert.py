@@ -69,6 +69,8 @@ def parse_ert(doc: Any, arch: Architecture, where: str = "ERT") -> EnergyTable:
         if not isinstance(t, dict):
             raise DataflowInputError(f"{where}: table entry {t!r} is not a mapping")
         comp = _component(t.get("name", ""))
+        if any(lv.is_dummy and lv.name == comp for lv in arch.levels):
+            continue  # a container's level holds nothing and costs nothing
         if comp not in levels and comp != arch.compute.name:
             raise DataflowInputError(f"{where}: energy table for component {comp!r}, which the architecture lacks; "
                                      f"components: {', '.join(sorted(levels) + [arch.compute.name])}")
