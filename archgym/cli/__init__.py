@@ -106,11 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        from archgym.registry import import_plugin
+
         for mod in args.imports or ():
-            try:
-                importlib.import_module(mod)
-            except ImportError as exc:
-                raise UsageError(f"--import {mod}: {exc}") from None
+            import_plugin(mod)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("archgym: interrupted", file=sys.stderr)

@@ -25,6 +25,8 @@ import argparse
 import os
 import sys
 
+from archgym.userfiles import output_folder
+
 from .args import Command, int_arg
 
 __all__ = ["BENCH", "LEADERBOARD"]
@@ -96,8 +98,7 @@ def _bench(args) -> int:
         raise SuiteError("archgym bench: choose a command: reference, run or plan")
     suite = _suite(args)
     if args.bench_command == "reference":
-        out = os.path.join(args.out, commands.BEST_KNOWN_FILE)
-        os.makedirs(args.out, exist_ok=True)
+        out = os.path.join(output_folder(args.out, "--out", SuiteError), commands.BEST_KNOWN_FILE)
         commands.update_reference(suite, out, _names(args.problems))
         print(out)
         return 0
@@ -111,6 +112,9 @@ def _bench(args) -> int:
         return 0
     from archgym.experiments.bench.page import readme_tables
 
+    if args.scheduler is not None and args.executor != "dask":
+        raise SuiteError(f"--scheduler {args.scheduler!r} needs --executor dask")
+    output_folder(args.out, "--out", SuiteError)
     seeds = args.seed if args.seed else (list(range(args.seeds)) if args.seeds else None)
     out = commands.publish(suite, args.out, _names(args.problems), _names(args.searchers), seeds, args.max_budget,
                            args.workers, args.executor, args.scheduler, reference=args.reference, force=args.force,
@@ -159,8 +163,8 @@ def _leaderboard(args) -> int:
     budgets = _budgets(args.budgets, suite.budgets)
     source = os.fspath(args.runs or SHIPPED_RUNS)
     runs = load_runs(source, suite)
-    if args.out:
-        write_leaderboard(runs, suite, args.out, budgets, source=source)
+    if args.out is not None:
+        write_leaderboard(runs, suite, output_folder(args.out, "--out", SuiteError), budgets, source=source)
     print(readme_tables(runs, suite, budgets, _budgets(args.at, suite.budgets) if args.at else None), end="")
     for msg in check_regret(runs, suite.best_known()):
         print(f"archgym: warning: {msg}", file=sys.stderr)

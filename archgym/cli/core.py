@@ -6,8 +6,10 @@ import json
 import os
 import sys
 
-from .args import Command, UsageError, add_env_arguments, fmt, int_arg, key_values, print_json, progress_bar, \
-    simulator_kwargs, to_json
+from archgym.userfiles import read_text
+
+from .args import Command, UsageError, add_env_arguments, fmt, int_arg, json_value, key_values, print_json, \
+    progress_bar, simulator_kwargs, to_json
 
 __all__ = ["LIST", "INFO", "EVALUATE", "RUN"]
 
@@ -89,30 +91,31 @@ def _load_configs(sim, text: str) -> tuple[list[dict], bool]:
         parsed = sim.parse_config_file(text)
         if parsed is not None:
             return [parsed], False
+        body = read_text(text, "--config", UsageError)
         try:
-            with open(text, encoding="utf-8") as fh:
-                body = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"--config {text!r} cannot be read as text: {exc}") from None
-        try:
-            data = json.loads(body)
+            data = json_value(body, f"--config {text}")
         except json.JSONDecodeError as exc:
             lines = [ln for ln in body.splitlines() if ln.strip()]
             data = []
             for i, ln in enumerate(lines, start=1):
                 try:
-                    data.append(json.loads(ln))
+                    data.append(json_value(ln, f"--config {text} line {i}"))
                 except json.JSONDecodeError:
                     raise UsageError(f"{text}: not JSON or JSON lines (line {i}): {exc.msg}") from None
+        if not data:
+            raise UsageError(f"--config {text!r} holds no design; give a JSON object, a list of objects or "
+                             "JSON lines")
     else:
         try:
-            data = json.loads(text)
+            data = json_value(text, "--config")
         except json.JSONDecodeError as exc:
             raise UsageError(f"--config is neither a file nor valid JSON: {exc.msg} at char {exc.pos}") from None
     if isinstance(data, dict):
         return [data], False
-    if isinstance(data, list) and all(isinstance(d, dict) for d in data):
+    if isinstance(data, list) and data and all(isinstance(d, dict) for d in data):
         return data, True
+    if isinstance(data, list) and not data:
+        raise UsageError("--config '[]' holds no design; give a JSON object or a non-empty list of objects")
     raise UsageError("--config must be a JSON object (one design) or a list of objects")
 
 
@@ -191,6 +194,10 @@ def _run(args) -> int:
     from archgym.pipeline import build, execute
     from archgym.trial import Trial
 
+    if args.study is not None and not args.study.strip():
+        raise UsageError("--study: give a study name, got ''")
+    if args.store is not None and not args.store.strip():
+        raise UsageError("--store: give a results file (e.g. runs.db), got ''")
     env_kwargs = simulator_kwargs(args, args.option, "--option")
     if args.objective is not None:
         env_kwargs["objective"] = args.objective

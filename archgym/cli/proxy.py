@@ -19,7 +19,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .args import Command, add_env_arguments, int_arg, key_values, print_json, progress_bar, simulator_kwargs
+from archgym.userfiles import output_file, output_folder
+
+from .args import (Command, UsageError, add_env_arguments, int_arg, key_values, print_json, progress_bar,
+                   simulator_kwargs)
 
 __all__ = ["PROXY"]
 
@@ -39,6 +42,7 @@ def _dataset(args) -> int:
     from archgym.cost_models.dataset import dataset_from_simulator, dataset_from_store
 
     sim, _ = _simulator(args)
+    output_file(args.out, "--out", UsageError)
     if args.from_store:
         data = dataset_from_store(args.from_store, sim, study=args.study)
     else:
@@ -66,6 +70,7 @@ def _train(args) -> int:
     from archgym.cost_models.proxy import MODELS as KNOWN, ProxySimulator
 
     sim, options = _simulator(args)
+    output_file(args.out, "--out", UsageError)
     data = Dataset.load(args.data, sim)
     params = {"model": args.model, "n_estimators": args.trees, "min_samples_leaf": args.min_samples_leaf,
               "log_targets": not args.no_log}
@@ -89,6 +94,8 @@ def _evaluate(args) -> int:
     sim, options = _simulator(args)
     proxy = ProxySimulator.load(args.proxy, sim, options)
     data = Dataset.load(args.data, sim)
+    if args.plot is not None:
+        output_folder(args.plot, "--plot", UsageError)
     score = score_proxy(proxy, sim, data, truth=data.results, top_k=args.top_k)
     if args.plot:
         plot_predictions(proxy, sim, data, args.plot)
@@ -117,6 +124,8 @@ def _search(args) -> int:
     kw = simulator_kwargs(args, args.set)
     if args.objective is not None:
         kw["objective"] = args.objective
+    if args.save is not None:
+        output_file(args.save, "--save", UsageError)
     agent = archgym.make_agent("surrogate", **key_values(args.hp, "--hp"))
     env = archgym.make(args.env, **kw)
     traj = agent.run(env, args.budget, args.seed)
@@ -165,6 +174,7 @@ def _table(args) -> int:
     from archgym.cost_models.table import write_table
 
     sim, options = _simulator(args)
+    output_file(args.out, "--out", UsageError)
     bar = progress_bar(sim.space.size, "table", "design")
 
     def step(done: int, total: int) -> None:

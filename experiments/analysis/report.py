@@ -27,6 +27,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from archgym.errors import UserInputError
+from archgym.userfiles import output_folder
 from archgym.store import StoreError
 
 from . import study as A
@@ -155,11 +156,8 @@ def slug(text: str) -> str:
 # --------------------------------------------------------------------------- the report
 def write_report(store_path: str | os.PathLike, out_dir: str | os.PathLike) -> list[str]:
     """Write plots and ``report.md``/``report.html`` into ``out_dir``; return the paths written."""
-    out = os.fspath(out_dir)
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise ReportError(f"--out {out!r} is an existing file; give a folder (new or existing) for the report")
     data = _load(store_path, complete=False)
-    os.makedirs(out, exist_ok=True)
+    out = output_folder(out_dir, "report folder (--out)", ReportError)
     files: list[str] = []
     doc = Document()
     studies = ", ".join(dict.fromkeys(data.trials["study"])) or "(empty)"

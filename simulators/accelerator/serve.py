@@ -43,9 +43,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..dram import _core
 from ..dram.controller import RunResult, run
-from ..dram.energy import energy_from_stats
+from ..dram.energy import refresh_energy_pj
 from ..dram.standards import MemSpec
 from .stream import LayerStream
 
@@ -140,9 +139,7 @@ def refresh_power_mw(spec: MemSpec, mcconfig: Mapping[str, Any]) -> float:
     """Average refresh power (one all-bank refresh per tREFI; 0 with ``RefreshPolicy=NoRefresh``)."""
     if mcconfig.get("RefreshPolicy", "AllBank") == "NoRefresh":
         return 0.0
-    st = np.zeros(_core.S_LEN, np.int64)
-    st[_core.S_NREF] = 1
-    return energy_from_stats(spec, st).refresh_pj / (spec.timing["REFI"] * spec.tck_ns)
+    return refresh_energy_pj(spec) / (spec.timing["REFI"] * spec.tck_ns)
 
 
 def serve_window(stream: LayerStream, spec: MemSpec, mcconfig: Mapping[str, Any], window: int, *,

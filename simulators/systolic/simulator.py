@@ -45,6 +45,7 @@ import numpy as np
 from archgym.errors import OptionError
 from archgym.simulator import Metric, Simulator
 from archgym.space import Categorical, DesignSpace, InvalidConfigError, as_whole_number, powers_of_two
+from archgym.userfiles import read_text
 
 from ..workloads.layers import Layer, as_layers, list_networks
 from . import compute, energy
@@ -276,9 +277,8 @@ class SystolicSimulator(Simulator):
             return None
         cp = configparser.ConfigParser(inline_comment_prefixes=("#", ";"))
         try:
-            with open(p) as fh:
-                cp.read_file(fh)
-        except (OSError, configparser.Error) as exc:
+            cp.read_string(read_text(p, "SCALE-Sim config", ConfigFileError), source=str(p))
+        except configparser.Error as exc:
             raise ConfigFileError(f"{p}: cannot parse SCALE-Sim config ({str(exc).splitlines()[0]})") from None
         sec = "architecture_presets"
         if not cp.has_section(sec):
