@@ -4,8 +4,9 @@
 
     archgym [--import MODULE] COMMAND ...
     archgym list [envs|agents]
-    archgym info ENV [--workload W] [--json]
-    archgym evaluate ENV [--workload W] --config JSON|FILE [--per-layer] [--json] [--set key=value ...]
+    archgym info ENV [--workload W] [--input-shape NAME=DIMS] [--json]
+    archgym evaluate ENV [--workload W] [--input-shape NAME=DIMS] --config JSON|FILE [--per-layer] [--json]
+                [--set key=value ...]
     archgym run ENV --agent A --budget N --seed S [--workload W] [--objective SPEC]
                 [--set hp=value ...] [--option key=value ...] [--store FILE] [--json]
     archgym sweep SPEC.yaml [--store FILE] [--workers N] [--executor local|dask]
@@ -16,6 +17,8 @@
     archgym bench reference|run|plan ...
     archgym leaderboard [RUNS.csv|STORE.db] ...
     archgym proxy dataset|train|evaluate|search|table|hash ...
+    archgym workloads show|export MODEL ...
+    archgym dashboard STORE [--port P] [--group run|problem] [--export optuna.db]
 
 :data:`COMMANDS` maps each command to ``"module:attribute"`` naming a
 :class:`Command` (help, argument setup, handler); the modules of this package
@@ -63,6 +66,8 @@ COMMANDS: dict[str, str] = {
     "bench": "archgym.cli.bench:BENCH",
     "leaderboard": "archgym.cli.bench:LEADERBOARD",
     "proxy": "archgym.cli.proxy:PROXY",
+    "workloads": "archgym.cli.workloads:WORKLOADS",
+    "dashboard": "archgym.cli.dashboard:DASHBOARD",
     "map": "archgym.cli.map:MAP",
 }
 

@@ -14,8 +14,9 @@ from typing import Any, Callable, Iterable, Sequence
 
 from archgym.errors import UserInputError
 
-__all__ = ["Command", "UsageError", "Parser", "int_arg", "key_values", "json_value", "add_env_arguments", "simulator_kwargs",
-           "print_json", "to_json", "fmt", "progress_bar"]
+__all__ = ["Command", "UsageError", "Parser", "int_arg", "key_values", "json_value", "add_env_arguments",
+           "add_workload_arguments", "simulator_kwargs",
+           "print_json", "to_json", "fmt", "progress_bar", "add_quiet", "StageProgress", "WAIT_S"]
 
 EXIT_USAGE = 2
 
@@ -109,8 +110,15 @@ def json_value(text: str, what: str) -> Any:
 def add_env_arguments(parser: argparse.ArgumentParser, set_help: str = "simulator option") -> None:
     """``ENV``, ``--workload`` and repeatable ``--set KEY=VALUE`` (simulator options)."""
     parser.add_argument("env")
-    parser.add_argument("--workload")
+    add_workload_arguments(parser)
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
+
+
+def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--workload`` and repeatable ``--input-shape NAME=1x3x224x224`` (an ONNX model's dynamic dimensions)."""
+    parser.add_argument("--workload", help="a built-in name, a file (.csv, .yaml, .json, .onnx, a trace), ...")
+    parser.add_argument("--input-shape", action="append", metavar="NAME=1x3x224x224",
+                        help="shape of an ONNX model's input with dynamic dimensions (the input_shapes option)")
 
 
 def simulator_kwargs(args: argparse.Namespace, options: Iterable[str] | None, flag: str = "--set") -> dict:
@@ -122,6 +130,10 @@ def simulator_kwargs(args: argparse.Namespace, options: Iterable[str] | None, fl
             raise UsageError(f"the workload is given twice (--workload {args.workload!r} and {flag} "
                              f"workload={kw['workload']!r}); give it once")
         kw["workload"] = args.workload
+    if getattr(args, "input_shape", None):
+        if "input_shapes" in kw:
+            raise UsageError(f"input shapes are given twice (--input-shape and {flag} input_shapes=); give them once")
+        kw["input_shapes"] = list(args.input_shape)
     return kw
 
 
@@ -149,9 +161,49 @@ def print_json(obj: Any) -> None:
     print(json.dumps(to_json(obj), indent=2, default=str))
 
 
-def progress_bar(total: int, desc: str, unit: str, enabled: bool = True):
-    """A tqdm bar on stderr when stderr is a terminal and ``enabled`` (never on stdout)."""
+#: seconds a wait must last before its progress bar appears (tqdm's ``delay``)
+WAIT_S = 2.0
+
+
+def add_quiet(parser: argparse.ArgumentParser) -> None:
+    """``--quiet``: no progress bars."""
+    parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr")
+
+
+def progress_bar(total: int | None, desc: str, unit: str, enabled: bool = True):
+    """A tqdm bar on stderr (never on stdout, so ``--json`` output stays clean)
+    when stderr is a terminal and ``enabled``; it appears only once the wait
+    has lasted :data:`WAIT_S` seconds."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True,
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, delay=WAIT_S,
                 disable=not (enabled and sys.stderr.isatty()))
+
+
+class StageProgress:
+    """A ``progress(done, total, stage)`` callback for library code that
+    reports its work in stages: one :func:`progress_bar` per stage, closed
+    when the next stage starts or on :meth:`close`."""
+
+    def __init__(self, enabled: bool = True, unit: str = "design") -> None:
+        self.enabled, self.unit = enabled, unit
+        self.stage: str | None = None
+        self.bar = None
+
+    def __call__(self, done: int, total: int, stage: str) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage, self.bar = stage, progress_bar(total, stage, self.unit, self.enabled)
+        self.bar.total = total
+        self.bar.update(max(0, done - self.bar.n))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.stage, self.bar = None, None
+
+    def __enter__(self) -> "StageProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -46,6 +46,7 @@ from ..dram.standards import MemSpec, load_standard
 from ..systolic import compute, energy, memory
 from ..systolic.model import evaluate_arrays
 from ..systolic.simulator import SystolicSimulator
+from ..workloads.network import as_network
 from ..scratchpad.baselines import InfeasibleError
 from . import act_buffer
 from .serve import LayerService, combine_channels, serve_full, serve_window
@@ -94,7 +95,8 @@ class AcceleratorSimulator(Simulator):
     """Systolic array + SRAMs + DRAM controller (see the module and package docstrings).
 
     Args:
-        workload: as Systolic-v0 (network name, topology CSV, Layer(s)).
+        workload: as Systolic-v0 (network name, topology CSV, ONNX model, Layer(s));
+            ``input_shapes``, ``onnx_unsupported`` for an ``.onnx`` path, as Systolic-v0.
         word_bytes, clock_mhz: as Systolic-v0 (1 byte, 1000 MHz).
         window: requests simulated per layer before extrapolating
             (:func:`.serve.serve_window`); ``None`` or 0 simulates every request.
@@ -123,8 +125,10 @@ class AcceleratorSimulator(Simulator):
     )
 
     def __init__(self, workload: Any = "resnet18", word_bytes: int = 1, clock_mhz: float = 1000.0, *,
-                 window: int | None = 4096, ideal_memory: bool = False, jit: bool | None = None) -> None:
-        self._systolic = SystolicSimulator(workload, word_bytes=word_bytes, clock_mhz=clock_mhz)
+                 window: int | None = 4096, ideal_memory: bool = False, jit: bool | None = None,
+                 input_shapes: Any = None, onnx_unsupported: str = "error") -> None:
+        self._network = as_network(workload, input_shapes, onnx_unsupported)  # an ONNX model, read once
+        self._systolic = SystolicSimulator(self._network or workload, word_bytes=word_bytes, clock_mhz=clock_mhz)
         if window is not None and not (isinstance(window, (int, np.integer)) and window >= 0):
             raise ValueError(f"window must be a non-negative integer or None, got {window!r}")
         self.workload = self._systolic.workload
@@ -216,13 +220,14 @@ class AcceleratorSimulator(Simulator):
         if cfg["act_buffer_policy"] == "none" or not cfg["act_buffer_kb"]:
             return None
         net = self.workload if isinstance(self.workload, str) else None
-        if net not in act_buffer.GRAPH_BUILDERS:
-            raise _NoGraph(f"no operator graph for workload {self.workload!r} (the activation buffer needs one of "
-                           f"{', '.join(act_buffer.GRAPH_BUILDERS)})")
-        g = act_buffer.activation_graph(net)
+        if self._network is None and net not in act_buffer.GRAPH_BUILDERS:
+            raise _NoGraph(f"no operator graph for workload {self.workload!r} (the activation buffer needs an "
+                           f"ONNX model or one of {', '.join(act_buffer.GRAPH_BUILDERS)})")
         key = ("kept", net, int(cfg["act_buffer_kb"]))
         if key not in self._cache:
-            ops = act_buffer.layer_ops(g, [lay.name for lay in self.layers])
+            g = act_buffer.activation_graph(self._network or net)
+            ops = (self._network.graph_op_indices() if self._network is not None
+                   else act_buffer.layer_ops(g, [lay.name for lay in self.layers]))
             self._cache[key] = act_buffer.kept_layers(g, ops, int(cfg["act_buffer_kb"]) * 1024)
         return self._cache[key]
 

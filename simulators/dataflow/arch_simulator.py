@@ -25,7 +25,8 @@ parameter                values                          unit         group
 Metrics (network totals): ``cycles`` (sum over layers), ``energy_pj`` (sum),
 ``edp`` (energy x cycles of the whole network), ``area_mm2``.  Options:
 ``workload`` (network name, default ``resnet18``, or anything
-:func:`archgym.simulators.workloads.as_layers` takes), ``mapper_budget``
+:func:`archgym.simulators.workloads.as_layers` takes, an ONNX model included;
+``input_shapes``, ``onnx_unsupported`` for an ``.onnx`` path), ``mapper_budget``
 (mappings per distinct layer, default 1000; how far that is from a converged
 mapper is measured in ``experiments/benchmarks/dataflow.py`` and stated in
 ``docs/dataflow.md``), ``mapper_seed`` (default 0),
@@ -72,7 +73,8 @@ class AcceleratorArchSimulator(Simulator):
     CACHE_DESIGNS = 256
 
     def __init__(self, workload: Any = "resnet18", mapper_budget: int = 1000, mapper_seed: int = 0,
-                 mapper_objective: str = "edp", reuse: str = "exact", **options: Any) -> None:
+                 mapper_objective: str = "edp", reuse: str = "exact", input_shapes: Any = None,
+                 onnx_unsupported: str = "error", **options: Any) -> None:
         if options:
             raise TypeError(f"unknown option(s) for AcceleratorArchSimulator: {', '.join(sorted(options))}")
         if isinstance(mapper_budget, bool) or not isinstance(mapper_budget, int) or mapper_budget < 1:
@@ -80,7 +82,7 @@ class AcceleratorArchSimulator(Simulator):
         if mapper_objective not in OBJECTIVES:
             raise ValueError(f"mapper_objective must be one of {', '.join(OBJECTIVES)}, got {mapper_objective!r}")
         self.reuse = check_reuse(reuse)
-        self.workload, self.problems = network_problems(workload)
+        self.workload, self.problems = network_problems(workload, input_shapes, onnx_unsupported)
         self.mapper_budget, self.mapper_seed, self.mapper_objective = mapper_budget, int(mapper_seed), mapper_objective
         self.space = DesignSpace([
             Ordinal("pe_rows", PE_SIDES, "PE array rows (meshY)", "PEs"),

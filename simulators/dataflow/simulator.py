@@ -7,7 +7,10 @@ level and data space).  Defaults: the Eyeriss-like 168-PE
 architecture (:func:`.arch.eyeriss_like`) and ResNet-18's ``layer1.0.conv1``
 (3x3, 64 -> 64 channels, 56x56 outputs).
 
-Options: ``workload`` (problem YAML, ``"network:layer"``, a Layer),
+Options: ``workload`` (problem YAML, ``"network:layer"``, a Layer, or a
+network -- an ONNX model, a network name, a CSV -- with ``layer`` naming one
+layer or node, or its index; ``input_shapes``, ``onnx_unsupported`` for an
+``.onnx`` path, see :func:`archgym.simulators.workloads.from_onnx`),
 ``arch`` (Timeloop architecture YAML -- v0.4 ``nodes`` or Timeloop's own
 ``parsed-processed-input.yaml`` -- whose constraints narrow the space,
 ``"eyeriss_like"``, ``"three_level"``, an :class:`.arch.Architecture`),
@@ -71,11 +74,12 @@ class DataflowMappingSimulator(Simulator):
     workload_names = ("resnet18:layer1.0.conv1", "vgg16:conv3_1")
 
     def __init__(self, workload: Any = "resnet18:layer1.0.conv1", arch: Any = "eyeriss_like",
-                 reuse: str = "exact", ert: Any = None, constraints: Any = None, **options: Any) -> None:
+                 reuse: str = "exact", ert: Any = None, constraints: Any = None, layer: Any = None,
+                 input_shapes: Any = None, onnx_unsupported: str = "error", **options: Any) -> None:
         if options:
             raise TypeError(f"unknown option(s) for DataflowMappingSimulator: {', '.join(sorted(options))}")
         self.reuse = check_reuse(reuse)
-        self.problem = resolve_problem(workload)
+        self.problem = resolve_problem(workload, layer, input_shapes, onnx_unsupported)
         self.arch, embedded = resolve_arch_and_constraints(arch)
         self.constraints = resolve_constraints(self.problem, self.arch, embedded, constraints)
         self.table = resolve_table(ert, self.arch)

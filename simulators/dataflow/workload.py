@@ -7,6 +7,7 @@ from typing import Any
 from archgym.simulator import WorkloadError
 
 from ..workloads.layers import as_layers, list_networks, load_network
+from ..workloads.network import as_network, select_layer
 from .arch import Architecture, eyeriss_like, simple_three_level
 from .constraints import Constraints, parse_constraints
 from .ert import EnergyTable, read_ert
@@ -20,9 +21,14 @@ __all__ = ["resolve_problem", "resolve_arch", "resolve_arch_and_constraints", "r
 ARCHS = {"eyeriss_like": eyeriss_like, "three_level": simple_three_level}
 
 
-def resolve_problem(workload: Any) -> Problem:
+def resolve_problem(workload: Any, layer: Any = None, input_shapes: Any = None,
+                    onnx_unsupported: str = "error") -> Problem:
     """A :class:`Problem` from a Problem, a Timeloop problem YAML path, ``"network:layer"``
-    (e.g. ``"resnet18:layer1.0.conv1"``), a :class:`Layer` or a layer dict."""
+    (e.g. ``"resnet18:layer1.0.conv1"``), a :class:`Layer` or a layer dict; or one ``layer``
+    (name or index) of a network: an ONNX model (path or Network), a network name, a CSV."""
+    if layer is not None:
+        return problem_from_layer(select_layer(workload, layer, input_shapes, onnx_unsupported))
+    workload = as_network(workload, input_shapes, onnx_unsupported) or workload  # an ONNX model, read
     if isinstance(workload, Problem):
         return workload
     if isinstance(workload, (str, Path)):
@@ -43,13 +49,15 @@ def resolve_problem(workload: Any) -> Problem:
                             f"(networks: {', '.join(list_networks())})")
     _, layers = as_layers(workload)
     if len(layers) != 1:
-        raise WorkloadError(f"the mapping environment costs one layer; got {len(layers)}")
+        raise WorkloadError(f"the mapping environment costs one layer; got {len(layers)} (choose one with layer=NAME "
+                            "or layer=INDEX)")
     return problem_from_layer(layers[0])
 
 
-def network_problems(workload: Any) -> tuple[str, list[Problem]]:
-    """Network name (or CSV / list, see :func:`as_layers`) -> its layers as problems."""
-    label, layers = as_layers(workload)
+def network_problems(workload: Any, input_shapes: Any = None, onnx_unsupported: str = "error"
+                     ) -> tuple[str, list[Problem]]:
+    """Network name (or CSV, ONNX model, list, see :func:`as_layers`) -> its layers as problems."""
+    label, layers = as_layers(workload, input_shapes, onnx_unsupported)
     return label, [problem_from_layer(lay) for lay in layers]
 
 

@@ -349,8 +349,16 @@ def load_graph(path: str | os.PathLike) -> Graph:
     return graph_from_dict(data)
 
 
-def as_graph(workload: Any, precision_bytes: int = 1) -> Graph:
-    """A :class:`Graph` from a builder name, a JSON path, a dict or a Graph."""
+def as_graph(workload: Any, precision_bytes: int = 1, input_shapes: Any = None,
+             onnx_unsupported: str = "error") -> Graph:
+    """A :class:`Graph` from a builder name, a JSON path, a dict, a Graph, or an ONNX model
+    (``.onnx`` path or :class:`~.network.Network`, at ``precision_bytes`` per element;
+    ``input_shapes`` and ``onnx_unsupported`` apply to a path, see :func:`~.network.from_onnx`)."""
+    from .network import as_network
+
+    net = as_network(workload, input_shapes, onnx_unsupported)
+    if net is not None:
+        return net.graph(precision_bytes)
     if isinstance(workload, Graph):
         return workload
     if isinstance(workload, Mapping):
