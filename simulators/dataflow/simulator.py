@@ -115,9 +115,10 @@ class DataflowMappingSimulator(Simulator):
 
     def _validate_outside_space(self, config: Mapping[str, Any]) -> dict | None:
         """A Timeloop mapping the space cannot express (``{"timeloop_mapping": [entries]}``, as
-        :meth:`parse_config_file` returns for such files): checked against problem and architecture."""
-        if set(config) != {OUTSIDE_KEY}:
-            return None
+        :meth:`parse_config_file` returns for such files; other keys are ignored): checked against problem
+        and architecture."""
+        if OUTSIDE_KEY not in config:   # (the CLI fills a file's design with the reference design's values:
+            return None                 # the mapping alone defines this design)
         parse_mapping({"mapping": config[OUTSIDE_KEY]}, self.problem, self.arch, OUTSIDE_KEY)
         return {OUTSIDE_KEY: config[OUTSIDE_KEY]}
 
