@@ -68,6 +68,7 @@ COMMANDS: dict[str, str] = {
     "proxy": "archgym.cli.proxy:PROXY",
     "workloads": "archgym.cli.workloads:WORKLOADS",
     "dashboard": "archgym.cli.dashboard:DASHBOARD",
+    "map": "archgym.cli.map:MAP",
 }
 
 
