@@ -25,6 +25,9 @@ from typing import Any
 
 import yaml
 
+from archgym import yaml_input
+from archgym.userfiles import read_text
+
 from .arch import DUMMY_CLASSES, Architecture, Compute, Fanout, StorageLevel, dummy_level
 from .errors import ArchitectureError, DataflowInputError, MappingError, ProblemError, UnsupportedFeatureError
 from .mapping import LevelMapping, Mapping
@@ -68,22 +71,16 @@ _Loader.add_multi_constructor("!", _unknown_tag)
 
 
 def load_yaml(path_or_text: str | Path) -> Any:
-    """Parse a Timeloop YAML file (or text) with the node tags; one-line errors."""
+    """Parse a Timeloop YAML file (or text) with the node tags; one-line errors
+    (an unreadable file, invalid YAML, aliases that expand beyond
+    :data:`archgym.yaml_input.MAX_NODES`)."""
     p = Path(str(path_or_text))
     is_file = "\n" not in str(path_or_text) and p.exists()
     where = str(p) if is_file else "<yaml>"
-    try:
-        text = p.read_text(encoding="utf-8") if is_file else str(path_or_text)
-    except OSError as exc:
-        raise DataflowInputError(f"{where}: cannot read ({exc.strerror})") from None
+    text = read_text(p, "Timeloop file", DataflowInputError) if is_file else str(path_or_text)
     if "{{" in text or "{%" in text:
         raise UnsupportedFeatureError(f"{where}: Jinja templates are not supported; render the file first")
-    try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise DataflowInputError(f"{where}:{line} not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    return yaml_input.load_yaml(text, where, DataflowInputError, loader=_Loader)  # alias bombs refused
 
 
 def _section(doc: Any, key: str, where: str) -> Any:
