@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import HyperParameter, HyperParameterError
 from .population import QueuedSearch
-from .base import HyperParameter
 
 
 class AntColony(QueuedSearch):
@@ -50,6 +50,11 @@ class AntColony(QueuedSearch):
         HyperParameter("pheromone_floor", 0.05, float, 0.001, 1.0, log=True, description="MMAS lower bound"),
         HyperParameter("reuse_evaluations", True, bool, description="avoid re-evaluating designs"),
     )
+
+    def check_params(self) -> None:
+        if self.n_elite > self.ant_count:
+            raise HyperParameterError(f"{self.name}: n_elite ({self.n_elite}) must be at most ant_count "
+                                      f"({self.ant_count})")
 
     def setup(self, space, seed, objective=None):
         super().setup(space, seed, objective)

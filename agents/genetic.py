@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .moves import mutate_genes, mutate_indices
 from archgym.pareto import crowding_distance, non_dominated_sort
+
+from .base import HyperParameter, HyperParameterError, RunInputError
+from .moves import mutate_genes, mutate_indices
 from .population import QueuedSearch
-from .base import HyperParameter, HyperParameterError
 
 
 class GeneticAlgorithm(QueuedSearch):
@@ -64,13 +65,18 @@ class GeneticAlgorithm(QueuedSearch):
         HyperParameter("reuse_evaluations", True, bool, description="avoid re-evaluating designs"),
     )
 
-    def __init__(self, **params) -> None:
-        super().__init__(**params)
+    def check_params(self) -> None:
         if self.elitism >= self.population_size:
             raise HyperParameterError(f"{self.name}: elitism ({self.elitism}) must be smaller than "
                                       f"population_size ({self.population_size})")
+        if self.tournament_size > self.population_size:
+            raise HyperParameterError(f"{self.name}: tournament_size ({self.tournament_size}) must be at most "
+                                      f"population_size ({self.population_size})")
 
     def setup(self, space, seed, objective=None):
+        if self.crossover == "k_point" and self.crossover_points >= len(space):
+            raise RunInputError(f"{self.name}: crossover_points ({self.crossover_points}) must be smaller than the "
+                                f"number of parameters ({len(space)}) for k_point crossover")
         super().setup(space, seed, objective)
         self.population_: list[tuple[np.ndarray, float, np.ndarray]] = []
         self._rank = np.zeros(0)

@@ -29,7 +29,8 @@
 bounded in ``[infeasible_reward, 1]`` for the default objectives.
 
 ### Info
-``config`` (decoded design), ``metrics`` (every metric, NaN if infeasible),
+``config`` (decoded design), ``metrics`` (every metric; None where an
+infeasible design has no value -- NaN in :attr:`history` and trajectories),
 ``units``, ``feasible``, ``reason``, ``reward``; with a proxy backend also
 ``proxy_uncertainty``, ``proxy_p_feasible`` and ``proxy_ood`` (see
 ``archgym.cost_models.proxy``).  (The running count is
@@ -229,7 +230,9 @@ class DSEEnv(gym.Env):
             listener(record)
         info = {
             "config": dict(cfg),
-            "metrics": dict(metrics),
+            # a metric an infeasible design lacks is None in info (NaN in history and trajectories):
+            # NaN != NaN would make equal steps compare unequal (Gymnasium's determinism check)
+            "metrics": {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in metrics.items()},
             "units": dict(self._units),
             "feasible": record["feasible"],
             "reason": record["reason"],
@@ -260,6 +263,9 @@ class DSEEnv(gym.Env):
         return out
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        if options:  # nothing is configurable per episode: an option would be silently ignored
+            raise EnvInputError(f"reset() takes no options, got {sorted(options)}; set env options when making "
+                                "the env (archgym.make(..., mode=..., episode_length=...))")
         super().reset(seed=seed)
         if seed is not None:
             self.action_space.seed(seed)
@@ -286,7 +292,7 @@ class DSEEnv(gym.Env):
             self._partial = []
             terminated = True
         else:
-            indices = _integer_action(action).ravel()
+            indices = _integer_action(action)
             if indices.shape != (len(self.space),) or np.any(indices < 0) or np.any(indices >= self.space.nvec):
                 raise EnvInputError(f"action {action!r} outside MultiDiscrete({self.space.nvec.tolist()})")
             self._steps += 1

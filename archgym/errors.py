@@ -19,7 +19,14 @@ __all__ = ["UserInputError", "GroupsError", "OptionError"]
 
 
 class UserInputError(ValueError):
-    """Base of every error caused by user input (one line: what is wrong, what is allowed)."""
+    """Base of every error caused by user input (one line: what is wrong, what is allowed).
+
+    The message is folded to one line (runs of white space, newlines included,
+    become one space), so a value's multi-line repr -- a numpy array, a nested
+    mapping -- never breaks the one-line contract."""
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        super().__init__(" ".join(str(message).split()), *args)
 
 
 class GroupsError(UserInputError):

@@ -87,7 +87,12 @@ class MultiAgentDSEEnv(ParallelEnv):
         return self._action_spaces[agent]
 
     def reset(self, seed: int | None = None, options: dict | None = None):
-        obs, info = self.env.reset(seed=seed, options=options)
+        """Reset every agent.  ``options`` is accepted and not used: the view has
+        no per-episode options, and PettingZoo's own API test
+        (``parallel_api_test``) resets with an arbitrary ``options`` dict, which
+        a conforming env must take.  (The single-agent :class:`DSEEnv` refuses
+        options it would ignore.)"""
+        obs, info = self.env.reset(seed=seed)
         if seed is not None:
             for i, a in enumerate(self.possible_agents):
                 self._action_spaces[a].seed(seed + i)

@@ -185,6 +185,12 @@ def _bind_terms(terms: Sequence[Term], metrics: Sequence[Any], reference: Mappin
     return out
 
 
+def _value(result: Mapping[str, Any], metric: str) -> float:
+    """A metric of a result as a float; missing or None (an infeasible design in an env's info) is NaN."""
+    v = result.get(metric)
+    return math.nan if v is None else float(v)
+
+
 def _feasible(result: Mapping[str, Any]) -> bool:
     return bool(result.get("feasible", True))
 
@@ -225,7 +231,7 @@ class WeightedObjective(Objective):
         return [t.metric for t in self.terms]
 
     def scores(self, result: Mapping[str, Any]) -> np.ndarray:
-        return np.array([t.score(float(result.get(t.metric, math.nan))) for t in self.terms], dtype=np.float64)
+        return np.array([t.score(_value(result, t.metric)) for t in self.terms], dtype=np.float64)
 
     def reward(self, result: Mapping[str, Any]) -> float:
         if not _feasible(result):
@@ -312,7 +318,7 @@ class ArchGymCompatObjective(Objective):
             return self.infeasible_reward
         terms = []
         for k, t in self.targets.items():
-            x = float(result.get(k, math.nan))
+            x = _value(result, k)
             if not math.isfinite(x):
                 return self.infeasible_reward
             d = abs(x - t)

@@ -62,6 +62,8 @@ __all__ = [
     "register_backend",
     "list_backends",
     "load_plugins",
+    "import_plugin",
+    "PluginError",
 ]
 
 SIM_GROUP = "archgym.simulators"
@@ -277,29 +279,95 @@ def make_simulator(env_id: str, **kwargs: Any):
         return cls(**options)
     except UserInputError:
         raise
+    except TypeError as exc:  # the call's arguments, or the constructor itself refusing an option: one line
+        if not _raised_by_the_call(exc, cls):
+            raise  # a TypeError deeper inside the simulator is a bug: keep its traceback
+        raise OptionError(f"{sid}: {_first_line(exc)}; options are: {', '.join(_option_names(cls)) or '(none)'}"
+                          ) from exc
     except ValueError as exc:  # a constructor's check of its options: the user's value is wrong
-        text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
-        raise OptionError(f"{sid}: {text.strip().splitlines()[0] if text.strip() else type(exc).__name__}") from exc
+        raise OptionError(f"{sid}: {_first_line(exc)}") from exc
+
+
+def _raised_by_the_call(exc: BaseException, cls: type) -> bool:
+    """True when ``exc`` came from calling ``cls`` itself: Python's argument
+    check, or a ``raise`` in ``cls.__init__``'s own body (not deeper)."""
+    tb = exc.__traceback__
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame.f_code)
+        tb = tb.tb_next
+    if len(frames) == 1:  # raised by the call itself (argument binding)
+        return True
+    init = getattr(getattr(cls, "__init__", None), "__code__", None)
+    return len(frames) == 2 and frames[-1] is init
+
+
+def _first_line(exc: BaseException) -> str:
+    text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def _option_names(factory: Any) -> list[str]:
+    import inspect
+
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"]
 
 
 def _check_options(env_id: str, factory: Any, options: dict) -> None:
     """Refuse option names ``factory`` does not take (one line naming the allowed
-    ones) instead of a TypeError traceback.  Factories taking ``**kwargs`` are
-    checked by themselves."""
+    ones) instead of a TypeError traceback, and values of the wrong kind for
+    an option annotated ``int``, ``float``, ``bool`` or ``str`` (``true`` for
+    a number, ``"32"`` for an integer, ``4.5`` for an integer): never a
+    silently different meaning.  Factories taking ``**kwargs`` check the
+    names they do not declare themselves."""
     import inspect
 
     try:
         sig = inspect.signature(factory)
     except (TypeError, ValueError):
         return
-    params = sig.parameters.values()
-    if any(p.kind is p.VAR_KEYWORD for p in params):
+    params = sig.parameters
+    allowed = _option_names(factory)
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        unknown = [k for k in options if k not in allowed]
+        if unknown:
+            extra = sorted(set(_ENV_KEYS) | {"backend"}) if env_id in _SIMS else []
+            raise OptionError(f"{env_id}: unknown option {unknown[0]!r}; allowed: "
+                              f"{', '.join(allowed + extra) or '(none)'}")
+    for name, value in options.items():
+        if name in params:
+            _check_option_type(env_id, name, value, params[name].annotation)
+
+
+_SCALAR_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+def _check_option_type(env_id: str, name: str, value: Any, annotation: Any) -> None:
+    """One line if ``value`` is not of the scalar type ``annotation`` names
+    (``int``, ``float``, ``bool``, ``str``, or one of them ``| None``); other
+    annotations are the constructor's own business."""
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    kinds = [k.strip() for k in str(text).split("|")]
+    optional = "None" in kinds
+    kinds = [k for k in kinds if k != "None"]
+    if len(kinds) != 1 or kinds[0] not in _SCALAR_TYPES or (value is None and optional):
         return
-    allowed = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"]
-    unknown = [k for k in options if k not in allowed]
-    if unknown:
-        extra = sorted(set(_ENV_KEYS) | {"backend"}) if env_id in _SIMS else []
-        raise OptionError(f"{env_id}: unknown option {unknown[0]!r}; allowed: {', '.join(allowed + extra) or '(none)'}")
+    want = _SCALAR_TYPES[kinds[0]]
+    if want is bool:
+        ok = isinstance(value, bool)
+    elif want is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif want is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        what = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[want]
+        raise OptionError(f"{env_id}: option {name!r} must be {what}, got {value!r} ({type(value).__name__})")
 
 
 def register_backend(name: str, backend: Any, overwrite: bool = False) -> None:
@@ -384,12 +452,68 @@ def agent_class(name: str) -> type:
     return entry.load()
 
 
-def make_agent(name: str, **hyperparameters: Any):
-    """A searcher by registered name, with hyperparameters (validated by the agent)."""
-    return agent_class(name)(**hyperparameters)
+def make_agent(name: str, *args: Any, **hyperparameters: Any):
+    """A searcher by registered name, with hyperparameters as keyword arguments
+    (validated by the agent; a positional one is refused in one line)."""
+    return agent_class(name)(*args, **hyperparameters)
 
 
 # --------------------------------------------------------------------------- plugins
+class PluginError(UserInputError):
+    """A plugin module that cannot be found or fails while it is imported (one line naming it)."""
+
+
+def import_plugin(name: str):
+    """Import a plugin given as a module name (``my_plugin``, ``pkg.mod``;
+    the current folder is searched too) or as the path of a Python file
+    (``./my_plugin.py``).  Anything that goes wrong -- no such module or
+    file, a syntax error, an exception raised while the module runs -- is one
+    :class:`PluginError` line naming the plugin, the error and where."""
+    text = str(name).strip()
+    if not text:
+        raise PluginError("a plugin to import needs a module name or a .py file, got ''")
+    try:
+        if text.endswith(".py") or os.sep in text or text.startswith("."):
+            return _import_file(text)
+        if os.getcwd() not in sys.path and "" not in sys.path:
+            sys.path.append(os.getcwd())  # `--import my_module` finds my_module.py in the current folder
+        return importlib.import_module(text)
+    except PluginError:
+        raise
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        where = ""
+        tb = exc.__traceback__
+        while tb is not None:  # the innermost frame outside the import machinery: the plugin's own line
+            filename = tb.tb_frame.f_code.co_filename
+            if not filename.startswith("<frozen") and "importlib" not in filename and filename != __file__:
+                where = f" ({filename}:{tb.tb_lineno})"
+            tb = tb.tb_next
+        if isinstance(exc, SyntaxError):
+            where = f" ({exc.filename}:{exc.lineno})"
+        raise PluginError(f"cannot import plugin {text!r}: {type(exc).__name__}: {_first_line(exc)}{where}") from None
+
+
+def _import_file(path: str):
+    if not os.path.isfile(path):
+        raise PluginError(f"cannot import plugin {path!r}: no such file (give a module name or a .py file)")
+    if not path.endswith(".py"):
+        raise PluginError(f"cannot import plugin {path!r}: not a .py file")
+    name = os.path.splitext(os.path.basename(path))[0]
+    if name in sys.modules and os.path.abspath(getattr(sys.modules[name], "__file__", "") or "") == os.path.abspath(path):
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
 def load_plugins(plugins: Mapping[str, Any] | None) -> None:
     """Make plugin simulators and searchers available in this process
     (idempotent): ``pythonpath`` folders go first on ``sys.path``, ``imports``
@@ -402,7 +526,7 @@ def load_plugins(plugins: Mapping[str, Any] | None) -> None:
         if p not in sys.path:
             sys.path.insert(0, p)
     for mod in plugins.get("imports", ()):
-        importlib.import_module(mod)
+        import_plugin(mod)
     reg = plugins.get("register") or {}
     for sid, target in (reg.get("simulators") or {}).items():
         if sid not in list_simulators():

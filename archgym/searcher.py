@@ -72,7 +72,7 @@ class HyperParameter:
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
                 raise HyperParameterError(f"hyperparameter {self.name!r}: expected a number, got {value!r}")
             if self.type is int:
-                if float(value) != int(value):
+                if not isinstance(value, (int, np.integer)):  # 4.0 or nan: a float where an integer is declared
                     raise HyperParameterError(f"hyperparameter {self.name!r}: expected an integer, got {value!r}")
                 value = int(value)
             else:
@@ -124,7 +124,10 @@ class Agent:
     name: ClassVar[str] = "agent"
     hyperparameters: ClassVar[tuple[HyperParameter, ...]] = ()
 
-    def __init__(self, **params: Any) -> None:
+    def __init__(self, *args: Any, **params: Any) -> None:
+        if args:
+            raise HyperParameterError(f"{self.name}: hyperparameters are keyword arguments (name=value), got "
+                                      f"positional {args!r}; allowed: {', '.join(h.name for h in self.hyperparameters) or '(none)'}")
         declared = {h.name: h for h in self.hyperparameters}
         unknown = [k for k in params if k not in declared]
         if unknown:
@@ -132,6 +135,13 @@ class Agent:
                 f"{self.name}: unknown hyperparameter {unknown[0]!r}; allowed: {', '.join(declared) or '(none)'}")
         for h in self.hyperparameters:
             setattr(self, h.name, h.validate(params.get(h.name, h.default)))
+        self.check_params()
+
+    def check_params(self) -> None:
+        """Refuse hyperparameters that are valid one by one but impossible
+        together (e.g. a tournament larger than the population): raise
+        :class:`HyperParameterError` naming both.  Checks that need the design
+        space belong at the start of :meth:`search` (raise :class:`RunInputError`)."""
 
     def get_params(self) -> dict:
         """Every declared hyperparameter with its value (defaults included), in declaration order."""

@@ -101,8 +101,9 @@ class Parameter:
         return self.values[self.index_of(value)]
 
     def _reject(self, value: Any) -> InvalidConfigError:
+        kind = " (a string, not a number)" if isinstance(value, str) and self.kind != "categorical" else ""
         return InvalidConfigError(
-            f"parameter {self.name!r}: value {value!r} is not allowed; allowed: {self.allowed()}"
+            f"parameter {self.name!r}: value {value!r}{kind} is not allowed; allowed: {self.allowed()}"
         )
 
     def to_dict(self) -> dict:
@@ -139,20 +140,16 @@ class Categorical(Parameter):
 
 
 def as_whole_number(value: Any) -> int | None:
-    """``value`` as an exact int, or None (bools and non-integral floats are rejected;
-    a numeric string is read as its number).  Simulators use it to check sizes
-    outside their space too."""
+    """``value`` as an exact int, or None.  Only numbers are read: bools,
+    non-integral floats and strings (even ``"32"``) are rejected, so a
+    mistyped JSON or YAML value never silently means a number.  Simulators
+    use it to check sizes outside their space too."""
     if isinstance(value, (bool, np.bool_)):
         return None
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
         return int(value)
-    if isinstance(value, str):
-        try:
-            return as_whole_number(float(value)) if value.strip() else None
-        except ValueError:
-            return None
     return None
 
 
@@ -210,14 +207,11 @@ class Ordinal(Parameter):
         return self._values
 
     def index_of(self, value: Any) -> int:
-        if isinstance(value, (bool, np.bool_)):
-            raise self._reject(value)
+        if isinstance(value, (bool, np.bool_, str)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise self._reject(value)  # numbers only: "32" is a string, not 32
         key: Any = as_whole_number(value)
         if key is None:
-            try:
-                key = float(value)
-            except (TypeError, ValueError):
-                raise self._reject(value) from None
+            key = float(value)
         try:
             return self._lookup[key]
         except KeyError:

@@ -33,13 +33,14 @@ reported without the simulator's word on it.
 from __future__ import annotations
 
 import json
-import math
+import os
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping
 
 from .simulator import Simulator
 
-__all__ = ["StandInSimulator", "FileBackend", "simulator_identity", "check_identity", "jsonable", "rescore_best"]
+__all__ = ["StandInSimulator", "FileBackend", "simulator_identity", "workload_digest", "check_identity", "jsonable",
+           "rescore_best"]
 
 
 def jsonable(obj: Any) -> Any:
@@ -47,11 +48,32 @@ def jsonable(obj: Any) -> Any:
     return json.loads(json.dumps(obj, sort_keys=True, default=str))
 
 
+def workload_digest(sim: Simulator) -> str | None:
+    """The content hash of a simulator's workload, so an identity follows the
+    workload's content, not its name: the workload's own ``fingerprint()``
+    (e.g. a trace's requests) if it has one, else the SHA-256 of a workload
+    given as a file path; None when the workload is a built-in name only."""
+    w = sim.workload
+    fingerprint = getattr(w, "fingerprint", None)
+    if callable(fingerprint):
+        return str(fingerprint())
+    if isinstance(w, (str, os.PathLike)) and os.path.isfile(w):
+        from .trial import file_sha256
+
+        return file_sha256(w)
+    return None
+
+
 def simulator_identity(sim: Simulator) -> dict[str, str]:
     """What a dataset, proxy or table was made from: simulator name, version,
-    workload label and space fingerprint."""
-    return {"simulator": sim.name, "version": str(sim.version), "workload": sim.workload_label,
-            "space_fingerprint": sim.space.fingerprint()}
+    workload label (and its content hash, :func:`workload_digest`, when known)
+    and space fingerprint."""
+    out = {"simulator": sim.name, "version": str(sim.version), "workload": sim.workload_label,
+           "space_fingerprint": sim.space.fingerprint()}
+    digest = workload_digest(sim)
+    if digest is not None:
+        out["workload_sha256"] = digest
+    return out
 
 
 def check_identity(path: str, meta: Mapping[str, Any], base: Simulator, options: Mapping[str, Any] | None, *,
@@ -66,13 +88,17 @@ def check_identity(path: str, meta: Mapping[str, Any], base: Simulator, options:
     for key, label in labels.items():
         if str(have.get(key)) != str(want[key]):
             raise error(f"{kind} {path!r} was {verb} for {label} {have.get(key)!r}, not {want[key]!r}; {remedy}")
+    if "workload_sha256" in have and "workload_sha256" in want and have["workload_sha256"] != want["workload_sha256"]:
+        raise error(f"{kind} {path!r} was {verb} on other workload content than {want['workload']!r} has now "
+                    f"(the file changed); {remedy}")
     if options is not None:
         mine = jsonable(dict(options))
         theirs = meta.get("options", {})
         if mine != theirs:
             raise error(f"{kind} {path!r} was {verb} with options {json.dumps(theirs, sort_keys=True)}, "
                         f"not {json.dumps(mine, sort_keys=True)}")
-    if meta.get("parameters") != base.space.names or [m["name"] for m in meta.get("metrics", [])] != base.metric_names:
+    if "parameters" in meta and (meta["parameters"] != base.space.names
+                                 or [m["name"] for m in meta.get("metrics", [])] != base.metric_names):
         raise error(f"{kind} {path!r} lists other parameters or metrics than {base.name}")
 
 
@@ -160,5 +186,5 @@ def rescore_best(env: Any, trajectory: Any, real_env: Any, k: int = 5) -> list[d
         real_reward, info = real_env.evaluate(cfg)
         rows.append({"config": cfg, "stand_in_reward": float(r["reward"]), "real_reward": float(real_reward),
                      "stand_in_metrics": {m: float(r[m]) for m in env.simulator.metric_names},
-                     "real_metrics": {m: (None if not math.isfinite(v) else v) for m, v in info["metrics"].items()}})
+                     "real_metrics": dict(info["metrics"])})
     return rows

@@ -38,12 +38,13 @@ an upgraded in-memory copy when opened read-only.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import sqlite3
 import time
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from .errors import UserInputError
 from .trial import Trial, TrialResult, TrialState
@@ -128,6 +129,31 @@ def _loads_metrics(text: str) -> dict:
     return {k: (math.nan if v is None else v) for k, v in json.loads(text).items()}
 
 
+#: how long a writer waits for another process's transaction before reporting the store as locked
+LOCK_TIMEOUT_S = 60.0
+
+
+def _is_locked(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _retry_locked(work):
+    """``work()``, retried while SQLite reports the database locked or busy
+    (some of its lock states, e.g. another connection initializing the WAL,
+    return at once instead of waiting), for up to :data:`LOCK_TIMEOUT_S`."""
+    deadline = time.monotonic() + LOCK_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            return work()
+        except sqlite3.OperationalError as exc:
+            if not _is_locked(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+
 class Store:
     """A results database (see the module docstring).  ``Store(path)`` creates or opens it."""
 
@@ -136,51 +162,86 @@ class Store:
         self.readonly = bool(readonly)
         if os.path.isdir(self.path):
             raise StoreError(f"store {self.path!r} is a directory; give a file path (e.g. results.db)")
-        exists = os.path.isfile(self.path) and os.path.getsize(self.path) > 0
         if readonly:
             if not os.path.exists(self.path):
                 raise StoreError(f"no such results store: {self.path!r}")
             self._con = self._connect_readonly()
-        else:
-            parent = os.path.dirname(os.path.abspath(self.path))
-            try:
-                os.makedirs(parent, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create the store's folder {parent!r}: {exc.strerror}") from None
-            try:
-                self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot open store {self.path!r}: {exc}") from None
+            self._open(readonly=True)
+            return
+        parent = os.path.dirname(os.path.abspath(self.path))
         try:
+            os.makedirs(parent, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store's folder {parent!r}: {exc.strerror}") from None
+        try:
+            self._con = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path!r}: {exc}") from None
+        self._open(readonly=False)
+
+    def _open(self, readonly: bool) -> None:
+        """Check (and, writable, create or upgrade) the schema, all in one transaction,
+        so concurrent writers see either no tables or all of them."""
+        try:
+            row = _retry_locked(lambda: self._check_schema(readonly))
+        except StoreError:
+            self._con.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            self._con.close()
+            if _is_locked(exc):
+                raise StoreError(f"store {self.path!r} is locked by another process (waited "
+                                 f"{LOCK_TIMEOUT_S:.0f} s); try again when it finishes") from None
+            raise StoreError(f"{self.path!r} is not an archgym results store ({exc})") from None
+        if row is not None and int(row[0]) == 1 and readonly:  # read an upgraded copy; the file stays as it is
+            mem = sqlite3.connect(":memory:", isolation_level=None)
+            self._con.backup(mem)
+            self._con.close()
+            self._con = mem
+            for statement in _UPGRADE_FROM_1.split(";"):
+                if statement.strip():
+                    mem.execute(statement)
+        elif row is None or int(row[0]) not in (1, SCHEMA_VERSION):
+            self._con.close()
+            raise StoreError(f"{self.path!r} has schema version {row[0] if row else 'none'}; "
+                             f"this archgym reads {SCHEMA_VERSION}")
+
+    def _check_schema(self, readonly: bool):
+        if not readonly:
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=NORMAL")
+        with self._transaction(write=not readonly):
             tables = {r[0] for r in self._con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if (readonly or (exists and tables)) and not tables >= _TABLES:
+            if (readonly or tables) and not tables >= _TABLES:
                 found = ", ".join(sorted(tables)) or "no tables"
                 raise StoreError(f"{self.path!r} is not an archgym results store (an SQLite file with {found}); "
                                  "give a new file or an archgym store")
             if not readonly:
-                self._con.execute("PRAGMA journal_mode=WAL")
-                self._con.execute("PRAGMA synchronous=NORMAL")
-                self._con.executescript(_SCHEMA)
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._con.execute(statement)
+                self._con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                                  (str(SCHEMA_VERSION),))
             row = self._con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            self._con.close()
-            raise StoreError(f"{self.path!r} is not an archgym results store ({exc})") from None
-        except StoreError:
-            self._con.close()
+            if row is not None and int(row[0]) == 1 and not readonly:
+                for statement in _UPGRADE_FROM_1.split(";"):
+                    if statement.strip():
+                        self._con.execute(statement)
+        return row
+
+    @contextlib.contextmanager
+    def _transaction(self, write: bool = True) -> Iterator[None]:
+        """One transaction; a writer takes the write lock first (``BEGIN IMMEDIATE``,
+        waiting up to :data:`LOCK_TIMEOUT_S` for other processes), so it never
+        fails half-way on a lock another writer took after it read."""
+        begin = "BEGIN IMMEDIATE" if write and not self.readonly else "BEGIN"
+        _retry_locked(lambda: self._con.execute(begin))
+        try:
+            yield
+        except BaseException:
+            self._con.execute("ROLLBACK")
             raise
-        if row is None and not readonly:
-            self._con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif row is not None and int(row[0]) == 1:
-            if readonly:  # read an upgraded copy; the file stays as it is
-                mem = sqlite3.connect(":memory:", isolation_level=None)
-                self._con.backup(mem)
-                self._con.close()
-                self._con = mem
-            self._con.executescript(_UPGRADE_FROM_1)
-        elif row is None or int(row[0]) != SCHEMA_VERSION:
-            self._con.close()
-            raise StoreError(f"{self.path!r} has schema version {row[0] if row else 'none'}; "
-                             f"this archgym reads {SCHEMA_VERSION}")
+        self._con.execute("COMMIT")
 
     def _connect_readonly(self) -> sqlite3.Connection:
         """A connection that cannot write and leaves no files: a store without a
@@ -211,12 +272,17 @@ class Store:
     # ------------------------------------------------------------------ writing
     def study(self, name: str, spec: Mapping[str, Any] | None = None) -> int:
         """Id of study ``name``, created if new (``spec`` is stored on creation)."""
-        self._con.execute("INSERT OR IGNORE INTO studies(name, created, spec) VALUES (?,?,?)",
-                          (name, time.time(), _dumps(spec or {})))
-        return int(self._con.execute("SELECT study_id FROM studies WHERE name=?", (name,)).fetchone()[0])
+        with self._writing():
+            self._con.execute("INSERT OR IGNORE INTO studies(name, created, spec) VALUES (?,?,?)",
+                              (name, time.time(), _dumps(spec or {})))
+            return int(self._con.execute("SELECT study_id FROM studies WHERE name=?", (name,)).fetchone()[0])
 
     def add_trial(self, study_id: int, trial: Trial) -> int:
         """Id of ``trial`` in the study, registered ``pending`` if new."""
+        with self._writing():
+            return self._add_trial(study_id, trial)
+
+    def _add_trial(self, study_id: int, trial: Trial) -> int:
         self._con.execute(
             "INSERT OR IGNORE INTO trials(study_id, trial_key, agent, hyperparameters, env_id, env_kwargs, seed, "
             "budget) VALUES (?,?,?,?,?,?,?,?)",
@@ -226,13 +292,30 @@ class Store:
                                 (study_id, trial.key)).fetchone()
         return int(row[0])
 
-    def start_trial(self, trial_id: int) -> None:
-        """Mark running; drops rows left by an earlier, interrupted attempt."""
-        with self._con:
-            self._con.execute("BEGIN")
+    def start_trial(self, trial_id: int) -> bool:
+        """Claim a trial for running, atomically: mark it running and drop rows
+        left by an earlier, interrupted attempt -- unless another writer has
+        completed it meanwhile, in which case nothing changes and False is returned."""
+        with self._writing():
+            row = self._con.execute("SELECT status FROM trials WHERE trial_id=?", (trial_id,)).fetchone()
+            if row is not None and row[0] == TrialState.COMPLETE.value:
+                return False
             self._con.execute("DELETE FROM evaluations WHERE trial_id=?", (trial_id,))
             self._con.execute("UPDATE trials SET status=?, started=?, ended=NULL, error=NULL WHERE trial_id=?",
                               (TrialState.RUNNING.value, time.time(), trial_id))
+            return True
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write transaction whose lock timeout is one line naming the store."""
+        try:
+            with self._transaction(write=True):
+                yield
+        except sqlite3.OperationalError as exc:
+            if _is_locked(exc):
+                raise StoreError(f"store {self.path!r} is locked by another process (waited "
+                                 f"{LOCK_TIMEOUT_S:.0f} s); try again when it finishes") from None
+            raise
 
     def record(self, study_id: int, trial: Trial, result: TrialResult) -> int:
         """Write a finished trial in one transaction: its row (registered if
@@ -246,9 +329,8 @@ class Store:
                          str(ev.get("reason", "")), float(ev.get("wall_time_s", 0.0)), result.simulator,
                          result.simulator_version))
         objective = None if result.objective is None else _dumps(result.objective)
-        with self._con:
-            self._con.execute("BEGIN")
-            trial_id = self.add_trial(study_id, trial)
+        with self._writing():
+            trial_id = self._add_trial(study_id, trial)
             self._con.execute("DELETE FROM evaluations WHERE trial_id=?", (trial_id,))
             self._con.executemany("INSERT INTO evaluations VALUES (?,?,?,?,?,?,?,?,?,?)",
                                   [(trial_id, *r) for r in rows])

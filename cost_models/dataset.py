@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -32,7 +34,7 @@ import pandas as pd
 
 from archgym.errors import UserInputError
 from archgym.simulator import FEASIBLE, Simulator
-from archgym.standin import simulator_identity
+from archgym.standin import check_identity, simulator_identity
 
 __all__ = ["Dataset", "DatasetError", "SAMPLING", "dataset_from_store", "dataset_from_simulator", "dataset_from_env",
            "sample_designs"]
@@ -91,14 +93,21 @@ class Dataset:
             with np.load(p, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-            raise DatasetError(f"{p!r} is not an archgym dataset file ({type(exc).__name__})") from None
+        except (OSError, ValueError, KeyError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+            raise DatasetError(f"{p!r} is not an archgym dataset file, or is damaged ({type(exc).__name__})") from None
         if meta.get("format") != "archgym-dataset/1":
             raise DatasetError(f"{p!r} is not an archgym dataset file (format {meta.get('format')!r})")
-        fp = meta.get("provenance", {}).get("space_fingerprint")
+        prov = meta.get("provenance", {})
+        fp = prov.get("space_fingerprint")
         if fp is not None and fp != sim.space.fingerprint():
             raise DatasetError(f"{p!r} was sampled from another design space (fingerprint {fp}, "
                                f"{sim.name}'s is {sim.space.fingerprint()})")
+        if "simulator" in prov:  # a dataset labels what it measured: refuse it for anything else
+            check_identity(p, {"simulator": {k: prov.get(k) for k in ("simulator", "version", "workload",
+                                                                       "space_fingerprint", "workload_sha256")
+                                             if k in prov}},
+                           sim, None, kind="dataset", verb="sampled", error=DatasetError,
+                           remedy="sample a new one with `archgym proxy dataset`")
         idx = arrays["indices"]
         if idx.ndim != 2 or idx.shape[1] != len(sim.space) or np.any(idx < 0) or np.any(idx >= sim.space.nvec):
             raise DatasetError(f"{p!r}: design indices do not fit {sim.name}'s space")

@@ -8,12 +8,13 @@ threshold``), ``left``/``right`` (int32 global node ids, -1 at leaves),
 ``value`` (float64) -- plus ``roots`` (first node of every tree) and
 ``groups`` (the trees of each output).  Prediction walks every tree to a leaf:
 
-* with numba (the ``fast`` extra): one compiled call for all outputs, looping
-  tree-outer / design-inner (a tree stays in cache while a batch walks it) over
-  a derived ``(nodes, 4)`` array of (feature, threshold, left, right) rows, so a
-  node visit touches one cache line -- large forests are memory-bound;
-* without it: a numpy loop over tree depth that advances all (design, tree)
-  pairs at once (fine in batch, slower per call).
+* compiled with numba (:mod:`archgym.jit`: on first use, cached on disk): one
+  call for all outputs, looping tree-outer / design-inner (a tree stays in
+  cache while a batch walks it) over a derived ``(nodes, 4)`` array of
+  (feature, threshold, left, right) rows, so a node visit touches one cache
+  line -- large forests are memory-bound;
+* with ``ARCHGYM_NOJIT=1``: a numpy loop over tree depth that advances all
+  (design, tree) pairs at once (same numbers; fine in batch, slower per call).
 
 A forest output predicts the mean leaf value and gives the spread over trees
 (the uncertainty); a boosted output predicts ``baseline + sum`` (spread 0).
@@ -27,51 +28,66 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from archgym.jit import Kernel, disabled
+
 __all__ = ["FlatForest", "flatten", "numba_available"]
 
-try:  # optional: the `fast` extra
-    import numba as _nb
-
-    @_nb.njit(cache=True, nogil=True)
-    def _predict_jit(X, packed, value, roots, groups, is_sum, baseline):  # pragma: no cover - compiled
-        # tree-outer, design-inner: one tree stays in cache while every design walks it;
-        # ``packed`` rows (feature, threshold, left, right) put a node in one cache line
-        n, g = X.shape[0], groups.shape[0] - 1
-        mean = np.empty((n, g))
-        std = np.zeros((n, g))
-        s = np.empty(n)
-        s2 = np.empty(n)
-        for j in range(g):
-            s[:] = 0.0
-            s2[:] = 0.0
-            for k in range(groups[j], groups[j + 1]):
-                root = roots[k]
-                for i in range(n):
-                    node = root
-                    while packed[node, 2] >= 0:
-                        if X[i, int(packed[node, 0])] <= packed[node, 1]:
-                            node = int(packed[node, 2])
-                        else:
-                            node = int(packed[node, 3])
-                    v = value[node]
-                    s[i] += v
-                    s2[i] += v * v
-            m = groups[j + 1] - groups[j]
+def _predict_loop(X, packed, value, roots, groups, is_sum, baseline):
+    """The compiled walk (see the module docstring): ``(mean, std)``, each ``(n, outputs)``."""
+    # tree-outer, design-inner: one tree stays in cache while every design walks it;
+    # ``packed`` rows (feature, threshold, left, right) put a node in one cache line
+    n, g = X.shape[0], groups.shape[0] - 1
+    mean = np.empty((n, g))
+    std = np.zeros((n, g))
+    s = np.empty(n)
+    s2 = np.empty(n)
+    for j in range(g):
+        s[:] = 0.0
+        s2[:] = 0.0
+        for k in range(groups[j], groups[j + 1]):
+            root = roots[k]
             for i in range(n):
-                if is_sum[j]:
-                    mean[i, j] = baseline[j] + s[i]
-                else:
-                    mu = s[i] / m
-                    mean[i, j] = mu
-                    var = s2[i] / m - mu * mu
-                    std[i, j] = np.sqrt(var) if var > 0 else 0.0
-        return mean, std
-except ImportError:  # pragma: no cover - exercised only without numba
-    _predict_jit = None
+                node = root
+                while packed[node, 2] >= 0:
+                    if X[i, int(packed[node, 0])] <= packed[node, 1]:
+                        node = int(packed[node, 2])
+                    else:
+                        node = int(packed[node, 3])
+                v = value[node]
+                s[i] += v
+                s2[i] += v * v
+        m = groups[j + 1] - groups[j]
+        for i in range(n):
+            if is_sum[j]:
+                mean[i, j] = baseline[j] + s[i]
+            else:
+                mu = s[i] / m
+                mean[i, j] = mu
+                var = s2[i] / m - mu * mu
+                std[i, j] = np.sqrt(var) if var > 0 else 0.0
+    return mean, std
+
+
+def _example_arguments() -> tuple:
+    """Writable C-contiguous arrays of the dtypes :meth:`FlatForest.predict` passes (it copies others)."""
+    return (np.zeros((1, 1)), np.zeros((1, 4)), np.zeros(1), np.zeros(1, np.int32), np.array([0, 1], np.int32),
+            np.zeros(1, np.bool_), np.zeros(1))
+
+
+def _writable(a: np.ndarray) -> np.ndarray:
+    """``a`` as a writable C-contiguous array (the compiled walk's signature), copied only if needed."""
+    a = np.ascontiguousarray(a)
+    return a if a.flags.writeable else a.copy()
+
+
+#: the compiled walk (compiled on first use; see :mod:`archgym.jit`)
+KERNEL = Kernel(_predict_loop, label="the forest predictor kernel", example=_example_arguments, expected_s=2,
+                nogil=True)
 
 
 def numba_available() -> bool:
-    return _predict_jit is not None
+    """True when predictions use the compiled walk (numba installed, ``ARCHGYM_NOJIT`` unset)."""
+    return KERNEL.available()
 
 
 def _predict_numpy(X, feature, threshold, left, right, value, roots, groups, is_sum, baseline):
@@ -126,11 +142,12 @@ class FlatForest:
         """``(mean, spread)``, each ``(n, n_outputs)``: the prediction and the
         standard deviation over trees (0 for boosted groups)."""
         X = np.ascontiguousarray(X, dtype=np.float64)
-        if _predict_jit is None:
+        if disabled():
             return _predict_numpy(X, *(getattr(self, k) for k in ARRAYS))
         if not hasattr(self, "_packed"):  # derived, not stored: one row per node
             self._packed = np.column_stack([self.feature, self.threshold, self.left, self.right]).astype(np.float64)
-        return _predict_jit(X, self._packed, self.value, self.roots, self.groups, self.is_sum, self.baseline)
+            self._walked = tuple(_writable(getattr(self, k)) for k in ARRAYS[4:])
+        return KERNEL.compiled()(X if X.flags.writeable else X.copy(), self._packed, *self._walked)
 
     # -- persistence -----------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:

@@ -27,6 +27,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from typing import Any, Mapping
 
 import numpy as np
@@ -122,7 +123,7 @@ def _read(path: str) -> tuple[dict, dict[str, np.ndarray]]:
                     arrays[entry[:-4]] = np.lib.format.read_array(fh, allow_pickle=False)
         except ProxyFileError:
             raise
-        except (ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
             raise ProxyFileError(f"{path!r} is a damaged proxy file ({type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         fmt = meta.get("format") if isinstance(meta, dict) else None

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from archgym.errors import UserInputError
+from archgym.yaml_input import compose_yaml
 
 __all__ = ["Located", "YamlChecker", "read_located_yaml", "describe_type", "format_path"]
 
@@ -127,14 +128,8 @@ def read_located_yaml(text: str, source: str, error: type[UserInputError] = User
                       ) -> tuple[Any, "YamlChecker"]:
     """Parse YAML text; return the data and a checker that reports ``file:line: key: problem``
     (YAML syntax errors and every later check raise ``error``, in the same one-line form)."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise error(f"{source}{line}: invalid YAML: {problem}") from None
+    node = compose_yaml(text, source, error)  # alias bombs refused before anything is built
+    data = None if node is None else yaml.SafeLoader("").construct_document(node)
     where = Located(source, error)
     if node is not None:
         where.record(node, ())

@@ -91,6 +91,19 @@ def tmp(tmp_path_factory) -> Path:
                                   "searchers:\n  - agent: random\n")
     (d / "empty_trace.yaml").write_text(f"study: t\nbudget: 3\nenvironments:\n  - id: DRAM-v0\n"
                                         f"    workloads: [{d / 'empty.stl'}]\nsearchers:\n  - agent: random\n")
+    # issue 22's classes: each gets its own cases here
+    _spec(d, "null_workload", env="  - id: Toy-v0\n    workloads: [null]")
+    (d / "bomb.yaml").write_text("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdef", "bcdefg")))
+    (d / "binary.yaml").write_bytes(b"\x00\x01\x02binary junk\xff" * 20)
+    (d / "binary.json").write_bytes(b"\x00\x01\x02binary junk\xff" * 20)
+    (d / "folder.csv").mkdir()
+    (d / "designs.json").write_text("")
+    (d / "blank.jsonl").write_text("\n\n   \n")
+    (d / "dupkey.json").write_text('{"x": 7, "x": 8, "y": 8, "mode": "a"}')
+    (d / "syntax_plugin.py").write_text("def broken(:\n")
+    (d / "raising_plugin.py").write_text("raise RuntimeError('plugin exploded')\n")
+    (d / "store_file").write_text("a file where a folder is expected\n")
     return d
 
 
@@ -114,7 +127,7 @@ CASES = [
     ("config-value", ["evaluate", "Toy-v0", "--config", '{"x": 99, "y": 8, "mode": "a"}'], ["99", "'x'", "0..20"]),
     ("config-unknown-param", ["evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8, "mode": "a", "z": 1}'],
      ["'z'", "parameters are"]),
-    ("config-missing-param", ["evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8}'], ["'mode'", "allowed"]),
+    ("config-partial-value", ["evaluate", "Toy-v0", "--config", '{"y": 3}'], ["'y'", "3", "allowed"]),
     ("config-bad-json", ["evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8, '], ["--config", "valid JSON"]),
     ("config-not-object", ["evaluate", "Toy-v0", "--config", "[1, 2]"], ["JSON object"]),
     ("config-folder", ["evaluate", "Toy-v0", "--config", "{tmp}/folder"], ["folder", "JSON"]),
@@ -170,7 +183,7 @@ CASES = [
     ("report-corrupt", ["report", "{tmp}/corrupt.db", "--out", "{tmp}/r1"], ["corrupt.db", "not an archgym"]),
     ("report-other-sqlite", ["report", "{tmp}/other.db", "--out", "{tmp}/r2"], ["other.db", "not an archgym"]),
     ("report-out-is-file", ["report", "{tmp}/store.db", "--out", "{tmp}/existing.txt"],
-     ["existing.txt", "existing file", "folder"]),
+     ["existing.txt", "is a file", "folder"]),
     ("report-empty-store", ["report", "{tmp}/empty_store.db", "--out", "{tmp}/r3"], ["empty_store.db", "no trials"]),
     ("compare-empty-store", ["compare", "{tmp}/empty_store.db"], ["empty_store.db", "no complete trials"]),
     ("compare-other-sqlite", ["compare", "{tmp}/other.db"], ["other.db", "not an archgym"]),
@@ -179,7 +192,7 @@ CASES = [
     ("compare-budget-too-big", ["compare", "{tmp}/store.db", "--budgets", "2,6"], ["budget 6", "1..5"]),
     ("failures-corrupt", ["failures", "{tmp}/corrupt.db"], ["corrupt.db", "not an archgym"]),
     # sweep: every problem checked before anything runs
-    ("spec-missing", ["sweep", "{tmp}/nope.yaml"], ["nope.yaml", "no such sweep spec"]),
+    ("spec-missing", ["sweep", "{tmp}/nope.yaml"], ["nope.yaml", "sweep spec", "no such file"]),
     ("spec-unknown-env", ["sweep", "{tmp}/unknown_env.yaml"], ["'NoSuchEnv-v0'", "known:"]),
     ("spec-unknown-workload", ["sweep", "{tmp}/unknown_workload.yaml"], ["unknown_workload.yaml:", "'nosuch'",
                                                                          "allowed: default"]),
@@ -191,6 +204,73 @@ CASES = [
     ("spec-trace-needs-folder", ["sweep", "{tmp}/trace.yaml"], ["'cloud-1'", "ARCHGYM_DRAM_TRACES", "trace_dir"]),
     ("spec-empty-trace", ["sweep", "{tmp}/empty_trace.yaml"], ["empty.stl", "no requests"]),
     ("sweep-store-folder", ["sweep", "{tmp}/good.yaml", "--store", "{tmp}/folder"], ["folder", "directory"]),
+    # --- issue 22: plugins and paths
+    ("import-empty", ["--import", "", "list"], ["''", "module name or a .py file"]),
+    ("import-dotdot", ["--import", "..", "list"], ["'..'", "no such file"]),
+    ("import-missing-file", ["--import", "{tmp}/nope_plugin.py", "list"], ["nope_plugin.py", "no such file"]),
+    ("import-syntax-error", ["--import", "{tmp}/syntax_plugin.py", "list"], ["syntax_plugin.py", "SyntaxError", ":1"]),
+    ("import-raises", ["--import", "{tmp}/raising_plugin.py", "list"], ["raising_plugin.py", "plugin exploded"]),
+    # --- unreadable files
+    ("spec-binary", ["sweep", "{tmp}/binary.yaml"], ["binary.yaml", "not a text file"]),
+    ("spec-folder", ["sweep", "{tmp}/folder"], ["folder", "is a folder"]),
+    ("suite-binary", ["leaderboard", "--suite", "{tmp}/binary.yaml"], ["binary.yaml", "not a text file"]),
+    ("runs-binary", ["leaderboard", "{tmp}/binary.yaml"], ["binary.yaml"]),
+    # --- repeated values never silently take the last
+    ("budget-twice", RUN[:-2] + ["--budget", "3", "--budget", "4"], ["--budget", "twice", "3", "4"]),
+    ("set-twice", RUN + ["--set", "x=1", "--set", "x=2"], ["--set x", "twice"]),
+    ("workload-twice", ["info", "Toy-v0", "--workload", "a", "--workload", "b"], ["--workload", "twice"]),
+    ("workload-and-set-workload", ["evaluate", "Toy-v0", "--workload", "default", "--set", "workload=default",
+                                   "--config", TOY], ["workload", "twice"]),
+    ("config-duplicate-key", ["evaluate", "Toy-v0", "--config", '{"x": 7, "x": 8, "y": 8, "mode": "a"}'],
+     ["'x'", "twice"]),
+    ("config-file-duplicate-key", ["evaluate", "Toy-v0", "--config", "{tmp}/dupkey.json"], ["'x'", "twice"]),
+    # --- silent type coercion
+    ("design-value-string", ["evaluate", "Toy-v0", "--config", '{"x": "7", "y": 8, "mode": "a"}'],
+     ["'7'", "a string, not a number"]),
+    ("option-bool-for-number", ["evaluate", "Toy-v0", "--set", "offset=true", "--config", TOY],
+     ["offset", "a number", "True"]),
+    ("hp-float-for-int", RUN[:2] + ["--agent", "ga", "--budget", "3", "--set", "population_size=4.0"],
+     ["population_size", "integer", "4.0"]),
+    ("budget-underscore", RUN[:-1] + ["1_0"], ["--budget", "'1_0'"]),
+    # --- jointly impossible hyperparameters
+    ("hp-tournament-over-population", RUN[:2] + ["--agent", "ga", "--budget", "3", "--set", "population_size=4",
+                                                 "--set", "tournament_size=9"], ["tournament_size", "population_size"]),
+    ("hp-elite-ants-over-ants", RUN[:2] + ["--agent", "aco", "--budget", "3", "--set", "ant_count=2",
+                                           "--set", "n_elite=5"], ["n_elite", "ant_count"]),
+    ("hp-crossover-points", RUN[:2] + ["--agent", "ga", "--budget", "3", "--set", "crossover=k_point",
+                                       "--set", "crossover_points=5"], ["crossover_points", "number of parameters"]),
+    # --- options silently ignored
+    ("scheduler-without-dask", ["sweep", "{tmp}/good.yaml", "--scheduler", "tcp://x:1"], ["--scheduler", "dask"]),
+    ("study-empty", RUN + ["--study", "", "--store", "{tmp}/s_empty.db"], ["--study", "''"]),
+    ("store-empty", RUN + ["--store", ""], ["--store", "''"]),
+    ("spec-null-workload", ["sweep", "{tmp}/null_workload.yaml"], ["null_workload.yaml:", "None"]),
+    # --- YAML alias bombs
+    ("spec-alias-bomb", ["sweep", "{tmp}/bomb.yaml"], ["bomb.yaml", "aliases"]),
+    # --- empty inputs
+    ("config-empty-list", ["evaluate", "Toy-v0", "--config", "[]"], ["[]", "no design"]),
+    ("config-empty-file", ["evaluate", "Toy-v0", "--config", "{tmp}/designs.json"], ["designs.json", "no design"]),
+    ("config-blank-jsonl", ["evaluate", "Toy-v0", "--config", "{tmp}/blank.jsonl"], ["blank.jsonl", "no design"]),
+    # --- output paths
+    ("report-out-empty", ["report", "{tmp}/store.db", "--out", ""], ["--out", "''"]),
+    ("report-out-under-a-file", ["report", "{tmp}/store.db", "--out", "{tmp}/existing.txt/sub"],
+     ["existing.txt", "cannot"]),
+    ("bench-out-is-file", ["bench", "run", "--out", "{tmp}/existing.txt"], ["existing.txt", "is a file"]),
+    ("proxy-dataset-out-folder", ["proxy", "dataset", "Toy-v0", "--n", "5", "--out", "{tmp}/folder"],
+     ["folder", "is a folder"]),
+    ("proxy-table-out-empty", ["proxy", "table", "Toy-v0", "--out", ""], ["--out", "''"]),
+    # --- workload files: missing, a folder, binary junk, alias bombs
+    ("graph-json-missing", ["info", "Scratchpad-v0", "--workload", "{tmp}/nope_graph.json"],
+     ["nope_graph.json", "no such file"]),
+    ("graph-json-binary", ["info", "Scratchpad-v0", "--workload", "{tmp}/binary.json"],
+     ["binary.json", "not a text file"]),
+    ("topology-csv-folder", ["info", "Systolic-v0", "--workload", "{tmp}/folder.csv"], ["folder.csv"]),
+    ("timeloop-yaml-binary", ["info", "DataflowMapping-v0", "--workload", "{tmp}/binary.yaml"],
+     ["binary.yaml", "not a text file"]),
+    ("timeloop-yaml-alias-bomb", ["info", "DataflowMapping-v0", "--workload", "{tmp}/bomb.yaml"],
+     ["bomb.yaml", "aliases"]),
+    # --- simulator options refused by the constructor itself
+    ("dataflow-bogus-option", ["evaluate", "DataflowMapping-v0", "--set", "bogus=1", "--config", "{}"],
+     ["bogus", "options are"]),
     ("sweep-store-other-sqlite", ["sweep", "{tmp}/good.yaml", "--store", "{tmp}/other.db"],
      ["other.db", "not an archgym"]),
 ]
@@ -306,6 +386,14 @@ API_CASES = [
     ("store-folder", lambda tmp: __import__("archgym.store").store.Store(tmp / "folder"), ["directory"]),
     ("store-readonly-missing", lambda tmp: __import__("archgym.store").store.Store(tmp / "x.db", readonly=True),
      ["no such results store"]),
+    # --- issue 22
+    ("step-2d-action", lambda tmp: _toy_env().step(np.array([[7, 3, 0]])), ["MultiDiscrete"]),
+    ("reset-unknown-options", lambda tmp: _toy_env().reset(options={"temperature": 3}), ["temperature", "no options"]),
+    ("make-agent-positional", lambda tmp: archgym.make_agent("ga", 5), ["positional", "population_size"]),
+    ("hp-nan-for-int", lambda tmp: archgym.make_agent("ga", population_size=float("nan")), ["population_size", "nan"]),
+    ("multi-line-message", lambda tmp: _toy_env().step(np.arange(60).reshape(20, 3)), ["MultiDiscrete"]),
+    ("option-string-for-int", lambda tmp: archgym.make_simulator("Systolic-v0", word_bytes="2"),
+     ["word_bytes", "integer", "'2'"]),
 ]
 
 

@@ -257,7 +257,7 @@ def test_bad_suite_is_one_line(text, needle):
     (["bench", "frobnicate"], "invalid choice"),
     (["leaderboard", "--budgets", "ten"], "--budgets"),
     (["leaderboard", "/no/such/runs.csv"], "no such file"),
-    (["bench", "run", "--suite", "/no/such/suite.yaml"], "no such suite file"),
+    (["bench", "run", "--suite", "/no/such/suite.yaml"], "suite file '/no/such/suite.yaml': no such file"),
     (["bench", "run", "--seed", "1,1"], "--seed"),
     (["bench", "run", "--seed", "2", "--seeds", "3"], "not allowed with"),
     (["leaderboard", "--best-known", "/no/such.json"], "no such file"),

@@ -139,18 +139,6 @@ def test_info_states_which_power_figures_are_validated():
     assert "NOT validated" in fidelity_notes(load_standard("hbm2-legacy"))[0]
 
 
-def test_numba_cache_goes_to_user_dir_when_package_is_read_only(monkeypatch, tmp_path):
-    from archgym.simulators.dram import controller
-    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(controller.os, "access", lambda path, mode: False)
-    controller._choose_cache_dir()
-    assert controller.os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "archgym" / "numba")
-    monkeypatch.setenv("NUMBA_CACHE_DIR", "/somewhere/else")        # the user's choice wins
-    controller._choose_cache_dir()
-    assert controller.os.environ["NUMBA_CACHE_DIR"] == "/somewhere/else"
-
-
 def test_batch_decodes_once_and_equals_single_runs():
     sim = DRAMSimulator({"pattern": "mixed", "n": 400, "seed": 2}, memory="hbm2")
     cfgs = [sim.space.sample(s) for s in range(3)]

@@ -30,7 +30,7 @@ def test_values_size_and_nvec():
 
 def test_validate_canonicalizes_and_encodes():
     s = small_space()
-    cfg = s.validate({"rows": 16.0, "dataflow": "ws", "depth": "5", "bw": 2.5})
+    cfg = s.validate({"rows": 16.0, "dataflow": "ws", "depth": 5, "bw": 2.5})
     assert cfg == {"rows": 16, "dataflow": "ws", "depth": 5, "bw": 2.5}
     assert isinstance(cfg["rows"], int)
     assert s.encode(cfg).tolist() == [2, 1, 2, 2]
@@ -39,6 +39,9 @@ def test_validate_canonicalizes_and_encodes():
 
 @pytest.mark.parametrize("cfg, words", [
     ({"rows": 12, "dataflow": "os", "depth": 1, "bw": 1}, ["'rows'", "12", "{4, 8, 16"]),
+    ({"rows": "16", "dataflow": "os", "depth": 1, "bw": 1}, ["'rows'", "'16'", "a string, not a number"]),
+    ({"rows": 16, "dataflow": "os", "depth": "5", "bw": 1}, ["'depth'", "'5'", "a string, not a number"]),
+    ({"rows": 16, "dataflow": "os", "depth": 5, "bw": "2.5"}, ["'bw'", "'2.5'", "a string, not a number"]),
     ({"rows": 4, "dataflow": "xs", "depth": 1, "bw": 1}, ["'dataflow'", "'xs'", "'os', 'ws', 'is'"]),
     ({"rows": 4, "dataflow": "os", "depth": 2, "bw": 1}, ["'depth'", "2", "integers 1..9 step 2"]),
     ({"rows": 4, "dataflow": "os", "depth": 1, "bw": 1, "extra": 3}, ["unknown parameter 'extra'", "rows"]),

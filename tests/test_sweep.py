@@ -215,7 +215,7 @@ def test_ctrl_c_stops_promptly_and_the_rerun_finishes(tmp_path):
         t0 = time.time()
         os.kill(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=30)
-        assert proc.returncode == 130 and b"interrupted" in err
+        assert proc.returncode == 130 and b"interrupted" in err, (proc.returncode, err[-2000:], _statuses(db))
         assert time.time() - t0 < 10
     finally:
         try:

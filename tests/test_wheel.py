@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -36,8 +37,11 @@ def _files(folder: Path) -> set[str]:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wheel")
+    src = tmp / "src"  # a clean copy: a stale build/ folder in the clone must not leak old modules into the wheel
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info",
+                                                             "__pycache__", ".pytest_cache", ".hypothesis"))
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp / "dist"),
-          str(ROOT)], cwd=tmp)
+          str(src)], cwd=tmp)
     wheel = next((tmp / "dist").glob("archgym-*.whl"))
     venv = tmp / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp)
@@ -85,3 +89,21 @@ def test_every_simulator_evaluates_its_reference_design(installed):
         res = json.loads(_run([a, "evaluate", env_id, "--config", json.dumps(design), "--json"], cwd=work).stdout)
         assert res["feasible"] is True and res["in_space"] is True, (env_id, res)
     assert _files(installed["package"]) == installed["files"]
+
+
+def test_every_package_folder_is_listed_in_setup_cfg():
+    """A sub-package missing from setup.cfg's ``packages`` silently drops out of the wheel."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    listed = set(cfg["options"]["packages"].split())
+    roots = {"archgym": "archgym", "simulators": "archgym.simulators", "agents": "archgym.agents",
+             "cost_models": "archgym.cost_models", "experiments": "archgym.experiments"}
+    found = set()
+    for folder, package in roots.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / folder).parts
+            found.add(".".join((package, *rel)))
+    assert found == listed, f"in the tree, not in setup.cfg: {sorted(found - listed)}; " \
+                            f"in setup.cfg, not in the tree: {sorted(listed - found)}"

@@ -4,8 +4,9 @@
 
     archgym [--import MODULE] COMMAND ...
     archgym list [envs|agents]
-    archgym info ENV [--workload W] [--json]
-    archgym evaluate ENV [--workload W] --config JSON|FILE [--per-layer] [--json] [--set key=value ...]
+    archgym info ENV [--workload W] [--input-shape NAME=DIMS] [--json]
+    archgym evaluate ENV [--workload W] [--input-shape NAME=DIMS] --config JSON|FILE [--per-layer] [--json]
+                [--set key=value ...]
     archgym run ENV --agent A --budget N --seed S [--workload W] [--objective SPEC]
                 [--set hp=value ...] [--option key=value ...] [--store FILE] [--json]
     archgym sweep SPEC.yaml [--store FILE] [--workers N] [--executor local|dask]
@@ -16,6 +17,9 @@
     archgym bench reference|run|plan ...
     archgym leaderboard [RUNS.csv|STORE.db] ...
     archgym proxy dataset|train|evaluate|search|table|hash ...
+    archgym workloads show|export MODEL ...
+    archgym map --arch ARCH --problem PROB [--mapper M] [--constraints C] [--set ert=ERT] [--budget N] ...
+    archgym dashboard STORE [--port P] [--group run|problem] [--export optuna.db]
 
 :data:`COMMANDS` maps each command to ``"module:attribute"`` naming a
 :class:`Command` (help, argument setup, handler); the modules of this package
@@ -63,6 +67,9 @@ COMMANDS: dict[str, str] = {
     "bench": "archgym.cli.bench:BENCH",
     "leaderboard": "archgym.cli.bench:LEADERBOARD",
     "proxy": "archgym.cli.proxy:PROXY",
+    "workloads": "archgym.cli.workloads:WORKLOADS",
+    "dashboard": "archgym.cli.dashboard:DASHBOARD",
+    "map": "archgym.cli.map:MAP",
 }
 
 
@@ -105,11 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        from archgym.registry import import_plugin
+
         for mod in args.imports or ():
-            try:
-                importlib.import_module(mod)
-            except ImportError as exc:
-                raise UsageError(f"--import {mod}: {exc}") from None
+            import_plugin(mod)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("archgym: interrupted", file=sys.stderr)

@@ -23,6 +23,12 @@ def _configure_sweep(s: argparse.ArgumentParser) -> None:
 def _sweep(args) -> int:
     from archgym.experiments.sweep import failure_lines, run_sweep
 
+    if args.scheduler is not None and args.executor != "dask":
+        raise UsageError(f"--scheduler {args.scheduler!r} needs --executor dask (the {args.executor} executor "
+                         "has no scheduler)")
+    if args.store is not None and not args.store.strip():
+        raise UsageError("--store: give a results file (e.g. study.db), got ''")
+
     summary = run_sweep(args.spec, store=args.store, workers=args.workers, executor=args.executor,
                         scheduler=args.scheduler, retry_failed=args.retry_failed, progress=not args.quiet)
     print(json.dumps(to_json(summary), default=str))

@@ -56,6 +56,7 @@ from typing import Any, Mapping, Sequence
 
 from archgym.errors import UserInputError
 from archgym.trial import canonical_json
+from archgym.userfiles import read_text
 
 from ..located_yaml import YamlChecker, read_located_yaml
 from . import DEFAULT_SUITE
@@ -256,11 +257,7 @@ def _wrap(v: Any) -> Any:
 def load_suite(path: str | os.PathLike | None = None) -> Suite:
     """Read and validate a suite file (default: the shipped suite, :data:`DEFAULT_SUITE`)."""
     path = os.fspath(path or DEFAULT_SUITE)
-    if not os.path.exists(path):
-        raise SuiteError(f"no such suite file: {path}")
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    return parse_suite(text, source=path)
+    return parse_suite(read_text(path, "suite file", SuiteError), source=path)
 
 
 def parse_suite(text: str, source: str = "<suite>") -> Suite:

@@ -41,8 +41,17 @@ Against DRAMSys (ratios, never absolute rates):
 
 Start-up: ``import archgym`` time, a cold ``archgym evaluate DRAM-v0`` with
 a warm numba cache (median of 3 processes), and the first call's compile
-time (fresh cache folder).  Batch: ``evaluate_batch`` over 20 designs of one
-trace against 20 fresh single-design simulators.
+time (fresh cache folder, median of 3 processes).  Batch: ``evaluate_batch``
+over 20 designs of one trace against 20 fresh single-design simulators.
+
+Before/after (``--against PYTHON``, e.g. the interpreter of a checkout of an
+earlier version with its own install): the same measurements for both
+interpreters in one run, interleaved -- requests/s per workload (one
+long-lived worker process per interpreter, alternating run by run, CPU time,
+median) and the first-ever call on a fresh numba cache folder (alternating
+fresh processes, median): whole-process CPU, the first ``run``'s CPU and
+wall time, and the first ``run`` of a new process once the cache is warm.
+``--against-only`` updates just that entry of the results file.
 
 Writes ``experiments/benchmarks/results/dram.json`` and prints the figures.
 """
@@ -343,11 +352,133 @@ def startup() -> dict:
     out = {}
     for name, cmd in cases.items():
         out[f"{name}_wall_s"], out[f"{name}_cpu_s"] = _median_wall(cmd)
-    with tempfile.TemporaryDirectory() as d:                                  # first call ever: compile
-        env = {**os.environ, "NUMBA_CACHE_DIR": d}
-        out["first_call_compile_wall_s"], out["first_call_compile_cpu_s"] = _median_wall(cli, repeats=1, env=env)
+    cold_wall, cold_cpu = [], []
+    for _ in range(3):                                                        # first call ever: compile
+        with tempfile.TemporaryDirectory() as d:
+            w, c = _median_wall(cli, repeats=1, env={**os.environ, "NUMBA_CACHE_DIR": d})
+        cold_wall.append(w)
+        cold_cpu.append(c)
+    out["first_call_compile_wall_s"] = statistics.median(cold_wall)
+    out["first_call_compile_cpu_s"] = statistics.median(cold_cpu)
     out["load_average"] = os.getloadavg()
     return out
+
+
+#: a worker that runs DRAM workloads on request (stdin "NAME REPEATS" -> stdout JSON of CPU seconds
+#: per run); it uses only API that every version has, so two versions can be compared
+_SPEED_WORKER = r"""
+import json, sys, time
+from pathlib import Path
+from archgym.simulators.dram import load_standard, load_trace, resolve_workload, run
+spec = load_standard("ddr3-1600")
+traces = {}
+def trace(name):
+    if name not in traces:
+        traces[name] = load_trace(name[4:]) if name.startswith("stl:") else resolve_workload(name, spec)
+        run(spec, traces[name], {})                     # warm-up: compile or load the core, decode
+    return traces[name]
+print("ready", flush=True)
+for line in sys.stdin:
+    name, k = line.rsplit(None, 1)
+    tr = trace(name)
+    cpu = []
+    for _ in range(int(k)):
+        c0 = time.process_time()
+        run(spec, tr, {})
+        cpu.append(time.process_time() - c0)
+    print(json.dumps({"requests": len(tr), "cpu_s": cpu}), flush=True)
+"""
+
+#: a fresh process's first DRAM run: import, then the first run (compile or cache load), as JSON
+_FIRST_CALL = r"""
+import json, time
+c0, w0 = time.process_time(), time.perf_counter()
+from archgym.simulators.dram import generate, load_standard, run
+spec, tr = load_standard("ddr3-1600"), generate({"pattern": "random", "n": 200, "seed": 1})
+c1, w1 = time.process_time(), time.perf_counter()
+run(spec, tr, {})
+c2, w2 = time.process_time(), time.perf_counter()
+print(json.dumps({"import_cpu_s": c1 - c0, "first_run_cpu_s": c2 - c1, "first_run_wall_s": w2 - w1}))
+"""
+
+
+def _speed_workloads() -> list[str]:
+    stl = [SHARED / "traces" / f"{n}.stl" for n in ARCHGYM_TRACES]
+    return [f"stl:{p}" for p in stl if p.is_file()] + list(SYNTHETIC)
+
+
+def _first_call(py: str, cache: str) -> dict:
+    """One fresh process of ``py`` running :data:`_FIRST_CALL` with numba's cache in ``cache``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ARCHGYM_QUIET", "ARCHGYM_NOJIT", "ARCHGYM_DRAM_NOJIT")}
+    env["NUMBA_CACHE_DIR"] = cache
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run([py, "-c", _FIRST_CALL], capture_output=True, text=True, env=env, cwd=tempfile.gettempdir(),
+                         check=True)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    res = json.loads(out.stdout)
+    res["process_cpu_s"] = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
+    res["stderr"] = out.stderr.strip()
+    return res
+
+
+def before_after(other: str, rounds: int = 5, compile_repeats: int = 3) -> dict:
+    """This interpreter ("after") against ``other`` ("before"), interleaved in one run (see the
+    module docstring).  Medians; CPU seconds of the measured process."""
+    pys = {"before": other, "after": sys.executable}
+    out: dict = {"before_python": other, "after_python": sys.executable, "rounds": rounds,
+                 "compile_repeats": compile_repeats, "load_average_start": os.getloadavg()}
+    first: dict = {k: {"cold": [], "warm": []} for k in pys}
+    for r in range(compile_repeats):                 # first-ever call: fresh cache folder, then warm
+        for k in (list(pys) if r % 2 == 0 else list(pys)[::-1]):
+            with tempfile.TemporaryDirectory() as cache:
+                first[k]["cold"].append(_first_call(pys[k], cache))
+                first[k]["warm"].append(_first_call(pys[k], cache))
+    out["first_call"] = {}
+    for k, runs in first.items():
+        row = {}
+        for state, rs in runs.items():
+            for field in ("process_cpu_s", "import_cpu_s", "first_run_cpu_s", "first_run_wall_s"):
+                row[f"{state}_{field}"] = statistics.median(x[field] for x in rs)
+            row[f"{state}_stderr"] = rs[0]["stderr"]
+        out["first_call"][k] = row
+    workers = {k: subprocess.Popen([p, "-c", _SPEED_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   text=True, cwd=tempfile.gettempdir()) for k, p in pys.items()}
+    try:
+        for w in workers.values():
+            if w.stdout.readline().strip() != "ready":
+                raise RuntimeError("speed worker failed to start")
+        samples: dict = {k: {} for k in pys}
+        sizes: dict = {}
+        for r in range(rounds):
+            for name in _speed_workloads():
+                for k in (list(pys) if r % 2 == 0 else list(pys)[::-1]):
+                    workers[k].stdin.write(f"{name} 1\n")
+                    workers[k].stdin.flush()
+                    got = json.loads(workers[k].stdout.readline())
+                    samples[k].setdefault(name, []).extend(got["cpu_s"])
+                    sizes[name] = got["requests"]
+    finally:
+        for w in workers.values():
+            w.stdin.close()
+            w.wait()
+    out["speed"] = {}
+    for name, n in sizes.items():
+        b, a = (n / statistics.median(samples[k][name]) for k in ("before", "after"))
+        label = Path(name[4:]).name if name.startswith("stl:") else name     # "stream.stl" vs synthetic "stream"
+        out["speed"][label] = {"requests": n, "before_requests_per_s": b, "after_requests_per_s": a,
+                               "after_over_before": a / b}
+    out["load_average_end"] = os.getloadavg()
+    return out
+
+
+def _print_before_after(r: dict) -> None:
+    for k, row in r["first_call"].items():
+        print(f"first call {k:6s}: cold cache {row['cold_first_run_cpu_s']:.2f} s CPU "
+              f"({row['cold_first_run_wall_s']:.2f} s wall; whole process {row['cold_process_cpu_s']:.2f} s CPU), "
+              f"warm cache {row['warm_first_run_cpu_s']:.2f} s CPU (whole process {row['warm_process_cpu_s']:.2f} s)")
+    for name, x in r["speed"].items():
+        print(f"speed {name:18s} before {x['before_requests_per_s']:>12,.0f}/s  after "
+              f"{x['after_requests_per_s']:>12,.0f}/s  x{x['after_over_before']:.2f}")
 
 
 def batch(jit, n: int = 20, repeats: int = 3) -> dict:
@@ -402,7 +533,19 @@ def main(argv=None) -> dict:
     ap.add_argument("--no-startup", action="store_true", help="skip the process start-up measurements")
     ap.add_argument("--startup-only", action="store_true",
                     help="measure only start-up and update that entry of an existing results file")
+    ap.add_argument("--against", metavar="PYTHON",
+                    help="also measure this interpreter (an earlier version's install), interleaved: before/after")
+    ap.add_argument("--against-only", action="store_true",
+                    help="run only the --against comparison and update that entry of an existing results file")
     args = ap.parse_args(argv)
+    if args.against_only:
+        if not args.against:
+            raise SystemExit("--against-only needs --against PYTHON")
+        prev = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
+        prev["before_after"] = before_after(args.against)
+        _print_before_after(prev["before_after"])
+        Path(args.out).write_text(json.dumps(prev, indent=1, default=float))
+        return prev
     if args.startup_only:
         prev = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
         prev["startup"] = startup()
@@ -451,6 +594,9 @@ def main(argv=None) -> dict:
     if not args.no_startup and not args.pure:
         out["startup"] = startup()
         print("startup: " + ", ".join(f"{k} {v:.2f}" for k, v in out["startup"].items() if k != "load_average"))
+    if args.against:
+        out["before_after"] = before_after(args.against)
+        _print_before_after(out["before_after"])
     if args.dramsys:
         out["side_by_side"] = _run_side_by_side(args, jit)
     else:

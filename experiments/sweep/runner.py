@@ -149,8 +149,8 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, store: str | os.PathLike | No
         if to_run:
             def tasks() -> Iterator[Task]:
                 for tid, trial in to_run:
-                    db.start_trial(tid)
-                    yield Task(trial, spec.plugins)
+                    if db.start_trial(tid):  # False: another command completed it meanwhile
+                        yield Task(trial, spec.plugins)
 
             bar = _progress_bar(len(to_run), spec.study, progress)
             try:

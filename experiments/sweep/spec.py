@@ -67,6 +67,7 @@ from typing import Any, Mapping
 
 from archgym.errors import UserInputError
 from archgym.trial import Trial, canonical_json
+from archgym.userfiles import read_text
 
 from ..located_yaml import Located, YamlChecker, describe_type, format_path, read_located_yaml
 
@@ -180,15 +181,8 @@ def load_spec_plugins(spec: SweepSpec) -> None:
 # --------------------------------------------------------------------------- parsing
 def load_spec(path: str | os.PathLike) -> SweepSpec:
     """Read a YAML spec file and check its shape (nothing is imported)."""
-    path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except FileNotFoundError:
-        raise SpecError(f"no such sweep spec: {path!r}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read sweep spec {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
-    return parse_spec(text, source=path)
+    text = read_text(path, "sweep spec", SpecError)
+    return parse_spec(text, source=os.fspath(path))
 
 
 def parse_spec(text: str, source: str = "<spec>") -> SweepSpec:
@@ -293,6 +287,10 @@ def _environment(chk: YamlChecker, value: Any, path: tuple, default_objs: list[A
         workloads = chk.list_(value["workloads"], path + ("workloads",), allow_scalar=True)
         if not workloads:
             chk.fail(path + ("workloads",), "needs at least one workload (or leave the key out)", value_line=True)
+        for j, w in enumerate(workloads):
+            if w is None or (isinstance(w, str) and not w.strip()):
+                chk.fail(path + ("workloads", j), f"a workload is a name or a file, got {w!r} (an empty entry "
+                         "would silently mean the default workload)", value_line=True)
     kwargs = chk.mapping(value.get("kwargs") or {}, path + ("kwargs",), set(value.get("kwargs") or {}))
     for reserved in ("workload", "objective"):
         if reserved in kwargs:

@@ -32,6 +32,7 @@ from typing import Sequence
 
 from ..scratchpad.baselines import belady
 from ..workloads.graphs import GRAPH_BUILDERS
+from ..workloads.network import Network
 from ..workloads.opgraph import Graph, Op
 
 __all__ = ["POLICIES", "BUFFER_KB", "graph_layer_name", "layer_ops", "activation_graph", "kept_layers"]
@@ -71,10 +72,20 @@ def layer_ops(graph: Graph, layer_names: Sequence[str]) -> list[list[int]]:
     return out
 
 
+def activation_graph(network: "str | Network") -> Graph:
+    """The network's operator graph (a built-in name's, or an ONNX :class:`Network`'s) without
+    weight tensors (the buffer holds activations only)."""
+    if isinstance(network, str):
+        return _builtin_activation_graph(network)
+    return _without_weights(network.graph())
+
+
 @lru_cache(maxsize=8)
-def activation_graph(network: str) -> Graph:
-    """The network's operator graph without weight tensors (the buffer holds activations only)."""
-    g = GRAPH_BUILDERS[network]()
+def _builtin_activation_graph(network: str) -> Graph:
+    return _without_weights(GRAPH_BUILDERS[network]())
+
+
+def _without_weights(g: Graph) -> Graph:
     keep = {t for t, v in g.tensors.items() if v.kind != "weight"}
     ops = [Op(o.name, tuple(t for t in o.inputs if t in keep), o.outputs, o.macs) for o in g.ops]
     return Graph.build(g.name, [g.tensors[t] for t in g.tensors if t in keep], ops)

@@ -25,8 +25,11 @@ parameter                values                          unit         group
 Metrics (network totals): ``cycles`` (sum over layers), ``energy_pj`` (sum),
 ``edp`` (energy x cycles of the whole network), ``area_mm2``.  Options:
 ``workload`` (network name, default ``resnet18``, or anything
-:func:`archgym.simulators.workloads.as_layers` takes), ``mapper_budget``
-(mappings per distinct layer, default 200), ``mapper_seed`` (default 0),
+:func:`archgym.simulators.workloads.as_layers` takes, an ONNX model included;
+``input_shapes``, ``onnx_unsupported`` for an ``.onnx`` path), ``mapper_budget``
+(mappings per distinct layer, default 1000; how far that is from a converged
+mapper is measured in ``experiments/benchmarks/dataflow.py`` and stated in
+``docs/dataflow.md``), ``mapper_seed`` (default 0),
 ``mapper_objective`` (``edp``/``energy``/``cycles``), ``reuse``.  The last
 ``CACHE_DESIGNS`` designs' per-layer results are memoized per instance (the
 mapper is deterministic, so a repeated design costs nothing and returns the
@@ -56,7 +59,7 @@ class AcceleratorArchSimulator(Simulator):
     """Architecture search over a whole network with a per-layer internal mapper (module docstring)."""
 
     name = "AcceleratorArch"
-    version = "1.0.0"
+    version = "2.0.0"
     default_objective = "edp"
     workload_names = ("resnet18", "vgg16", "alexnet", "mobilenetv2", "resnet20_cifar")
     metrics = (
@@ -69,8 +72,9 @@ class AcceleratorArchSimulator(Simulator):
     #: designs whose per-layer results are kept (per instance)
     CACHE_DESIGNS = 256
 
-    def __init__(self, workload: Any = "resnet18", mapper_budget: int = 200, mapper_seed: int = 0,
-                 mapper_objective: str = "edp", reuse: str = "exact", **options: Any) -> None:
+    def __init__(self, workload: Any = "resnet18", mapper_budget: int = 1000, mapper_seed: int = 0,
+                 mapper_objective: str = "edp", reuse: str = "exact", input_shapes: Any = None,
+                 onnx_unsupported: str = "error", **options: Any) -> None:
         if options:
             raise TypeError(f"unknown option(s) for AcceleratorArchSimulator: {', '.join(sorted(options))}")
         if isinstance(mapper_budget, bool) or not isinstance(mapper_budget, int) or mapper_budget < 1:
@@ -78,7 +82,7 @@ class AcceleratorArchSimulator(Simulator):
         if mapper_objective not in OBJECTIVES:
             raise ValueError(f"mapper_objective must be one of {', '.join(OBJECTIVES)}, got {mapper_objective!r}")
         self.reuse = check_reuse(reuse)
-        self.workload, self.problems = network_problems(workload)
+        self.workload, self.problems = network_problems(workload, input_shapes, onnx_unsupported)
         self.mapper_budget, self.mapper_seed, self.mapper_objective = mapper_budget, int(mapper_seed), mapper_objective
         self.space = DesignSpace([
             Ordinal("pe_rows", PE_SIDES, "PE array rows (meshY)", "PEs"),

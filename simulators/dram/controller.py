@@ -1,26 +1,21 @@
-"""Run the controller core on a trace: the numba fast path and the pure-Python path.
+"""Run the controller core on a trace: compiled with numba, or as plain Python.
 
-:func:`run` decodes addresses, encodes the knobs and calls the core loop of
-:mod:`._core`.  If numba is importable (a core dependency) the
-core's source is compiled with ``numba.njit`` once per process; otherwise,
-or with ``jit=False``, the identical source runs as plain Python (about
-two orders of magnitude slower).  Set ``ARCHGYM_DRAM_NOJIT=1`` to force the
-pure path.  Compiled code is cached by numba so later processes skip the
-compile: next to ``_core.py`` when that folder is writable, else (a
-read-only or system-wide install) in the user cache folder
-``$XDG_CACHE_HOME/archgym/numba`` (``~/.cache/archgym/numba``); an explicit
-``NUMBA_CACHE_DIR`` always wins.
+:func:`run` decodes addresses, encodes the knobs and calls
+:func:`._core.simulate_core`.  By default the core runs compiled: it is
+compiled once per machine through :class:`archgym.jit.Kernel` (lazily, on the
+first run; cached on disk; one line on stderr while it compiles; an error,
+never a silent slowdown, if numba is missing or fails).  ``jit=False`` or
+``ARCHGYM_NOJIT=1`` runs the identical source as plain Python (same results,
+about two orders of magnitude slower).
 """
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
-import types
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
+
+from archgym.jit import Kernel
 
 from . import _core
 from .energy import EnergyBreakdown, auto_precharge_offsets, energy_from_stats
@@ -28,93 +23,49 @@ from .knobs import encode_mcconfig
 from .standards import MemSpec
 from .trace import Trace
 
-__all__ = ["RunResult", "run", "jit_available", "ControllerDeadlock", "DecodedTrace", "decode_trace"]
+__all__ = ["RunResult", "run", "jit_available", "ControllerDeadlock", "DecodedTrace", "decode_trace", "KERNEL"]
 
 
 class ControllerDeadlock(RuntimeError):
     """The controller stopped making progress with requests pending."""
 
-_JIT: Any = None
-_JIT_FAILED = False
+
+def _core_arguments(d: "DecodedTrace", knobs: np.ndarray, send: np.ndarray, resp: np.ndarray,
+                    st: np.ndarray) -> tuple:
+    """:func:`._core.simulate_core`'s arguments for trace ``d`` and outputs ``send``/``resp``/``st``,
+    with fresh state."""
+    spec = d.spec
+    return (d.times, d.is_write, d.bank, d.bankgroup, d.row, d.addresses, spec.tck_ps, spec.player_ps, d.relative,
+            d.timing, d.distances, knobs, d.offsets, send, resp, st,
+            *_core.new_state(d.timing, spec.channel_banks, spec.channel_bankgroups, int(knobs[_core.K_BUFSIZE]),
+                             len(d)))
 
 
-def user_cache_dir() -> str:
-    """Where numba's cache goes when the package folder is read-only."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "archgym", "numba")
+def _example_arguments() -> tuple:
+    """Arguments of the types :func:`run` passes to the core (they fix the compiled signature)."""
+    from .standards import load_standard
+    from .trace import generate
+    d = decode_trace(load_standard("ddr3-1600"), generate({"pattern": "random", "n": 1}))
+    return _core_arguments(d, encode_mcconfig({}), np.zeros(1, np.int64), np.zeros(1, np.int64),
+                           np.zeros(_core.S_LEN, np.int64))
 
 
-def _choose_cache_dir() -> None:
-    """Point numba's cache at a writable place unless the user chose one."""
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return
-    here = os.path.dirname(os.path.abspath(_core.__file__))
-    pycache = os.path.join(here, "__pycache__")
-    if os.access(pycache if os.path.isdir(pycache) else here, os.W_OK):
-        return
-    d = user_cache_dir()
-    os.environ["NUMBA_CACHE_DIR"] = d
-    if "numba" in sys.modules:  # numba read its config already: update it too
-        sys.modules["numba"].config.CACHE_DIR = d
-
-
-def _jitted():
-    """The njit-compiled core namespace, or None if numba is unavailable."""
-    global _JIT, _JIT_FAILED
-    if _JIT is not None or _JIT_FAILED:
-        return _JIT
-    if os.environ.get("ARCHGYM_DRAM_NOJIT"):
-        _JIT_FAILED = True
-        return None
-    _choose_cache_dir()
-    try:
-        import numba
-    except ImportError:
-        _JIT_FAILED = True
-        return None
-    for cache in (True, False):
-        try:
-            mod = _compile(numba, cache)
-            _warm_up(mod)
-        except Exception:  # e.g. no writable cache location: retry uncached, else pure Python
-            continue
-        _JIT = mod
-        return mod
-    _JIT_FAILED = True
-    return None
-
-
-def _compile(numba, cache: bool):
-    """A second, independent copy of the core module with every function njit-ed.
-
-    It is registered in ``sys.modules`` so numba's on-disk cache can find it again.
-    """
-    name = __name__.rsplit(".", 1)[0] + "._core_jit"
-    spec = importlib.util.spec_from_file_location(name, _core.__file__)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    for fname, obj in list(mod.__dict__.items()):
-        if isinstance(obj, types.FunctionType) and obj.__module__ == mod.__name__:
-            # helpers inlined into the loop (numba IR level): no per-call array refcounting
-            inline = "never" if fname == "simulate_core" else "always"
-            setattr(mod, fname, numba.njit(cache=cache, nogil=True, inline=inline)(obj))
-    return mod
-
-
-def _warm_up(core) -> None:
-    """Compile (or load from cache) the core with a one-request run."""
-    one = np.zeros(1, np.int64)
-    tv = np.ones(_core.T_LEN, np.int64)
-    knobs = encode_mcconfig({})
-    core.simulate_core(one, one, one, one, one, one, tv, 1, 1, 1000, 1000, False, knobs,
-                       np.ones(2, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64),
-                       np.zeros(_core.S_LEN, np.int64))
+#: the controller core as a numba kernel (compiled on first use; see :mod:`archgym.jit`).
+#: ``error_model="numpy"``: no zero-division checks (every divisor is a clock period or a
+#: bank count); ``_nrt=False``: no reference counting -- the core allocates nothing (its
+#: state comes from :func:`._core.new_state`), and counting every array argument of its
+#: LLVM-inlined parts made it 3-5x slower (measured on the ArchGym traces).
+KERNEL = Kernel(_core.simulate_core, label="the DRAM controller kernel", example=_example_arguments,
+                expected_s=7, nogil=True, error_model="numpy", _nrt=False)
 
 
 def jit_available() -> bool:
-    """True if the numba-compiled core can be used."""
-    return _jitted() is not None
+    """True if the compiled core is used (numba installed, ``ARCHGYM_NOJIT`` unset); loads
+    (or compiles) it.  Raises :class:`archgym.jit.JitError` if numba fails to compile it."""
+    if not KERNEL.available():
+        return False
+    KERNEL.compiled()
+    return True
 
 
 @dataclass(frozen=True)
@@ -167,6 +118,7 @@ class DecodedTrace:
     addresses: np.ndarray
     relative: bool
     timing: np.ndarray
+    distances: np.ndarray
     offsets: np.ndarray
 
     def __len__(self) -> int:
@@ -178,19 +130,11 @@ def decode_trace(spec: MemSpec, trace: Trace) -> DecodedTrace:
     split its addresses with ``spec``'s mapping."""
     spec.check_capacity(trace.addresses, trace.name)
     bank, bg, row = spec.decode(trace.addresses)
+    tv = spec.timing_vector()
     return DecodedTrace(spec, np.ascontiguousarray(trace.times, np.int64),
                         np.ascontiguousarray(trace.is_write, np.int64), bank, bg, row,
-                        trace.addresses.astype(np.int64), bool(trace.relative), spec.timing_vector(),
+                        trace.addresses.astype(np.int64), bool(trace.relative), tv, _core.distance_table(tv),
                         auto_precharge_offsets(spec))
-
-
-def _core_for(jit: bool | None):
-    if jit is None or jit:
-        j = _jitted()
-        if j is None and jit:
-            raise RuntimeError("numba cannot be imported on this platform; pass jit=False")
-        return j or _core
-    return _core
 
 
 def run(spec: MemSpec, trace: Trace | None, mcconfig: Mapping[str, Any] | None = None, *, jit: bool | None = None,
@@ -198,8 +142,9 @@ def run(spec: MemSpec, trace: Trace | None, mcconfig: Mapping[str, Any] | None =
     """Simulate ``trace`` on ``spec`` under the controller configuration ``mcconfig``.
 
     ``mcconfig`` uses DRAMSys's key names; missing keys take ArchGym's
-    baseline.  ``jit=None`` uses numba when available, ``False`` forces the
-    pure-Python core, ``True`` requires numba.  ``decoded`` (from
+    baseline.  ``jit=None`` runs the compiled core unless ``ARCHGYM_NOJIT`` is
+    set, ``False`` the pure-Python core, ``True`` the compiled core (raising
+    :class:`archgym.jit.JitError` if it cannot be had).  ``decoded`` (from
     :func:`decode_trace` for this ``spec``) skips the capacity check and
     address decoding when many designs run on one trace; ``trace`` may then
     be None.
@@ -209,15 +154,9 @@ def run(spec: MemSpec, trace: Trace | None, mcconfig: Mapping[str, Any] | None =
         decoded = decode_trace(spec, trace)
     elif decoded.spec is not spec:
         raise ValueError("decoded trace was prepared for another memory spec")
-    core = _core_for(jit)
-    d = decoded
-    n = len(d)
-    send = np.zeros(n, np.int64)
-    resp = np.zeros(n, np.int64)
-    st = np.zeros(_core.S_LEN, np.int64)
-    rc = core.simulate_core(d.times, d.is_write, d.bank, d.bankgroup, d.row, d.addresses, d.timing,
-                            spec.channel_banks, spec.channel_bankgroups, spec.tck_ps, spec.player_ps, d.relative,
-                            knobs, d.offsets, send, resp, st)
+    n = len(decoded)
+    send, resp, st = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(_core.S_LEN, np.int64)
+    rc = KERNEL.select(jit)(*_core_arguments(decoded, knobs, send, resp, st))
     if rc != 0:
         raise ControllerDeadlock("DRAM controller made no progress (deadlock); with CmdMux=Strict this is a known "
                            "DRAMSys limitation (CAS order forced while a bank machine serves another request), "
@@ -226,7 +165,7 @@ def run(spec: MemSpec, trace: Trace | None, mcconfig: Mapping[str, Any] | None =
     total = float(resp.max()) * tck if n else 0.0
     return RunResult(
         total_time_ns=total, send_ns=send * tck, complete_ns=resp * tck,
-        is_write=d.is_write.astype(np.int8), energy=energy_from_stats(spec, st),
+        is_write=decoded.is_write.astype(np.int8), energy=energy_from_stats(spec, st),
         n_act=int(st[_core.S_NACT]), n_pre=int(st[_core.S_NPRE]), n_refresh=int(st[_core.S_NREF]),
         n_commands=int(st[_core.S_NCMD]), burst_bytes=spec.burst_bytes,
     )

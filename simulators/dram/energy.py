@@ -93,3 +93,10 @@ def energy_from_stats(spec: MemSpec, st: np.ndarray) -> EnergyBreakdown:
     pre += npre * p["IPP0"] * (t["RC"] - t["RAS"]) * vpp
     window = float(st[C.S_WEND]) * spec.tck_ns
     return EnergyBreakdown(act, pre, rd, wr, ref, bg, pdn, window)
+
+
+def refresh_energy_pj(spec: MemSpec) -> float:
+    """Energy of one all-bank refresh command on ``spec`` (pJ), as DRAMPower counts it."""
+    st = np.zeros(C.S_LEN, np.int64)
+    st[C.S_NREF] = 1
+    return energy_from_stats(spec, st).refresh_pj

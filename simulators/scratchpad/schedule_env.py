@@ -65,7 +65,9 @@ class ScratchpadScheduleEnv(gym.Env):
 
     ## Arguments
 
-    * ``workload``: builder name, JSON path, graph dict or Graph (default ``nas_cells``).
+    * ``workload``: builder name, JSON path, graph dict, Graph, or an ONNX model
+      (``.onnx`` path or ``Network``; ``input_shapes``, ``onnx_unsupported`` as
+      :func:`archgym.simulators.workloads.from_onnx`) (default ``nas_cells``).
     * ``scratchpad_kb`` / ``capacity_bytes``: capacity (default: 1.25 x the
       largest single-operator working set, rounded up to a KiB).
     * ``reward_policy``: ``"ilp"`` (default) or ``"belady"``.
@@ -83,13 +85,14 @@ class ScratchpadScheduleEnv(gym.Env):
                  capacity_bytes: int | None = None, reward_policy: str = "ilp", max_ready: int | None = None,
                  time_limit_s: float | None = DEFAULT_TIME_LIMIT_S, precision_bytes: int = 1,
                  graph_options: dict | None = None, reward_scale: float = 1.0 / 2 ** 20, solver: str = "auto",
-                 node_limit: int = WorkBudget.nodes) -> None:
+                 node_limit: int = WorkBudget.nodes, input_shapes: Any = None,
+                 onnx_unsupported: str = "error") -> None:
         if isinstance(workload, str) and not workload.endswith(".json") and graph_options:
             from archgym.simulators.workloads.graphs import build_graph
 
             self.graph: Graph = build_graph(workload, precision_bytes=precision_bytes, **graph_options)
         else:
-            self.graph = as_graph(workload, precision_bytes)
+            self.graph = as_graph(workload, precision_bytes, input_shapes, onnx_unsupported)
         g = self.graph
         if reward_policy not in ("ilp", "belady"):
             raise OptionError(f"reward_policy must be 'ilp' or 'belady', got {reward_policy!r}")

@@ -74,7 +74,9 @@ class ScratchpadSimulator(Simulator):
     """Operator scheduling + scratchpad allocation by ILP (COSMA class).
 
     Arguments: ``workload`` (builder name from ``workload_names``, a JSON
-    path, a graph dict or :class:`~.graph.Graph`), ``time_limit_s`` (the
+    path, a graph dict or :class:`~.graph.Graph`, or an ONNX model: a
+    ``.onnx`` path, with ``input_shapes`` and ``onnx_unsupported`` as
+    :func:`archgym.simulators.workloads.from_onnx`, or a ``Network``), ``time_limit_s`` (the
     wall-clock safety net of one evaluation, s; None: none; it never changes
     an answer), ``precision_bytes`` (bytes per element for named workloads),
     and options: ``solver`` (auto/highs/cbc), ``gap_rel`` (relative gap at
@@ -114,8 +116,10 @@ class ScratchpadSimulator(Simulator):
                  window_node_limit: int = WorkBudget.window_nodes, graph_options: Mapping[str, Any] | None = None,
                  policies: tuple[str, ...] | None = None, scratchpad_kb: tuple[int, int] | None = None,
                  budget_levels: tuple[float, ...] = BUDGET_LEVELS, free_order_max_ops: int = 40,
-                 search_seed: int = 0, hardware: HardwareModel | None = None) -> None:
+                 search_seed: int = 0, hardware: HardwareModel | None = None, input_shapes: Any = None,
+                 onnx_unsupported: str = "error") -> None:
         self.workload = workload
+        self._onnx = {"input_shapes": input_shapes, "onnx_unsupported": onnx_unsupported}
         self.time_limit_s = check_time_limit(time_limit_s)
         self.precision_bytes = check_count(precision_bytes, "precision_bytes")
         if solver not in ("auto", "highs", "cbc"):
@@ -159,11 +163,13 @@ class ScratchpadSimulator(Simulator):
             w = self.workload
             if isinstance(w, str) and w in _WORKLOADS:
                 from archgym.simulators.workloads.graphs import build_graph
+                from archgym.simulators.workloads.network import check_onnx_options
 
+                check_onnx_options(**self._onnx)
                 opts = {**WORKLOAD_OPTIONS.get(w, {}), **self.graph_options}
                 self._graph = build_graph(w, precision_bytes=self.precision_bytes, **opts)
             else:
-                self._graph = as_graph(w, self.precision_bytes)
+                self._graph = as_graph(w, self.precision_bytes, **self._onnx)
         return self._graph
 
     @property

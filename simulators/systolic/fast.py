@@ -13,8 +13,10 @@ It is a transcription of those formulas, not a second model: every line
 below names the numpy function it mirrors, the operations run in the same
 order so results are bit-identical, and ``tests/test_systolic_fast.py``
 checks equality with the numpy model on random points (hypothesis) and on
-every SCALE-Sim reference layer.  When numba is not importable the caller
-falls back to the numpy model (same numbers, slower).
+every SCALE-Sim reference layer.  The loop is compiled through
+:mod:`archgym.jit` (on first use, cached on disk; an error if numba is
+missing or fails); with ``ARCHGYM_NOJIT=1`` the caller uses the numpy model
+(same numbers, slower).
 
 Broadcasting: any inputs whose broadcast shape has at most two dimensions
 (e.g. designs ``(P, 1)`` x layers ``(1, L)``, or equal-length flat arrays) are
@@ -28,17 +30,15 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from archgym.jit import Kernel, disabled
+
 from . import energy
 
-__all__ = ["available", "evaluate_points", "METRIC_COLUMNS"]
+__all__ = ["available", "evaluate_points", "METRIC_COLUMNS", "KERNEL"]
 
 METRIC_COLUMNS = ("cycles", "stall_cycles", "macs", "utilization", "dram_words", "sram_words", "energy_pj")
 _LAYER_FIELDS = ("M", "K", "N", "ifmap_footprint", "repeat", "ofmap_w", "filt_h", "filt_w", "row_step",
                  "col_step", "rows_touched", "cols_touched", "channels")
-
-_kernel = None          # compiled lazily: importing archgym must not import numba
-_tried = False
-
 
 def _point_loop(D, Lt, n0, n1, wb, shared, pe_mac, sram_k, dram_pj, any_rep, out, feas, code):
     """For every point (i, j) of an ``n0 x n1`` grid: design fields ``D`` (rows, cols,
@@ -162,28 +162,22 @@ def _point_loop(D, Lt, n0, n1, wb, shared, pe_mac, sram_k, dram_pj, any_rep, out
             code[k] = 0 if ok else df + 1
 
 
-def _compiled():
-    global _kernel, _tried
-    if not _tried:
-        _tried = True
-        try:
-            import numba
-        except ImportError:
-            _kernel = None
-        else:
-            _kernel = numba.njit(cache=_cache_ok(), nogil=True)(_point_loop)
-    return _kernel
+def _example_arguments() -> tuple:
+    """Arguments of :func:`evaluate_points`'s types: read-only 2-D broadcast views (layout ``A``;
+    contiguous views convert to it), so one compilation serves every broadcast pattern."""
+    view = np.broadcast_to(np.zeros((1, 1)), (2, 2))
+    return ((view,) * 7, (view,) * len(_LAYER_FIELDS), 2, 2, 1.0, True, 1.0, 1.0, 1.0, True,
+            np.zeros((len(METRIC_COLUMNS), 4)), np.zeros(4, np.bool_), np.zeros(4, np.int8))
 
 
-def _cache_ok() -> bool:
-    """numba's on-disk cache needs a writable ``__pycache__`` or ``NUMBA_CACHE_DIR``."""
-    import os
-    return bool(os.environ.get("NUMBA_CACHE_DIR")) or os.access(os.path.dirname(__file__), os.W_OK)
+#: the per-point loop (compiled on first use; see :mod:`archgym.jit`)
+KERNEL = Kernel(_point_loop, label="the systolic batch kernel", example=_example_arguments, expected_s=2,
+                nogil=True)
 
 
 def available() -> bool:
-    """True when the compiled kernel can be used (numba importable)."""
-    return _compiled() is not None
+    """True when the compiled kernel is used (numba installed, ``ARCHGYM_NOJIT`` unset)."""
+    return KERNEL.available()
 
 
 def _grid_views(arrays: list[np.ndarray], shape2: tuple[int, int]) -> tuple[np.ndarray, ...]:
@@ -195,14 +189,14 @@ def _grid_views(arrays: list[np.ndarray], shape2: tuple[int, int]) -> tuple[np.n
 def evaluate_points(df: np.ndarray, design: list[np.ndarray], lay: Mapping[str, np.ndarray], *,
                     wb: float, sharing: str) -> dict[str, np.ndarray] | None:
     """The metric columns of :func:`.model.evaluate_arrays` (``report=False``) from
-    the compiled kernel, or None when numba is missing or the layout is not one
-    the kernel takes (the caller then uses the numpy model).
+    the compiled kernel, or None when ``ARCHGYM_NOJIT`` is set or the inputs have
+    more than two dimensions (the caller then uses the numpy model).  Raises
+    :class:`archgym.jit.JitError` if numba is missing or fails.
 
     ``df``: dataflow codes; ``design``: rows, cols, kb_i, kb_f, kb_o, bw arrays;
     ``lay``: the per-layer arrays (:func:`.model.layer_arrays`).
     """
-    kern = _compiled()
-    if kern is None:
+    if disabled():
         return None
     d_arrays = [design[0], design[1], df.astype(np.float64), design[2], design[3], design[4], design[5]]
     l_arrays = [lay[k] for k in _LAYER_FIELDS]
@@ -215,7 +209,7 @@ def evaluate_points(df: np.ndarray, design: list[np.ndarray], lay: Mapping[str, 
     feas = np.empty(n, dtype=np.bool_)
     code = np.empty(n, dtype=np.int8)
     any_rep = bool(np.any(lay["repeat"] != 1.0))
-    kern(_grid_views(d_arrays, shape2), _grid_views(l_arrays, shape2), shape2[0], shape2[1], float(wb),
+    KERNEL.compiled()(_grid_views(d_arrays, shape2), _grid_views(l_arrays, shape2), shape2[0], shape2[1], float(wb),
          sharing == "shared", energy.pe_energy_per_mac_pj(wb), energy.SRAM_PJ_PER_BYTE_8KB / math.sqrt(8.0),
          energy.DRAM_PJ_PER_BYTE, any_rep, out, feas, code)
     res = {k: out[i].reshape(shape) for i, k in enumerate(METRIC_COLUMNS)}

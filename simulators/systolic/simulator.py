@@ -45,6 +45,7 @@ import numpy as np
 from archgym.errors import OptionError
 from archgym.simulator import Metric, Simulator
 from archgym.space import Categorical, DesignSpace, InvalidConfigError, as_whole_number, powers_of_two
+from archgym.userfiles import read_text
 
 from ..workloads.layers import Layer, as_layers, list_networks
 from . import compute, energy
@@ -68,8 +69,11 @@ class SystolicSimulator(Simulator):
     """Analytical SCALE-Sim-class systolic-array accelerator (see the module docstring).
 
     Args:
-        workload: network name (:func:`list_networks`), topology CSV path, a
-            :class:`Layer`, a dict, or a list of Layers/dicts.
+        workload: network name (:func:`list_networks`), topology CSV path, an
+            ONNX model (``.onnx`` path or :class:`~archgym.simulators.workloads.Network`),
+            a :class:`Layer`, a dict, or a list of Layers/dicts.
+        input_shapes, onnx_unsupported: for an ``.onnx`` path
+            (:func:`archgym.simulators.workloads.from_onnx`).
         word_bytes: bytes per word (operands and partial sums), default 1.
         clock_mhz: clock frequency for ``latency_ns``, default 1000.
         dram_sharing: ``"shared"`` (one DRAM interface for all three streams,
@@ -93,18 +97,19 @@ class SystolicSimulator(Simulator):
     )
 
     def __init__(self, workload: Any = "resnet18", word_bytes: int = 1, clock_mhz: float = 1000.0,
-                 dram_sharing: str = "shared", **options: Any) -> None:
+                 dram_sharing: str = "shared", input_shapes: Any = None, onnx_unsupported: str = "error",
+                 **options: Any) -> None:
         if options:
             names = ", ".join(map(repr, sorted(options)))
             raise OptionError(f"unknown option(s) for SystolicSimulator: {names}; allowed: "
-                              "workload, word_bytes, clock_mhz, dram_sharing")
+                              "workload, word_bytes, clock_mhz, dram_sharing, input_shapes, onnx_unsupported")
         if not (isinstance(word_bytes, (int, np.integer)) and word_bytes > 0):
             raise ValueError(f"word_bytes must be a positive integer, got {word_bytes!r}")
         if not (isinstance(clock_mhz, (int, float)) and math.isfinite(clock_mhz) and clock_mhz > 0):
             raise ValueError(f"clock_mhz must be a positive number, got {clock_mhz!r}")
         if dram_sharing not in SHARING_MODES:
             raise ValueError(f"dram_sharing must be one of {SHARING_MODES}, got {dram_sharing!r}")
-        label, layers = as_layers(workload)
+        label, layers = as_layers(workload, input_shapes, onnx_unsupported)
         self.workload = label
         self.layers: tuple[Layer, ...] = tuple(layers)
         self.word_bytes = int(word_bytes)
@@ -276,9 +281,8 @@ class SystolicSimulator(Simulator):
             return None
         cp = configparser.ConfigParser(inline_comment_prefixes=("#", ";"))
         try:
-            with open(p) as fh:
-                cp.read_file(fh)
-        except (OSError, configparser.Error) as exc:
+            cp.read_string(read_text(p, "SCALE-Sim config", ConfigFileError), source=str(p))
+        except configparser.Error as exc:
             raise ConfigFileError(f"{p}: cannot parse SCALE-Sim config ({str(exc).splitlines()[0]})") from None
         sec = "architecture_presets"
         if not cp.has_section(sec):

@@ -113,6 +113,15 @@ class GraphBuilder:
             return FMap(tuple(outs), c, h, w)
         return [FMap((o,), c, h, w) for o in outs]
 
+    def op_outputs(self, name: str, xs: Sequence[FMap], elems: Sequence[int], macs: int) -> list[FMap]:
+        """Operator without a weight reading ``xs`` and writing one tensor per entry of ``elems``
+        (``name.out``, or ``name.out0``, ``name.out1``, ... for several)."""
+        ins = list(dict.fromkeys(t for x in xs for t in x.parts))
+        names = [f"{name}.out"] if len(elems) == 1 else [f"{name}.out{k}" for k in range(len(elems))]
+        outs = [self._tensor(nm, e, "activation") for nm, e in zip(names, elems)]
+        self.ops.append(Op(name, tuple(ins), tuple(outs), int(macs)))
+        return [FMap((o,), int(e), 1, 1) for o, e in zip(outs, elems)]
+
     def conv(self, name: str, x: FMap | Sequence[FMap], cout: int, k: int, stride: int = 1,
              groups: int = 1) -> FMap:
         xs = [x] if isinstance(x, FMap) else list(x)

@@ -295,9 +295,18 @@ def _layer_from_mapping(d: Mapping[str, Any], i: int) -> Layer:
         raise WorkloadError(f"layer {name!r}: missing field {exc.args[0]!r}") from None
 
 
-def as_layers(workload: Any) -> tuple[str, list[Layer]]:
-    """Normalize a workload: network name, topology CSV path, a :class:`Layer`,
-    a dict, or a list of Layers/dicts.  Returns ``(label, layers)``."""
+def as_layers(workload: Any, input_shapes: Any = None, onnx_unsupported: str = "error") -> tuple[str, list[Layer]]:
+    """Normalize a workload: network name, topology CSV path, an ONNX model
+    (``.onnx`` path or a :class:`~.network.Network`; ``input_shapes`` and
+    ``onnx_unsupported`` apply to a path, see :func:`~.network.from_onnx`), a
+    :class:`Layer`, a dict, or a list of Layers/dicts.  Returns ``(label, layers)``."""
+    from .network import as_network
+
+    net = as_network(workload, input_shapes, onnx_unsupported)
+    if net is not None:
+        if not net.layers:
+            raise WorkloadError(f"{net.name} has no layer to cost (no Conv, Gemm, MatMul or Einsum node)")
+        return net.name, list(net.layers)
     if isinstance(workload, Layer):
         return workload.name, [workload]
     if isinstance(workload, Mapping):
@@ -310,7 +319,8 @@ def as_layers(workload: Any) -> tuple[str, list[Layer]]:
         p = Path(s)
         if p.suffix.lower() == ".csv" or p.exists():
             return p.stem, read_topology_csv(p)
-        raise WorkloadError(f"unknown workload {s!r}: not a network ({', '.join(list_networks())}) nor a CSV file")
+        raise WorkloadError(f"unknown workload {s!r}: not a network ({', '.join(list_networks())}) nor a CSV or "
+                            ".onnx file")
     if isinstance(workload, Iterable):
         layers = [w if isinstance(w, Layer) else _layer_from_mapping(w, i) if isinstance(w, Mapping) else None
                   for i, w in enumerate(workload)]

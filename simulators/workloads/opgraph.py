@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from archgym.simulator import WorkloadError
+from archgym.userfiles import read_text
 
 __all__ = ["GraphError", "KINDS", "Tensor", "Op", "Graph", "graph_from_dict", "load_graph", "as_graph"]
 
@@ -342,15 +343,22 @@ def graph_from_dict(data: Mapping[str, Any]) -> Graph:
 def load_graph(path: str | os.PathLike) -> Graph:
     """Read a workload graph from a JSON file (see the module docstring)."""
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        data = json.loads(read_text(path, "operator-graph JSON", GraphError))
     except json.JSONDecodeError as e:
         raise GraphError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
     return graph_from_dict(data)
 
 
-def as_graph(workload: Any, precision_bytes: int = 1) -> Graph:
-    """A :class:`Graph` from a builder name, a JSON path, a dict or a Graph."""
+def as_graph(workload: Any, precision_bytes: int = 1, input_shapes: Any = None,
+             onnx_unsupported: str = "error") -> Graph:
+    """A :class:`Graph` from a builder name, a JSON path, a dict, a Graph, or an ONNX model
+    (``.onnx`` path or :class:`~.network.Network`, at ``precision_bytes`` per element;
+    ``input_shapes`` and ``onnx_unsupported`` apply to a path, see :func:`~.network.from_onnx`)."""
+    from .network import as_network
+
+    net = as_network(workload, input_shapes, onnx_unsupported)
+    if net is not None:
+        return net.graph(precision_bytes)
     if isinstance(workload, Graph):
         return workload
     if isinstance(workload, Mapping):

@@ -1,0 +1,296 @@
+"""One way to compile archgym's numeric kernels with numba: lazily, cached, loudly.
+
+A kernel is a plain-Python function written in numba's subset (numpy arrays
+and numbers).  :class:`Kernel` wraps it; nothing happens until the compiled
+function is first asked for, so importing archgym or a simulator never
+imports numba and changes no process-wide setting.
+
+``Kernel(func, label=..., example=...).compiled()``, on its first call in a
+process:
+
+* imports numba and compiles ``func`` with ``numba.njit`` for exactly one
+  signature, the numba types of ``example()``'s arguments.  Later calls whose
+  arguments numba can convert to it (e.g. a C-contiguous array where the
+  signature has layout ``A``) reuse that compilation, others raise
+  ``TypeError``: nothing is re-specialised behind the caller's back.
+* compiles with it every plain function of the same top-level package
+  (``archgym``) that ``func`` reaches through a global name (``from .timing
+  import earliest``) or a module attribute (``timing.earliest``), each as its
+  own numba function, called only from compiled code (no Python wrapper) and
+  inlined by LLVM (``forceinline``).  Small functions keep numba's compile
+  time down (it grows faster than linearly with a function's size).  Do not
+  pass a constant as an argument to such a function: numba would compile it
+  again for that literal value (:meth:`Kernel.specializations` counts them).
+* caches the machine code on disk (numba ``cache=True``, the entry only: its
+  code contains the callees'), so later processes only load it.  The cache
+  folder is ``NUMBA_CACHE_DIR`` if the user set it, else the user's cache
+  folder ``$XDG_CACHE_HOME/archgym/numba`` (``~/.cache/archgym/numba``) --
+  never inside the installed package, which nothing writes into; inside it,
+  one sub-folder per kernel and version, ``<label>-<hash>``, the hash covering
+  every source file of the kernel, this module and the options (numba itself
+  only notices edits to the entry's own file).  The folder reaches numba
+  through ``numba.config.CACHE_DIR``, set while the kernel is set up and
+  restored afterwards; no environment variable is touched.
+* on a cache miss (the first call on a machine, or after an upgrade) writes
+  exactly one line to stderr while it compiles, e.g.
+  ``archgym: compiling the DRAM controller kernel for this machine (once, about 7 s; cached in ...)``.
+  Nothing is printed on a cache hit, and nothing ever goes to stdout.
+  ``ARCHGYM_QUIET=1`` or :func:`set_quiet` silences it.
+* raises :class:`JitError` (a ``RuntimeError``) naming the kernel and
+  numba's error if numba cannot be imported or the compilation fails; it
+  never falls back silently to the pure-Python path, which is one to two
+  orders of magnitude slower.  The error is remembered: later calls raise it
+  again without retrying.
+
+``ARCHGYM_NOJIT=1`` (any value but ``""``, ``0``, ``false``, ``no``) is the
+explicit opt-in to the pure path: :meth:`Kernel.select` then returns the
+plain function, :meth:`Kernel.compiled` raises, and numba is never imported.
+Kernels whose pure path is another model (the systolic numpy model, the
+forest's numpy walk) check :func:`disabled` themselves.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import os
+import re
+import sys
+import threading
+import types
+from pathlib import Path
+from typing import Any, Callable
+
+__all__ = ["Kernel", "JitError", "disabled", "set_quiet", "cache_root"]
+
+_OFF = ("", "0", "false", "no")
+#: callees are only called from compiled code (no Python wrappers) and inlined into their callers by LLVM
+_CALLEE_OPTIONS = {"no_cpython_wrapper": True, "no_cfunc_wrapper": True, "forceinline": True}
+_quiet: bool | None = None
+
+
+class JitError(RuntimeError):
+    """A kernel cannot be compiled: numba is missing, the compilation failed, or ``ARCHGYM_NOJIT`` is set."""
+
+
+def _flag(name: str) -> bool:
+    value = os.environ.get(name)
+    return value is not None and value.strip().lower() not in _OFF
+
+
+def disabled() -> bool:
+    """True when ``ARCHGYM_NOJIT`` asks for the pure-Python path (read at every call)."""
+    return _flag("ARCHGYM_NOJIT")
+
+
+def set_quiet(quiet: bool = True) -> None:
+    """Silence (or restore) the one-line compile notice for this process; overrides ``ARCHGYM_QUIET``."""
+    global _quiet
+    _quiet = bool(quiet)
+
+
+def _is_quiet() -> bool:
+    return _quiet if _quiet is not None else _flag("ARCHGYM_QUIET")
+
+
+def cache_root(module_file: str) -> str:
+    """The folder numba caches go to for a kernel defined in ``module_file`` (see the module docstring)."""
+    user = os.environ.get("NUMBA_CACHE_DIR")
+    if user:
+        return user
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "archgym", "numba")
+
+
+def _ours(obj: object, package: str) -> bool:
+    return isinstance(obj, (types.FunctionType, types.ModuleType)) and \
+        (getattr(obj, "__module__", None) or getattr(obj, "__name__", "")).split(".")[0] == package
+
+
+def _callees(func: types.FunctionType, package: str) -> list[types.FunctionType]:
+    """``func`` and every plain function of ``package`` it reaches through a global name
+    or a module's attribute (``timing.earliest``), callees first."""
+    seen: dict[types.FunctionType, None] = {}
+
+    def names(code: types.CodeType) -> set[str]:
+        out = set(code.co_names)
+        for c in code.co_consts:
+            if isinstance(c, types.CodeType):
+                out |= names(c)
+        return out
+
+    def visit(f: types.FunctionType) -> None:
+        if f in seen:
+            return
+        seen[f] = None                       # against cycles; re-inserted after its callees
+        used = names(f.__code__)
+        for name in used:
+            g = f.__globals__.get(name)
+            if not _ours(g, package):
+                continue
+            if isinstance(g, types.FunctionType):
+                visit(g)
+            else:                            # a module of the package: the attributes used with it
+                for attr in used:
+                    h = getattr(g, attr, None)
+                    if isinstance(h, types.FunctionType) and _ours(h, package):
+                        visit(h)
+        del seen[f]
+        seen[f] = None
+
+    visit(func)
+    return list(seen)
+
+
+class Kernel:
+    """A numba kernel compiled on first use (see the module docstring).
+
+    ``func``: the plain-Python entry function (also the pure path).
+    ``label``: what it is, for messages ("the DRAM controller kernel").
+    ``example``: returns example arguments; their numba types are the one
+    signature compiled.  ``expected_s``: rough compile time for the notice.
+    ``options``: passed to ``numba.njit`` for every function of the kernel.
+    Creating one does no work.
+    """
+
+    def __init__(self, func: Callable, *, label: str, example: Callable[[], tuple], expected_s: float = 1.0,
+                 **options: Any) -> None:
+        self.py_func = func
+        self.label = label
+        self._example = example
+        self._expected_s = expected_s
+        self._options = options
+        self._compiled: Callable | None = None
+        self._error: JitError | None = None
+        self._lock = threading.Lock()
+        self._dispatcher_map: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"Kernel({self.label!r}, {self.py_func.__module__}.{self.py_func.__qualname__})"
+
+    def available(self) -> bool:
+        """True unless ``ARCHGYM_NOJIT`` is set or numba is not installed (imports nothing, compiles nothing)."""
+        return not disabled() and importlib.util.find_spec("numba") is not None
+
+    def select(self, jit: bool | None = None) -> Callable:
+        """The function to call: ``jit=False`` the plain one, ``True`` the compiled one,
+        ``None`` the compiled one unless ``ARCHGYM_NOJIT`` is set."""
+        if jit is False or (jit is None and disabled()):
+            return self.py_func
+        return self.compiled()
+
+    def compiled(self) -> Callable:
+        """The compiled function, compiled or loaded from the cache on the first call; raises :class:`JitError`."""
+        if self._compiled is not None:
+            return self._compiled
+        if disabled():
+            raise JitError(f"{self.label} is not compiled: ARCHGYM_NOJIT is set (unset it, or use the pure path)")
+        with self._lock:
+            if self._compiled is None:
+                if self._error is None:
+                    try:
+                        self._compiled = self._compile()
+                    except JitError as e:
+                        self._error = e
+                if self._error is not None:
+                    raise self._error
+        return self._compiled
+
+    # -- compilation -------------------------------------------------------------------------
+    def _fail(self, what: str, err: BaseException) -> JitError:
+        return JitError(f"{what} {self.label} ({self.py_func.__module__}.{self.py_func.__qualname__}): "
+                        f"{type(err).__name__}: {err}\nSet ARCHGYM_NOJIT=1 to run the pure-Python path instead "
+                        "(same results, one to two orders of magnitude slower).")
+
+    def _compile(self) -> Callable:
+        try:
+            import numba
+            from numba.core import event
+        except ImportError as e:
+            raise self._fail("numba cannot be imported, so it cannot compile", e) from e
+        funcs = _callees(self.py_func, self.py_func.__module__.split(".")[0])
+        cache_dir = self._cache_dir(funcs)
+        entry, cached = self._dispatchers(numba, funcs, cache_dir)
+        try:
+            sig = tuple(numba.typeof(a) for a in self._example())
+            notice = _notice_listener(event, self._notice(cache_dir if cached else None))
+            with event.install_listener("numba:compile", notice):
+                entry.compile(sig)
+        except Exception as e:  # noqa: BLE001 - any failure inside numba is reported as one error
+            raise self._fail("numba failed to compile", e) from e
+        entry.disable_compile()
+        return entry
+
+    def _cache_dir(self, funcs: list[types.FunctionType]) -> str:
+        digest = hashlib.sha1(repr((self.label, sorted(self._options.items()), _CALLEE_OPTIONS)).encode())
+        for path in sorted({__file__} | {inspect.getsourcefile(f) or f.__code__.co_filename for f in funcs}):
+            digest.update(Path(path).read_bytes())
+        slug = re.sub(r"[^a-z0-9]+", "-", self.label.lower()).strip("-")
+        return os.path.join(cache_root(inspect.getfile(self.py_func)), f"{slug}-{digest.hexdigest()[:12]}")
+
+    def _dispatchers(self, numba: Any, funcs: list[types.FunctionType], cache_dir: str) -> tuple[Any, bool]:
+        """A numba dispatcher per function, each seeing its callees (by name or as attributes
+        of a module) as dispatchers; only the entry (last) is cached, in ``cache_dir``: its
+        machine code includes the callees'."""
+        namespaces: dict[str, dict] = {}
+        dispatchers: dict[types.FunctionType, Any] = {}
+        entry, cached = None, False
+        for f in funcs:
+            ns = namespaces.setdefault(f.__module__, dict(f.__globals__))
+            copy = types.FunctionType(f.__code__, ns, f.__name__, f.__defaults__, f.__closure__)
+            copy.__qualname__ = f.__qualname__
+            if f is not self.py_func:
+                dispatchers[f] = numba.njit(**_CALLEE_OPTIONS, **self._options)(copy)
+                continue
+            saved = numba.config.CACHE_DIR
+            numba.config.CACHE_DIR = cache_dir
+            try:
+                entry, cached = numba.njit(cache=True, **self._options)(copy), True
+            except RuntimeError:                  # no writable cache folder anywhere: compile uncached
+                entry = numba.njit(**self._options)(copy)
+            finally:
+                numba.config.CACHE_DIR = saved
+            dispatchers[f] = entry
+        modules: dict[str, types.ModuleType] = {}
+        for ns in namespaces.values():
+            for name, value in ns.items():
+                if isinstance(value, types.FunctionType) and value in dispatchers:
+                    ns[name] = dispatchers[value]
+                elif isinstance(value, types.ModuleType) and any(f.__module__ == value.__name__ for f in funcs):
+                    if value.__name__ not in modules:    # the module as the kernel sees it
+                        proxy = modules[value.__name__] = types.ModuleType(value.__name__)
+                        proxy.__dict__.update({k: dispatchers.get(v, v) if isinstance(v, types.FunctionType) else v
+                                               for k, v in vars(value).items()})
+                    ns[name] = modules[value.__name__]
+        self._dispatcher_map = {f"{f.__module__}.{f.__qualname__}": d for f, d in dispatchers.items()}
+        return entry, cached
+
+    def specializations(self) -> dict[str, int]:
+        """Compiled signatures per function of the kernel (after :meth:`compiled`); each
+        should be 1: a constant passed as an argument makes numba compile a callee again
+        for that literal value, which costs compile time."""
+        return {name: len(d.signatures) for name, d in self._dispatcher_map.items()}
+
+    def _notice(self, cache_dir: str | None) -> str | None:
+        if _is_quiet():
+            return None
+        where = f"cached in {cache_dir}" if cache_dir else "not cached: no writable cache folder"
+        return (f"archgym: compiling {self.label} for this machine (once, about {self._expected_s:.0f} s; "
+                f"{where})")
+
+
+def _notice_listener(event: Any, line: str | None) -> Any:
+    """A numba event listener writing ``line`` to stderr at the first compile start
+    (numba fires ``numba:compile`` only on a cache miss)."""
+
+    class Notice(event.Listener):
+        def on_start(self, ev: Any) -> None:
+            nonlocal line
+            if line is not None:
+                print(line, file=sys.stderr, flush=True)
+                line = None
+
+        def on_end(self, ev: Any) -> None:
+            pass
+
+    return Notice()

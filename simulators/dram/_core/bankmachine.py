@@ -1,0 +1,130 @@
+"""Bank machines: one per bank, each proposes one command per cycle under the page policy.
+
+A machine serves the scheduler's pick (:func:`.scheduler.pick`); after an ACT
+it keeps its request unless the scheduler offers another hit to the open row
+(``B_KEEP``).  Its command: ACT on a precharged bank, the CAS on a row hit,
+PRE on a miss; no ACT or CAS while a forced refresh blocks the rank.  The
+CAS auto-precharges (RDA/WRA) under ``PagePolicy``: Open (0) never;
+OpenAdaptive (1) when more requests wait but none is another hit; Closed (2)
+always; ClosedAdaptive (3) unless another hit waits.  A machine that has once
+held a request stays "busy" for the refresh manager (``B_TOUCHED``).
+
+Proposals are recomputed only for banks whose own state or queue changed
+(``B_DIRTY``); the others keep their command, and after a command elsewhere
+only have their earliest cycle raised (:func:`.timing.retime`).  Times are
+controller clock cycles.
+"""
+from .drampower import bank_command, flush
+from .layout import (
+    ACT, B_CMD, B_CUR, B_DIRTY, B_KEEP, B_OROW, B_PID, B_QN, B_STATE, B_TIME, B_TOUCHED, C_AP_N, C_CHANGED, C_LAST_CMD,
+    C_LAST_DIR, C_LAST_IC, C_LAST_IG, C_LAST_IRK, C_LAST_IT, C_PD_STATE, K_PAGE, K_SCHED, NOP, PRE, R_ACTIVATED,
+    R_BLOCKED, RD, RDA, S_NCMD, S_PROPOSE, T_BANKS_PER_RANK, T_RD_DATA, T_WR_DATA, WR, WRA,
+)
+from .response import push
+from .scheduler import further_hit, pick, remove
+from .timing import earliest, occupy_bus, record, retime
+
+
+def propose(now, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row, req_w, req_addr):
+    """Every bank machine's command and its earliest cycle (``bk[B_CMD/B_TIME/B_PID, :]``).
+
+    ``ch[C_CHANGED]``: a command was issued since the last call (``ch[C_LAST_*]`` describes
+    it when it was a bank command; refresh and power-down commands mark every bank dirty).
+    """
+    bpr = tv[T_BANKS_PER_RANK]
+    page = knobs[K_PAGE]
+    sched = knobs[K_SCHED]
+    for b in range(bk.shape[1]):
+        if bk[B_DIRTY, b] == 0:
+            # the bank's own state and queue are unchanged, so is its proposal;
+            # a command elsewhere can only delay it
+            if bk[B_CMD, b] != NOP:
+                if ch[C_CHANGED] == 1:
+                    bk[B_TIME, b] = max(now, retime(bk[B_TIME, b], bk[B_CMD, b], req_bg[bk[B_PID, b]], b // bpr,
+                                                    dist, lr, ch))
+                elif bk[B_TIME, b] < now:
+                    bk[B_TIME, b] = now
+            continue
+        bk[B_DIRTY, b] = 0
+        st[S_PROPOSE] += 1
+        bk[B_CMD, b] = NOP
+        if ch[C_PD_STATE] == 1:
+            continue
+        r = pick(b, sched, ch[C_LAST_DIR], q, bk, req_row, req_w, req_addr)
+        if r < 0:
+            continue
+        if bk[B_KEEP, b] == 1:
+            if req_row[r] == bk[B_OROW, b]:
+                bk[B_CUR, b] = r
+        else:
+            bk[B_CUR, b] = r
+        bk[B_TOUCHED, b] = 1
+        p = bk[B_CUR, b]
+        rank = b // bpr
+        c = NOP
+        if bk[B_STATE, b] == 0:
+            if rk[R_BLOCKED, rank] == 0:
+                c = ACT
+        elif req_row[p] == bk[B_OROW, b]:
+            if rk[R_BLOCKED, rank] == 0:
+                auto = False
+                if page == 1:
+                    auto = bk[B_QN, b] >= 2 and not further_hit(b, sched, q, bk, req_row)
+                elif page == 2:
+                    auto = True
+                elif page == 3:
+                    auto = not further_hit(b, sched, q, bk, req_row)
+                if req_w[p] == 1:
+                    c = WRA if auto else WR
+                else:
+                    c = RDA if auto else RD
+        elif bk[B_KEEP, b] == 0:
+            c = PRE
+        if c != NOP:
+            bk[B_CMD, b] = c
+            bk[B_TIME, b] = earliest(c, b, req_bg[p], rank, now, dist, lb, lg, lr, ch)
+            bk[B_PID, b] = p
+
+
+def issue(b, now, tv, eparams, q, bk, lb, lg, lr, rk, ch, st, ready, rq, req_bg, req_row, req_w):
+    """Issue bank ``b``'s proposed command at ``now``; True if it was a CAS (its request
+    then leaves the buffer for the response queue)."""
+    c = bk[B_CMD, b]
+    p = bk[B_PID, b]
+    g = req_bg[p]
+    rank = b // tv[T_BANKS_PER_RANK]
+    ch[C_LAST_IC] = c
+    ch[C_LAST_IG] = g
+    ch[C_LAST_IRK] = rank
+    ch[C_LAST_IT] = now
+    if ch[C_AP_N] > 0:
+        flush(now, tv, st, ch, bk)
+    ch[C_LAST_CMD] = now
+    occupy_bus(c, now, tv, ch)
+    st[S_NCMD] += 1
+    record(c, b, g, rank, now, lb, lg, lr)
+    bank_command(c, b, now, tv, eparams, st, ch, bk, lb)
+    if c == ACT:
+        bk[B_STATE, b] = 1
+        bk[B_OROW, b] = req_row[p]
+        bk[B_KEEP, b] = 1
+        rk[R_ACTIVATED, rank] += 1
+        return False
+    if c == PRE:
+        bk[B_STATE, b] = 0
+        bk[B_KEEP, b] = 0
+        rk[R_ACTIVATED, rank] -= 1
+        return False
+    bk[B_KEEP, b] = 0
+    if c == RDA or c == WRA:
+        bk[B_STATE, b] = 0
+        rk[R_ACTIVATED, rank] -= 1
+    remove(b, p, req_w[p], q, ch, bk)
+    push(p, now + (tv[T_RD_DATA] if c == RD or c == RDA else tv[T_WR_DATA]), ch, ready, rq)
+    return True
+
+
+def replan_all(bk):
+    """Every bank machine must propose again (after a refresh or power-down command)."""
+    for b in range(bk.shape[1]):
+        bk[B_DIRTY, b] = 1

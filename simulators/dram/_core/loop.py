@@ -1,0 +1,121 @@
+"""The event loop that ties the controller's parts together, one clock cycle per step.
+
+Each step, at controller cycle ``now``:
+
+1. the response queue sends at most one response (:mod:`.response`);
+2. the arbiter takes the player's next request, and the controller accepts
+   the arbiter's head into the scheduler's buffer if there is room
+   (:mod:`.arbiter`, :mod:`.scheduler`);
+3. the bank machines propose commands (:mod:`.bankmachine`), the refresh
+   managers (:mod:`.refresh`) and the power-down manager (:mod:`.powerdown`)
+   plan theirs;
+4. the command multiplexer issues at most one command, power-down first,
+   then refresh, then the bank machines' (:mod:`.cmdmux`); a CAS frees a
+   buffer slot, and the arbiter's head may then be accepted in the same
+   cycle;
+5. a slot freed by this cycle's response admits the waiting request in a
+   later delta cycle of the same clock (the step repeats at ``now``), and
+   with separate row and column buses the other bus may still take a
+   command; otherwise ``now`` jumps to the next cycle at which anything can
+   happen.
+
+State lives in flat int64 arrays with named indices (:mod:`.layout`).  The
+loop is written in numba's subset and runs compiled (:mod:`..controller`) or
+as plain Python, with identical results.
+"""
+from . import arbiter, bankmachine, cmdmux, powerdown, refresh, response
+from .drampower import close_window
+from .layout import (
+    B_CMD, B_DIRTY, C_ARRIVAL, C_CHANGED, C_NDONE, C_NTOT, C_PD_STATE, C_PEND_FREE, INF, K_ARBITER, K_RESP, K_SCHED,
+    NEG, NOP, RD, S_ITER, S_LAST, T_RASCAS, T_REFI,
+)
+
+
+def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, player_ps, relative, tv, dist, knobs,
+                  eparams, send_cyc, resp_cyc, st, ch, bk, rk, lb, lg, lr, q, ready, rq, arbq):
+    """Run the whole trace; fill ``send_cyc``/``resp_cyc`` (cycles) and the stats vector ``st``.
+
+    Requests (``req_*``, one entry each): player time (player cycles), write flag, bank and
+    bank group (channel-wide, rank-major), row, byte address.  ``tck_ps``/``player_ps``: the
+    controller's and the trace player's clock periods (ps); ``relative``: request times count
+    from the previous request's acceptance.  ``tv``: the ``T_*`` timing vector, ``dist`` its
+    :func:`.timing.distance_table`, ``knobs`` the ``K_*`` vector, ``eparams`` = [RDA, WRA]
+    DRAMPower auto-precharge offsets (cycles).  ``ch`` .. ``arbq``: fresh state from
+    :func:`.state.new_state`.  Returns 0 on success, -1 on a deadlock (a bug guard, or CmdMux
+    Strict).
+    """
+    n = req_t.shape[0]
+    for k in range(st.shape[0]):
+        st[k] = 0
+    if n == 0:
+        return 0
+    in_order = knobs[K_RESP] == 1 or knobs[K_ARBITER] == 2
+    rascas = tv[T_RASCAS] == 1
+    by_direction = knobs[K_SCHED] == 2          # FrFcfsGrp
+    st[S_LAST] = NEG
+    ch[C_ARRIVAL] = arbiter.first_arrival(req_t, tck_ps, player_ps)
+
+    now = ch[C_ARRIVAL]
+    rerun = False
+    last_progress = now
+    stall_limit = 1000000 + 20 * tv[T_REFI]
+    while True:
+        st[S_ITER] += 1
+        if rerun:
+            rerun = False
+            arbiter.release(ch)
+        if response.pop(now, in_order, ch, ready, rq, resp_cyc):
+            if knobs[K_ARBITER] != 0:
+                ch[C_PEND_FREE] += 1
+            if ch[C_NDONE] == n:
+                break
+        arbiter.take(now, knobs, ch, arbq, send_cyc, req_t, tck_ps, player_ps, relative)
+        arbiter.forward(now, knobs, q, ch, bk, arbq, req_t, req_bank, req_w, tck_ps, player_ps, relative)
+        bankmachine.propose(now, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row, req_w, req_addr)
+        ref_rank = refresh.plan(now, tv, dist, knobs, bk, rk, lr, ch)
+        pd_cmd = powerdown.decide(now, tv, knobs, rk, lr, ch)
+        issued = False
+        if pd_cmd != NOP:
+            powerdown.issue(pd_cmd, now, tv, rk, lr, ch, st)
+            bankmachine.replan_all(bk)
+        elif ref_rank >= 0:
+            refresh.issue(ref_rank, now, tv, knobs, bk, rk, lr, ch, st)
+            bankmachine.replan_all(bk)
+            issued = True
+        else:
+            b = cmdmux.select(now, tv, knobs, bk, ch)
+            if b >= 0:
+                bk[B_DIRTY, b] = 1
+                if by_direction and bk[B_CMD, b] >= RD:
+                    # FrFcfsGrp's pick depends on the last CAS direction
+                    bankmachine.replan_all(bk)
+                issued = True
+                if bankmachine.issue(b, now, tv, eparams, q, bk, lb, lg, lr, rk, ch, st, ready, rq, req_bg, req_row,
+                                     req_w):
+                    last_progress = now
+                    arbiter.forward(now, knobs, q, ch, bk, arbq, req_t, req_bank, req_w, tck_ps, player_ps,
+                                    relative)
+        ch[C_CHANGED] = 1 if issued or pd_cmd != NOP else 0
+        if ch[C_PEND_FREE] > 0:
+            rerun = True
+            continue
+        if rascas and issued:
+            # separate row and column buses: the other bus may still take a
+            # command in a later delta cycle of this clock
+            continue
+        t_next = min(cmdmux.next_time(bk), refresh.next_time(now, knobs, rk),
+                     powerdown.next_time(now, pd_cmd, tv, knobs, lr, ch), arbiter.next_time(knobs, ch, n),
+                     response.next_time(in_order, ch, ready, rq))
+        if t_next >= INF:
+            return -1
+        if ch[C_NTOT] > 0 and now - last_progress > stall_limit:
+            # requests wait but no CAS can ever issue (e.g. CmdMux Strict waiting
+            # for a request its bank machine does not propose): a livelock
+            return -1
+        now = max(now + 1, t_next)
+    close_window(tv, st, ch, bk)
+    if ch[C_PD_STATE] == 1:
+        powerdown.count_cycles(now, ch, st)
+    st[S_LAST] = now
+    return 0
+
