@@ -394,6 +394,24 @@ API_CASES = [
     ("multi-line-message", lambda tmp: _toy_env().step(np.arange(60).reshape(20, 3)), ["MultiDiscrete"]),
     ("option-string-for-int", lambda tmp: archgym.make_simulator("Systolic-v0", word_bytes="2"),
      ["word_bytes", "integer", "'2'"]),
+    # issue 22, Scratchpad options (counted budgets; time_limit_s is a safety net)
+    ("scratchpad-time-limit-negative", lambda tmp: archgym.make_simulator("Scratchpad-v0", time_limit_s=-1),
+     ["time_limit_s=-1", "positive number of seconds"]),
+    ("scratchpad-time-limit-nan", lambda tmp: archgym.make_simulator("Scratchpad-v0", time_limit_s=float("nan")),
+     ["time_limit_s=nan", "positive"]),
+    ("scratchpad-time-limit-list", lambda tmp: archgym.make_simulator("Scratchpad-v0", time_limit_s=[1]),
+     ["time_limit_s", "[1]", "number"]),
+    ("scratchpad-gap-negative", lambda tmp: archgym.make_simulator("Scratchpad-v0", gap_rel=-1),
+     ["gap_rel=-1", "[0, 1)"]),
+    ("scratchpad-policies-empty", lambda tmp: archgym.make_simulator("Scratchpad-v0", policies=[]),
+     ["policies=[]", "non-empty"]),
+    ("scratchpad-free-order-max-ops", lambda tmp: archgym.make_simulator("Scratchpad-v0", free_order_max_ops=-1),
+     ["free_order_max_ops=-1", ">= 0"]),
+    ("scratchpad-node-limit-bool", lambda tmp: archgym.make_simulator("Scratchpad-v0", node_limit=True),
+     ["node_limit", "True", "integer"]),
+    ("scratchpad-search-iterations-float", lambda tmp: archgym.make_simulator("Scratchpad-v0",
+                                                                               search_iterations=2.5),
+     ["search_iterations", "2.5", "integer"]),
 ]
 
 
