@@ -16,7 +16,7 @@ from archgym.simulators.scratchpad import ScratchpadSimulator
 from archgym.simulators.scratchpad.policies import POLICIES
 
 #: a small work budget: node-limited solves, cut searches and placement fallbacks happen often
-SMALL = {"node_limit": 20, "search_iterations": 20_000, "window_node_limit": 10}
+SMALL = {"node_limit": 20, "search_iterations": 20_000, "window_node_limit": 10, "placement_node_limit": 10}
 
 _SIMS: dict[str, ScratchpadSimulator] = {}
 
@@ -74,7 +74,7 @@ def test_designs_that_crashed_before_evaluate_at_the_default_budget(workload, kb
 _DESIGNS = [("inception", 461, "ilp_free_order"), ("inception", 590, "windowed_search"),
             ("inception", 522, "ilp_free_order_offsets"), ("inception", 590, "divide_and_conquer"),
             ("nas_cells", 404, "ilp_free_order"), ("transformer_train", 800, "ilp_free_order_offsets")]
-_BUDGET = {"node_limit": 300, "search_iterations": 40_000, "window_node_limit": 40}
+_BUDGET = {"node_limit": 300, "search_iterations": 40_000, "window_node_limit": 40, "placement_node_limit": 100}
 
 _EVALUATE = textwrap.dedent("""
     import json, sys

@@ -8,7 +8,7 @@ not overlap in address.  This is dynamic storage allocation:
 1. greedy heuristics (:func:`best_fit`): several interval orders x
    first-fit / best-fit holes;
 2. if that fails, an address ILP: integer offsets, one order binary per pair
-   of intervals alive together, big-M non-overlap (``window_nodes`` nodes);
+   of intervals alive together, big-M non-overlap (``placement_nodes`` nodes);
 
 and if neither places the plan (no placement exists, or none was found
 within the budget), the best checked plan of
@@ -123,7 +123,7 @@ def place_ilp(graph: Graph, ivs: list[Interval], capacity: int, ctx: SolveContex
                 z = new_var(prob, f"z{i}_{j}", cat="Binary")
                 prob += off[a] + graph.size(a[0]) <= off[b] + capacity * (1 - z)
                 prob += off[b] + graph.size(b[0]) <= off[a] + capacity * z
-    out = solve_model(prob, ctx, nodes=ctx.budget.window_nodes, what="address model")
+    out = solve_model(prob, ctx, nodes=ctx.budget.placement_nodes, what="address model")
     if not out.has_solution:
         return None
     return {iv: int(round(v.varValue)) for iv, v in off.items()}
@@ -194,7 +194,7 @@ def place_plan(graph: Graph, plan: Plan, capacity: int, ctx: SolveContext) -> Pl
         from .ilp_free import solve_free_order
 
         joint = _checked(graph, solve_free_order(graph, capacity, offsets=True, pin_order=plan.order, warm=best,
-                                                 ctx=ctx, nodes=ctx.budget.window_nodes), capacity)
+                                                 ctx=ctx, nodes=ctx.budget.placement_nodes), capacity)
         if joint is not None and joint.noncompulsory_bytes < best.noncompulsory_bytes:
             joint.info["placement"] = "joint"
             best = joint

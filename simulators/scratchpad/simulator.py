@@ -83,7 +83,8 @@ class ScratchpadSimulator(Simulator):
     which a MIP may stop, in [0, 1)), the work budget ``node_limit``
     (branch-and-bound nodes per MIP), ``search_iterations`` (simplex
     iterations the windowed search and divide-and-conquer may spend) and
-    ``window_node_limit`` (nodes per window model and address model), ``graph_options`` (builder keyword arguments, e.g.
+    ``window_node_limit`` (nodes per window model), ``placement_node_limit``
+    (nodes per address model), ``graph_options`` (builder keyword arguments, e.g.
     ``{"resolution": 112}``), ``policies`` (non-empty subset offered in the
     space), ``budget_levels`` (fractions of the way from the smallest feasible
     size to the peak footprint, see :mod:`.budgets`), ``scratchpad_kb`` (min,
@@ -113,7 +114,9 @@ class ScratchpadSimulator(Simulator):
     def __init__(self, workload: Any = "resnet18", time_limit_s: float | None = DEFAULT_TIME_LIMIT_S,
                  precision_bytes: int = 1, *, solver: str = "auto", gap_rel: float = 0.0,
                  node_limit: int = WorkBudget.nodes, search_iterations: int = WorkBudget.search_iterations,
-                 window_node_limit: int = WorkBudget.window_nodes, graph_options: Mapping[str, Any] | None = None,
+                 window_node_limit: int = WorkBudget.window_nodes,
+                 placement_node_limit: int = WorkBudget.placement_nodes,
+                 graph_options: Mapping[str, Any] | None = None,
                  policies: tuple[str, ...] | None = None, scratchpad_kb: tuple[int, int] | None = None,
                  budget_levels: tuple[float, ...] = BUDGET_LEVELS, free_order_max_ops: int = 40,
                  search_seed: int = 0, hardware: HardwareModel | None = None, input_shapes: Any = None,
@@ -127,7 +130,8 @@ class ScratchpadSimulator(Simulator):
         self.solver, self.gap_rel = solver, check_gap(gap_rel)
         self.work_budget = WorkBudget(nodes=check_count(node_limit, "node_limit"),
                                       search_iterations=check_count(search_iterations, "search_iterations"),
-                                      window_nodes=check_count(window_node_limit, "window_node_limit"))
+                                      window_nodes=check_count(window_node_limit, "window_node_limit"),
+                                      placement_nodes=check_count(placement_node_limit, "placement_node_limit"))
         if graph_options is not None and not isinstance(graph_options, Mapping):
             raise OptionError(f"graph_options={graph_options!r} is not allowed; allowed: a mapping of "
                               f"workload builder options")
@@ -304,7 +308,8 @@ class ScratchpadSimulator(Simulator):
         d["time_limit_s"] = None if math.isinf(self.time_limit_s) else self.time_limit_s
         d["work_budget"] = {"node_limit": self.work_budget.nodes,
                             "search_iterations": self.work_budget.search_iterations,
-                            "window_node_limit": self.work_budget.window_nodes}
+                            "window_node_limit": self.work_budget.window_nodes,
+                            "placement_node_limit": self.work_budget.placement_nodes}
         mr, peak = budget_range(self.graph)
         kb = self.space["scratchpad_kb"].values
         d["scratchpad_budgets"] = {"min_feasible_bytes": mr, "peak_live_bytes": peak,
