@@ -249,3 +249,23 @@ def test_strict_cmdmux_with_grouping_scheduler_is_a_clear_deadlock():
     res = sim.evaluate({**sim.reference_config(), "Scheduler": "FrFcfsGrp", "PagePolicy": "Closed"})
     assert not res["feasible"] and "no progress" in res["reason"]
     assert run(DDR3, tr, {**cfg, "Scheduler": "FrFcfs"}).total_time_ns > 0
+
+
+#: total times (ns) printed by the DRAMSys binary ArchGym ships (sims/DRAM/binary/DRAMSys/DRAMSys of
+#: srivatsankrishnan/oss-arch-gym at 53f745af, its ddr3-example.json and policy.json), run on
+#: stream.stl, which the shipped "stream" workload reproduces bit for bit
+_BINARY_STREAM = [
+    ({"Scheduler": "FrFcfsGrp", "Arbiter": "Fifo", "MaxActiveTransactions": 2, "RefreshMaxPostponed": 2}, 89805.0),
+    ({"Scheduler": "FrFcfsGrp", "Arbiter": "Fifo", "MaxActiveTransactions": 2, "RefreshMaxPostponed": 4}, 89647.5),
+    ({"Scheduler": "FrFcfs", "Arbiter": "Reorder", "MaxActiveTransactions": 2, "RefreshMaxPostponed": 1}, 89840.0),
+    ({"Scheduler": "FrFcfsGrp", "Arbiter": "Fifo", "MaxActiveTransactions": 2, "RefreshPolicy": "NoRefresh"}, 89380.0),
+]
+
+
+@pytest.mark.parametrize("override, dramsys_ns", _BINARY_STREAM)
+def test_refresh_between_requests_matches_the_dramsys_binary(override, dramsys_ns):
+    """With two requests outstanding the buffer runs empty between them: DRAMSys's refresh
+    manager then sees every bank machine idle and refreshes at once instead of postponing."""
+    cfg = {"PagePolicy": "Open", "SchedulerBuffer": "Bankwise", "RequestBufferSize": 8, "RespQueue": "Fifo",
+           "RefreshPolicy": "AllBank", "RefreshMaxPulledin": 8, **override}
+    assert simulate("stream", cfg).total_time_ns == dramsys_ns

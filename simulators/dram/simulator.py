@@ -141,7 +141,9 @@ class DRAMSimulator(Simulator):
     """
 
     name: ClassVar[str] = "DRAM"
-    version: ClassVar[str] = "1.1"   # 1.1: lpddr4-3200 and hbm2 became DRAMSys's devices
+    # 1.2: a bank machine is idle for refresh once its queue empties (as in DRAMSys);
+    # 1.1: lpddr4-3200 and hbm2 became DRAMSys's devices
+    version: ClassVar[str] = "1.2"
     metrics: ClassVar[tuple[Metric, ...]] = (
         Metric("total_time_ns", "ns", True, "completion time of the last response (DRAMSys Total Time)", 1e5),
         Metric("avg_read_latency_ns", "ns", True, "mean read latency from player send to response", 1e3),

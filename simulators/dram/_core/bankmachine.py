@@ -6,8 +6,10 @@ it keeps its request unless the scheduler offers another hit to the open row
 PRE on a miss; no ACT or CAS while a forced refresh blocks the rank.  The
 CAS auto-precharges (RDA/WRA) under ``PagePolicy``: Open (0) never;
 OpenAdaptive (1) when more requests wait but none is another hit; Closed (2)
-always; ClosedAdaptive (3) unless another hit waits.  A machine that has once
-held a request stays "busy" for the refresh manager (``B_TOUCHED``).
+always; ClosedAdaptive (3) unless another hit waits.  A machine is busy for
+the refresh manager while it holds a request (``B_BUSY``, DRAMSys's
+``currentPayload``): from its next proposal while its bank has a queued
+request until that request's CAS.
 
 Proposals are recomputed only for banks whose own state or queue changed
 (``B_DIRTY``); the others keep their command, and after a command elsewhere
@@ -16,7 +18,7 @@ controller clock cycles.
 """
 from .drampower import bank_command, flush
 from .layout import (
-    ACT, B_CMD, B_CUR, B_DIRTY, B_KEEP, B_OROW, B_PID, B_QN, B_STATE, B_TIME, B_TOUCHED, C_AP_N, C_CHANGED, C_LAST_CMD,
+    ACT, B_BUSY, B_CMD, B_CUR, B_DIRTY, B_KEEP, B_OROW, B_PID, B_QN, B_STATE, B_TIME, C_AP_N, C_CHANGED, C_LAST_CMD,
     C_LAST_DIR, C_LAST_IC, C_LAST_IG, C_LAST_IRK, C_LAST_IT, C_PD_STATE, K_PAGE, K_SCHED, NOP, PRE, R_ACTIVATED,
     R_BLOCKED, RD, RDA, S_NCMD, S_PROPOSE, T_BANKS_PER_RANK, T_RD_DATA, T_WR_DATA, WR, WRA,
 )
@@ -52,13 +54,14 @@ def propose(now, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row
             continue
         r = pick(b, sched, ch[C_LAST_DIR], q, bk, req_row, req_w, req_addr)
         if r < 0:
+            bk[B_BUSY, b] = 0
             continue
         if bk[B_KEEP, b] == 1:
             if req_row[r] == bk[B_OROW, b]:
                 bk[B_CUR, b] = r
         else:
             bk[B_CUR, b] = r
-        bk[B_TOUCHED, b] = 1
+        bk[B_BUSY, b] = 1
         p = bk[B_CUR, b]
         rank = b // bpr
         c = NOP
@@ -116,6 +119,7 @@ def issue(b, now, tv, eparams, q, bk, lb, lg, lr, rk, ch, st, ready, rq, req_bg,
         rk[R_ACTIVATED, rank] -= 1
         return False
     bk[B_KEEP, b] = 0
+    bk[B_BUSY, b] = 0
     if c == RDA or c == WRA:
         bk[B_STATE, b] = 0
         rk[R_ACTIVATED, rank] -= 1
