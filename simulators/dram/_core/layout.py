@@ -154,7 +154,8 @@ B_QN = 9         # requests in this bank's queue
 # ... and DRAMPower's view
 B_DP_ACTIVE = 10  # 1 while DRAMPower counts the bank active
 B_AP = 11        # pending auto-precharge time (-1: none)
-B_LEN = 12
+B_GROUP = 12     # the bank's bank group (channel-wide), known once it held a request
+B_LEN = 13
 
 # per-rank state ``rk[R_*, r]``: the bank machines' shared view and the refresh manager
 R_ACTIVATED = 0  # open banks
@@ -200,8 +201,8 @@ C_SPACE_BLOCKED = 29  # 1: the head was refused for lack of buffer space
 C_DP_NACT = 30     # DRAMPower: banks counted active,
 C_DP_FIRST_ACT = 31  # first ACT of the current active period,
 C_DP_LAST_PRE = 32   # end of the last active period (or of a refresh)
-C_AP_N = 33        # pending auto-precharges in bk[B_AP]
-C_CHANGED = 34     # 1: a command was issued in the last step (bank machines retime)
+C_AP_NEXT = 33     # earliest pending auto-precharge in bk[B_AP] (INF: none)
+C_DIRTY = 34       # 1: some bank machine must propose again (``bk[B_DIRTY]``)
 C_LEN = 35
 
 # the checker's bank columns follow the CAS command codes (timing.record relies on it)
