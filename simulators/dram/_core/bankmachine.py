@@ -19,9 +19,10 @@ controller clock cycles.
 """
 from .drampower import bank_command, flush
 from .layout import (
-    ACT, B_BUSY, B_CMD, B_CUR, B_DIRTY, B_GROUP, B_KEEP, B_OROW, B_PID, B_QN, B_STATE, B_TIME, C_DIRTY, C_LAST_CMD,
-    C_LAST_DIR, C_LAST_IC, C_LAST_IG, C_LAST_IRK, C_LAST_IT, C_PD_STATE, K_PAGE, K_SCHED, NOP, PRE, R_ACTIVATED,
-    R_BLOCKED, RD, RDA, S_NCMD, S_PROPOSE, T_BANKS_PER_RANK, T_RD_DATA, T_WR_DATA, WR, WRA,
+    ACT, B_BUSY, B_CMD, B_CUR, B_DIRTY, B_GROUP, B_KEEP, B_OROW, B_PID, B_QN, B_STATE, B_TIME, C_BANK_NEXT,
+    C_BANK_STALE, C_DIRTY, C_LAST_CMD, C_LAST_DIR, C_LAST_IC, C_LAST_IG, C_LAST_IRK, C_LAST_IT, C_PD_STATE, INF, K_PAGE,
+    K_SCHED, NOP, PRE, R_ACTIVATED, R_BLOCKED, RD, RDA, S_NCMD, S_PROPOSE, T_BANKS_PER_RANK, T_RD_DATA, T_WR_DATA, WR,
+    WRA,
 )
 from .response import push
 from .scheduler import further_hit, pick, remove
@@ -47,10 +48,32 @@ def propose(now, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row
 def retime(bk, dist, lr, ch, bpr):
     """After a bank command (``ch[C_LAST_*]``), raise every other proposal's earliest cycle
     by the constraints that command added (:func:`.timing.retime`); dirty banks propose anew."""
+    ch[C_BANK_STALE] = 1
     for b in range(bk.shape[1]):
         c = bk[B_CMD, b]
         if c != NOP and bk[B_DIRTY, b] == 0:
             bk[B_TIME, b] = retime_one(bk[B_TIME, b], c, bk[B_GROUP, b], b // bpr, dist, lr, ch)
+
+
+def settle(now, after_command, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row, req_w, req_addr):
+    """End of a step: :func:`propose` (for cycle ``now`` at the earliest) and, if
+    ``after_command``, :func:`retime`, in one pass; returns the earliest proposal's cycle
+    (``INF``: none), kept exact in ``ch[C_BANK_NEXT]``."""
+    if ch[C_DIRTY] == 0 and not after_command and ch[C_BANK_STALE] == 0:
+        return ch[C_BANK_NEXT]
+    ch[C_DIRTY] = 0
+    bpr = tv[T_BANKS_PER_RANK]
+    t = INF
+    for b in range(bk.shape[1]):
+        if bk[B_DIRTY, b] == 1:
+            propose_one(b, now, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row, req_w, req_addr)
+        elif after_command and bk[B_CMD, b] != NOP:
+            bk[B_TIME, b] = retime_one(bk[B_TIME, b], bk[B_CMD, b], bk[B_GROUP, b], b // bpr, dist, lr, ch)
+        if bk[B_CMD, b] != NOP and bk[B_TIME, b] < t:
+            t = bk[B_TIME, b]
+    ch[C_BANK_NEXT] = t
+    ch[C_BANK_STALE] = 0
+    return t
 
 
 def propose_one(b, now, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row, req_w, req_addr):
@@ -61,6 +84,7 @@ def propose_one(b, now, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, 
     bk[B_DIRTY, b] = 0
     st[S_PROPOSE] += 1
     bk[B_CMD, b] = NOP
+    ch[C_BANK_STALE] = 1
     if ch[C_PD_STATE] == 1:
         return
     r = pick(b, sched, ch[C_LAST_DIR], q, bk, req_row, req_w, req_addr)
@@ -99,6 +123,7 @@ def propose_one(b, now, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, 
         bk[B_TIME, b] = earliest(c, b, req_bg[p], rank, now, dist, lb, lg, lr, ch)
         bk[B_PID, b] = p
         bk[B_GROUP, b] = req_bg[p]
+        ch[C_BANK_NEXT] = min(ch[C_BANK_NEXT], bk[B_TIME, b])
 
 
 def issue(b, now, tv, eparams, q, bk, lb, lg, lr, rk, ch, st, ready, rq, req_bg, req_row, req_w):

@@ -53,12 +53,3 @@ def select(now, tv, dist, knobs, bk, ch):
     if best_b >= 0 and best_t == now:
         return best_b
     return -1
-
-
-def next_time(bk):
-    """Earliest cycle of any proposed command (``INF``: none)."""
-    t = INF
-    for b in range(bk.shape[1]):
-        if bk[B_CMD, b] != NOP and bk[B_TIME, b] < t:
-            t = bk[B_TIME, b]
-    return t

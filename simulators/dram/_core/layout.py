@@ -203,7 +203,9 @@ C_DP_FIRST_ACT = 31  # first ACT of the current active period,
 C_DP_LAST_PRE = 32   # end of the last active period (or of a refresh)
 C_AP_NEXT = 33     # earliest pending auto-precharge in bk[B_AP] (INF: none)
 C_DIRTY = 34       # 1: some bank machine must propose again (``bk[B_DIRTY]``)
-C_LEN = 35
+C_BANK_NEXT = 35   # a lower bound of the earliest proposal's cycle (INF: none) ...
+C_BANK_STALE = 36  # ... exact unless 1 (a proposal was replaced or retimed since)
+C_LEN = 37
 
 # the checker's bank columns follow the CAS command codes (timing.record relies on it)
 assert (LB_RDA - LB_RD, LB_WR - LB_RD, LB_WRA - LB_RD) == (RDA - RD, WR - RD, WRA - RD)

@@ -34,7 +34,7 @@ as plain Python, with identical results.
 from . import arbiter, bankmachine, cmdmux, powerdown, refresh, response
 from .drampower import close_window
 from .layout import (
-    B_CMD, B_DIRTY, C_ARRIVAL, C_DIRTY, C_NDONE, C_NTOT, C_PD_STATE, C_PEND_FREE, INF, K_ARBITER, K_RESP, K_SCHED,
+    B_CMD, B_DIRTY, C_ARRIVAL, C_BANK_NEXT, C_DIRTY, C_NDONE, C_NTOT, C_PD_STATE, C_PEND_FREE, INF, K_ARBITER, K_RESP, K_SCHED,
     NEG, NOP, RD, S_ITER, S_LAST, T_BANKS_PER_RANK, T_RASCAS, T_REFI,
 )
 
@@ -84,6 +84,7 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, pla
         ref_rank = refresh.plan(now, tv, dist, knobs, bk, rk, lr, ch)
         pd_cmd = powerdown.decide(now, tv, knobs, rk, lr, ch)
         issued = False
+        retime_due = False                             # a bank command to retime the other proposals by
         if pd_cmd != NOP:
             powerdown.issue(pd_cmd, now, tv, rk, lr, ch, st)
             bankmachine.replan_all(bk, ch)
@@ -92,7 +93,7 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, pla
             bankmachine.replan_all(bk, ch)
             issued = True
         else:
-            b = cmdmux.select(now, tv, dist, knobs, bk, ch)
+            b = cmdmux.select(now, tv, dist, knobs, bk, ch) if ch[C_BANK_NEXT] <= now else -1
             if b >= 0:
                 bk[B_DIRTY, b] = 1
                 ch[C_DIRTY] = 1
@@ -102,7 +103,10 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, pla
                 issued = True
                 cas = bankmachine.issue(b, now, tv, eparams, q, bk, lb, lg, lr, rk, ch, st, ready, rq, req_bg,
                                         req_row, req_w)
-                bankmachine.retime(bk, dist, lr, ch, bpr)
+                retime_due = True
+                if rascas or ch[C_PEND_FREE] > 0:      # the step repeats at now: retime before it
+                    bankmachine.retime(bk, dist, lr, ch, bpr)
+                    retime_due = False
                 if cas:
                     last_progress = now
                     arbiter.forward(now, knobs, q, ch, bk, arbq, req_t, req_bank, req_w, tck_ps, player_ps,
@@ -116,9 +120,9 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, pla
             continue
         # the next cycle at which anything can happen: the machines that must
         # propose again do so now, for the next cycle at the earliest
-        bankmachine.propose(now + 1, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row, req_w,
-                            req_addr)
-        t_next = min(cmdmux.next_time(bk), refresh.next_time(now, knobs, rk),
+        t_bank = bankmachine.settle(now + 1, retime_due, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg,
+                                    req_row, req_w, req_addr)
+        t_next = min(t_bank, refresh.next_time(now, knobs, rk),
                      powerdown.next_time(now, pd_cmd, tv, knobs, lr, ch), arbiter.next_time(knobs, ch, n),
                      response.next_time(in_order, ch, ready, rq))
         if t_next >= INF:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .layout import (
-    B_AP, B_CUR, B_DIRTY, B_LEN, B_OROW, C_AP_NEXT, C_BUS_COL, C_BUS_ROW, C_DIRTY, C_HEAD_AVAIL, C_LAST_ACC, C_LAST_CMD, C_LEN, C_RESP_LAST,
+    B_AP, B_CUR, B_DIRTY, B_LEN, B_OROW, C_AP_NEXT, C_BANK_NEXT, C_BUS_COL, C_BUS_ROW, C_DIRTY, C_HEAD_AVAIL, C_LAST_ACC, C_LAST_CMD, C_LEN, C_RESP_LAST,
     INF, LB_LEN, LG_LEN, LR_FAWI, LR_FAWN, LR_LEN, NEG, R_LEN, R_REF_TIME, R_TRIG, T_BANKS_PER_RANK, T_REFI,
     T_REFI_RANK,
 )
@@ -22,6 +22,7 @@ def new_state(tv: np.ndarray, nbanks: int, ngroups: int, bufsize: int, n: int) -
     ch[[C_BUS_ROW, C_BUS_COL, C_LAST_CMD, C_RESP_LAST, C_LAST_ACC]] = NEG
     ch[C_HEAD_AVAIL] = INF
     ch[C_AP_NEXT] = INF
+    ch[C_BANK_NEXT] = INF
     bk = np.zeros((B_LEN, nbanks), np.int64)
     bk[[B_OROW, B_CUR, B_AP]] = -1
     bk[B_DIRTY] = 1
