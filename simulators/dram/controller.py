@@ -10,6 +10,7 @@ about two orders of magnitude slower).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -68,6 +69,21 @@ def jit_available() -> bool:
     return True
 
 
+def _percentile_99(x: np.ndarray) -> float:
+    """``np.percentile(x, 99)`` (linear interpolation, the same floating-point operations) of
+    a non-empty 1-D float array without NaNs, in a sixth of the time: one partition."""
+    n = x.shape[0]
+    vi = (n - 1) * 0.99
+    lo = math.floor(vi)
+    if lo >= n - 1:
+        return float(x.max())
+    g = vi - lo
+    part = np.partition(x, (lo, lo + 1))
+    a, b = float(part[lo]), float(part[lo + 1])
+    d = b - a
+    return b - d * (1 - g) if g >= 0.5 else a + d * g
+
+
 @dataclass(frozen=True)
 class RunResult:
     """Outcome of one simulation; times in ns, energies in pJ."""
@@ -97,7 +113,7 @@ class RunResult:
         return {
             "total_time_ns": t,
             "avg_read_latency_ns": float(lat.mean()) if lat.size else 0.0,
-            "p99_read_latency_ns": float(np.percentile(lat, 99)) if lat.size else 0.0,
+            "p99_read_latency_ns": _percentile_99(lat) if lat.size else 0.0,
             "bandwidth_gbps": (n * self.burst_bytes / t) if t > 0 else 0.0,
             "row_hit_rate": max(ncas - self.n_act, 0) / ncas if ncas else 0.0,
             "energy_pj": self.energy.total_pj,

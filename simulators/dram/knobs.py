@@ -18,6 +18,7 @@ ArchGym's baseline (:data:`DEFAULT_MCCONFIG`).
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping
 
 import numpy as np
@@ -57,8 +58,10 @@ DEFAULT_MCCONFIG: dict[str, Any] = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def dram_space(power_down: bool = False, integer: bool = False) -> DesignSpace:
-    """The DRAM controller design space (see the module docstring)."""
+    """The DRAM controller design space (see the module docstring); one shared, immutable
+    object per variant."""
     params = []
     for name, vals in KNOBS.items():
         desc = f"DRAMSys mcconfig {name}"

@@ -18,6 +18,7 @@ DDR3 without bank groups is modelled with one bank group, so the ``_S`` and
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,6 +181,13 @@ def standard_names() -> list[str]:
     return sorted(p.stem for p in _DIR.glob("*.json"))
 
 
+@functools.lru_cache(maxsize=None)
+def _shipped_text(name: str) -> str | None:
+    """The text of the shipped standard ``name`` (None: there is none); read once per process."""
+    p = _DIR / f"{name}.json"
+    return p.read_text() if p.is_file() else None
+
+
 def _require(d: Mapping[str, Any], keys, where: str) -> None:
     missing = [k for k in keys if k not in d]
     if missing:
@@ -192,13 +200,17 @@ def load_standard(name_or_path: str | Path | Mapping[str, Any]) -> MemSpec:
         raw, where = dict(name_or_path), "memory spec"
     else:
         p = Path(name_or_path)
+        text = None
         if not p.suffix:
             p = _DIR / f"{str(name_or_path).lower()}.json"
-        if not p.is_file():
+            text = _shipped_text(p.stem)
+        elif p.is_file():
+            text = p.read_text()
+        if text is None:
             raise ValueError(f"unknown memory {str(name_or_path)!r}; shipped: {', '.join(standard_names())}")
         where = str(p)
         try:
-            raw = json.loads(p.read_text())
+            raw = json.loads(text)
         except json.JSONDecodeError as e:
             raise ValueError(f"{where}: invalid JSON ({e})") from None
     _require(raw, _TOP_KEYS, where)
