@@ -56,7 +56,7 @@ def _example_arguments() -> tuple:
 #: bank count); ``_nrt=False``: no reference counting -- the core allocates nothing (its
 #: state comes from :func:`._core.new_state`), and counting every array argument of its
 #: LLVM-inlined parts made it 3-5x slower (measured on the ArchGym traces).
-KERNEL = Kernel(_core.simulate_core, label="the DRAM controller kernel", example=_example_arguments,
+KERNEL = Kernel(_core.simulate_core, label="the DRAM controller kernel", example=_example_arguments, returns="int64",
                 expected_s=7, nogil=True, error_model="numpy", _nrt=False)
 
 
