@@ -5,7 +5,7 @@ import numpy as np
 
 from .layout import (
     B_AP, B_CUR, B_DIRTY, B_LEN, B_OROW, C_AP_NEXT, C_BANK_NEXT, C_BUS_COL, C_BUS_ROW, C_DIRTY, C_HEAD_AVAIL, C_LAST_ACC, C_LAST_CMD, C_LEN, C_RESP_LAST,
-    INF, LB_LEN, LG_LEN, LR_FAWI, LR_FAWN, LR_LEN, NEG, R_LEN, R_REF_TIME, R_TRIG, T_BANKS_PER_RANK, T_REFI,
+    INF, LB_LEN, LG_LEN, LR_FAWI, LR_FAWN, LR_LEN, NEG, R_LEN, R_REF_TIME, R_TRIG, S_LEN, T_BANKS_PER_RANK, T_REFI,
     T_REFI_RANK,
 )
 
@@ -13,7 +13,7 @@ __all__ = ["new_state"]
 
 
 def new_state(tv: np.ndarray, nbanks: int, ngroups: int, bufsize: int, n: int) -> tuple[np.ndarray, ...]:
-    """``(ch, bk, rk, lb, lg, lr, q, ready, rq, arbq)`` for ``nbanks`` banks in ``ngroups`` groups (all
+    """``(ch, bk, rk, lb, lg, lr, q, ready, rq, arbq, ff)`` for ``nbanks`` banks in ``ngroups`` groups (all
     ranks), a buffer of ``bufsize`` and ``n`` requests (see :mod:`.layout`): every bank precharged
     and due a proposal, no command issued yet, rank ``r``'s first refresh due at
     REFI - r * ``T_REFI_RANK`` (cycles)."""
@@ -35,4 +35,6 @@ def new_state(tv: np.ndarray, nbanks: int, ngroups: int, bufsize: int, n: int) -
     lr = np.full((nranks, LR_LEN), NEG, np.int64)
     lr[:, [LR_FAWN, LR_FAWI]] = 0
     q = np.zeros((nbanks, 2 * bufsize + 4), np.int64)
-    return ch, bk, rk, lb, lg, lr, q, np.full(n, INF, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    ff = np.zeros((3, 1 + C_LEN + bk.size + rk.size + lb.size + lg.size + lr.size + S_LEN), np.int64)
+    return (ch, bk, rk, lb, lg, lr, q, np.full(n, INF, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
+            ff)
