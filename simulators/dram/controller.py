@@ -22,9 +22,10 @@ from . import _core
 from .energy import EnergyBreakdown, auto_precharge_offsets, energy_from_stats
 from .knobs import encode_mcconfig
 from .standards import MemSpec
-from .trace import Trace
+from .trace import MAX_TRACE_PS, Trace, TraceError
 
-__all__ = ["RunResult", "run", "jit_available", "ControllerDeadlock", "DecodedTrace", "decode_trace", "KERNEL"]
+__all__ = ["RunResult", "run", "jit_available", "ControllerDeadlock", "DecodedTrace", "decode_trace", "check_trace",
+           "KERNEL"]
 
 
 class ControllerDeadlock(RuntimeError):
@@ -141,10 +142,37 @@ class DecodedTrace:
         return int(self.times.shape[0])
 
 
+def check_trace(spec: MemSpec, trace: Trace) -> None:
+    """Refuse, with one line naming the request (its file and line when read from a file), a
+    trace the model cannot represent on ``spec``: times that are not whole non-negative
+    player cycles, a timeline beyond :data:`.trace.MAX_TRACE_PS`, directions other than 0/1
+    (:class:`.trace.TraceError`), addresses beyond the capacity (:class:`.standards.CapacityError`)."""
+    t = np.asarray(trace.times)
+    if t.size:
+        if t.dtype.kind not in "iu":
+            frac = ~np.isfinite(t) | (t != np.floor(t)) if t.dtype.kind == "f" else np.ones(t.shape, bool)
+            if frac.any():
+                i = int(np.argmax(frac))
+                raise TraceError(f"{trace.where(i)}: time {t[i]!r} is not a whole number of trace-player cycles")
+        if (t < 0).any():
+            i = int(np.argmax(t < 0))
+            raise TraceError(f"{trace.where(i)}: time {t[i]} is negative; times are player cycles >= 0")
+        limit = MAX_TRACE_PS // spec.player_ps
+        reach = np.cumsum(t.astype(np.float64)) if trace.relative else t
+        if (reach > limit).any():
+            i = int(np.argmax(reach > limit))
+            raise TraceError(f"{trace.where(i)}: time {t[i]} reaches beyond the latest time the model represents, "
+                             f"{limit} player cycles of {spec.player_ps} ps ({MAX_TRACE_PS} ps, about 26 days)")
+    w = np.asarray(trace.is_write)
+    if w.size and not np.isin(w, (0, 1)).all():
+        i = int(np.argmax(~np.isin(w, (0, 1))))
+        raise TraceError(f"{trace.where(i)}: direction {w[i]!r} is neither 0 (read) nor 1 (write)")
+    spec.check_capacity(trace.addresses, trace.name, where=trace.where)
+
+
 def decode_trace(spec: MemSpec, trace: Trace) -> DecodedTrace:
-    """Check ``trace`` against ``spec``'s capacity (:class:`.standards.CapacityError`) and
-    split its addresses with ``spec``'s mapping."""
-    spec.check_capacity(trace.addresses, trace.name)
+    """Check ``trace`` (:func:`check_trace`) and split its addresses with ``spec``'s mapping."""
+    check_trace(spec, trace)
     bank, bg, row = spec.decode(trace.addresses)
     tv = spec.timing_vector()
     return DecodedTrace(spec, np.ascontiguousarray(trace.times, np.int64),

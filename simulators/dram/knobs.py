@@ -25,7 +25,7 @@ import numpy as np
 
 from archgym.space import Categorical, DesignSpace, Integer, Ordinal
 
-__all__ = ["KNOBS", "INTEGER_RANGES", "DEFAULT_MCCONFIG", "dram_space", "encode_mcconfig"]
+__all__ = ["KNOBS", "INTEGER_RANGES", "DEFAULT_MCCONFIG", "MCCONFIG_KEYS", "dram_space", "encode_mcconfig"]
 
 _P2 = (1, 2, 4, 8, 16, 32, 64, 128)
 
@@ -48,6 +48,8 @@ INTEGER_RANGES: dict[str, tuple[int, int]] = {
     "RefreshMaxPulledin": (1, 8), "MaxActiveTransactions": (1, 128),
 }
 _EXTRA = {"PowerDownPolicy": ("NoPowerDown", "Staggered"), "CmdMux": ("Oldest", "Strict")}
+#: every mcconfig key the model reads (the searched knobs, then PowerDownPolicy and CmdMux)
+MCCONFIG_KEYS: tuple[str, ...] = (*KNOBS, *_EXTRA)
 
 #: ArchGym's baseline controller configuration (DRAMSys ddr3-example mcconfig)
 DEFAULT_MCCONFIG: dict[str, Any] = {

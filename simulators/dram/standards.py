@@ -22,7 +22,7 @@ import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -158,13 +158,16 @@ class MemSpec:
         bank = bg * self.banks_per_group + parts["bank"]
         return bank, bg, parts["row"]
 
-    def check_capacity(self, addresses: np.ndarray, trace_name: str = "trace") -> None:
-        """Raise :class:`CapacityError` (one line) if any address is beyond the capacity."""
+    def check_capacity(self, addresses: np.ndarray, trace_name: str = "trace",
+                       where: Callable[[int], str] | None = None) -> None:
+        """Raise :class:`CapacityError` (one line) if any address is beyond the capacity;
+        ``where(i)`` names request ``i`` (default: the trace and the request's index)."""
         a = np.asarray(addresses, dtype=np.uint64)
         if a.size and int(a.max()) >= self.capacity_bytes:
             i = int(np.argmax(a >= np.uint64(self.capacity_bytes)))
+            at = where(i) if where is not None else f"trace {trace_name!r}: request {i}"
             raise CapacityError(
-                f"trace {trace_name!r}: request {i} address {int(a[i]):#x} is beyond the {self.name} capacity of "
+                f"{at}: address {int(a[i]):#x} is beyond the {self.name} capacity of "
                 f"{self.capacity_bytes:#x} bytes ({_size(self.capacity_bytes)}); addresses must be below "
                 f"{self.capacity_bytes:#x}")
 
