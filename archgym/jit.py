@@ -240,13 +240,14 @@ class Kernel:
             notice = _notice_listener(event, self._notice(cache_dir if cached else None))
             with event.install_listener("numba:compile", notice):
                 if native:
-                    cfunc, spec = _c_entry(numba, entry, example, self._returns, self._options)
+                    cfunc, spec = _c_entry(numba, self.py_func, entry.__globals__, example, self._returns,
+                                           self._options)
                 else:
                     entry.compile(tuple(numba.typeof(a) for a in example))
         except Exception as e:  # noqa: BLE001 - any failure inside numba is reported as one error
             raise self._fail("numba failed to compile", e) from e
-        entry.disable_compile()
         if not native:
+            entry.disable_compile()
             return entry
         code = _NativeCode(cfunc.native_name, spec, self._returns, _undefined_symbols(cfunc._library),
                            cfunc._library._get_compiled_object())
@@ -277,9 +278,10 @@ class Kernel:
                      native: bool = False) -> tuple[Any, bool]:
         """A numba dispatcher per function, each seeing its callees (by name or as attributes
         of a module) as dispatchers; only the entry (last) is cached, in ``cache_dir``: its
-        machine code includes the callees'.  ``native``: the entry is compiled like a callee
-        (for the C entry of :func:`_c_entry`, cached as native code by :meth:`_compile`), and
-        the second value says whether ``cache_dir`` is writable."""
+        machine code includes the callees'.  ``native``: the entry gets no dispatcher (its
+        body becomes the C entry of :func:`_c_entry`, which :meth:`_compile` caches as native
+        code; the entry returned is the plain function in its namespace), and the second value
+        says whether ``cache_dir`` is writable."""
         namespaces: dict[str, dict] = {}
         dispatchers: dict[types.FunctionType, Any] = {}
         entry, cached = None, False
@@ -287,10 +289,11 @@ class Kernel:
             ns = namespaces.setdefault(f.__module__, dict(f.__globals__))
             copy = types.FunctionType(f.__code__, ns, f.__name__, f.__defaults__, f.__closure__)
             copy.__qualname__ = f.__qualname__
-            if f is not self.py_func or native:
+            if f is not self.py_func:
                 dispatchers[f] = numba.njit(**_CALLEE_OPTIONS, **self._options)(copy)
-                if f is self.py_func:
-                    entry, cached = dispatchers[f], _writable(cache_dir)
+                continue
+            if native:       # its body becomes the C entry (_c_entry): no dispatcher of its own
+                entry, cached = copy, _writable(cache_dir)
                 continue
             saved = numba.config.CACHE_DIR
             numba.config.CACHE_DIR = cache_dir
@@ -362,35 +365,49 @@ _C_SCALARS = {"int64": "c_int64", "int32": "c_int32", "uint64": "c_uint64", "flo
               "bool": "c_bool", "none": None}
 
 
-def _c_entry(numba: Any, entry: Any, example: tuple, returns: str, options: dict) -> tuple[Any, list]:
-    """A C-callable numba ``cfunc`` calling ``entry``: each array argument becomes a data
-    pointer and its dimensions (the cfunc rebuilds the array with ``numba.carray``), each
-    scalar stays itself.  Returns the cfunc and the argument spec: per argument
-    ``("array", dtype string, ndim)`` or ``("scalar", numba type name)``."""
-    params, call, sig, spec = [], [], [], []
-    for i, a in enumerate(example):
+def _c_entry(numba: Any, func: types.FunctionType, namespace: dict, example: tuple, returns: str,
+             options: dict) -> tuple[Any, list]:
+    """A C-callable numba ``cfunc`` with ``func``'s body: its array arguments become a data
+    pointer and the dimensions each (the body starts by rebuilding the arrays with
+    ``numba.carray``), its scalars stay themselves.  The body is ``func``'s own source,
+    compiled in ``namespace`` (its module's, with the callees as dispatchers), so the kernel
+    is compiled and optimised once, as the cfunc.  Returns the cfunc and the argument spec:
+    per argument ``("array", dtype string, ndim)`` or ``("scalar", numba type name)``."""
+    import ast
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    fn = tree.body[0]
+    names = [a.arg for a in fn.args.args]
+    if len(names) != len(example) or fn.args.vararg or fn.args.kwarg or fn.args.kwonlyargs or fn.decorator_list:
+        raise TypeError(f"{func.__qualname__}: a native kernel takes exactly its example's positional arguments")
+    params, prologue, sig, spec = [], [], [], []
+    for name, a in zip(names, example):
         if hasattr(a, "__array_interface__"):
             if not a.flags.c_contiguous:
-                raise TypeError(f"argument {i} of the example is not C-contiguous; a native kernel needs that")
-            dims = [f"n{i}_{k}" for k in range(a.ndim)]
-            params += [f"p{i}", *dims]
+                raise TypeError(f"argument {name} of the example is not C-contiguous; a native kernel needs that")
+            dims = [f"{name}__n{k}" for k in range(a.ndim)]
+            params += [f"{name}__p", *dims]
             sig += [numba.types.CPointer(numba.from_dtype(a.dtype)), *[numba.types.int64] * a.ndim]
-            call.append(f"carray(p{i}, ({''.join(d + ', ' for d in dims)}))")
+            prologue.append(f"{name} = __archgym_carray({name}__p, ({''.join(d + ', ' for d in dims)}))")
             spec.append(("array", a.dtype.str, a.ndim))
         else:
             t = numba.typeof(a)
             if str(t) not in _C_SCALARS:
-                raise TypeError(f"argument {i} of the example has type {t}; a native kernel takes arrays and "
+                raise TypeError(f"argument {name} of the example has type {t}; a native kernel takes arrays and "
                                 f"the scalar types {', '.join(k for k in _C_SCALARS if k != 'none')}")
-            params.append(f"s{i}")
+            params.append(name)
             sig.append(t)
-            call.append(f"s{i}")
             spec.append(("scalar", str(t)))
-    namespace = {"carray": numba.carray, "entry": entry}
-    exec(f"def c_entry({', '.join(params)}):\n    return entry({', '.join(call)})\n", namespace)  # noqa: S102
+    fn.name = "__archgym_c_entry"
+    fn.args = ast.parse(f"def f({', '.join(params)}): pass").body[0].args
+    fn.body = [*ast.parse("\n".join(prologue)).body, *fn.body]
+    namespace["__archgym_carray"] = numba.carray
+    exec(compile(ast.fix_missing_locations(tree), inspect.getsourcefile(func) or "<kernel>", "exec"),  # noqa: S102
+         namespace)
     restype = getattr(numba.types, returns)
     cfunc_options = {k: v for k, v in options.items() if k != "_nrt"}   # carray needs numba's runtime
-    return numba.cfunc(restype(*sig), **cfunc_options)(namespace["c_entry"]), spec
+    return numba.cfunc(restype(*sig), **cfunc_options)(namespace.pop("__archgym_c_entry")), spec
 
 
 def _undefined_symbols(library: Any) -> list[tuple[str, str]]:

@@ -34,13 +34,13 @@ as plain Python, with identical results.
 from . import arbiter, bankmachine, cmdmux, idle, powerdown, refresh, response
 from .drampower import close_window
 from .layout import (
-    B_CMD, B_DIRTY, C_ARRIVAL, C_BANK_NEXT, C_DIRTY, C_NDONE, C_NEXT_REQ, C_NTOT, C_PD_STATE, C_PEND_FREE, INF, K_ARBITER, K_RESP, K_SCHED,
+    B_CMD, B_DIRTY, C_ARRIVAL, C_BANK_NEXT, C_DIRTY, C_NDONE, C_NTOT, C_PD_STATE, C_PEND_FREE, INF, K_ARBITER, K_RESP, K_SCHED,
     NEG, NOP, RD, S_ITER, S_LAST, T_BANKS_PER_RANK, T_RASCAS, T_REFI,
 )
 
 
 def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, player_ps, relative, tv, dist, knobs,
-                  eparams, send_cyc, resp_cyc, st, ch, bk, rk, lb, lg, lr, q, ready, rq, arbq, ff):
+                  eparams, send_cyc, resp_cyc, st, ch, bk, rk, lb, lg, lr, q, ready, rq, arbq, ff, flat):
     """Run the whole trace; fill ``send_cyc``/``resp_cyc`` (cycles) and the stats vector ``st``.
 
     Requests (``req_*``, one entry each): player time (player cycles), write flag, bank and
@@ -48,7 +48,7 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, pla
     controller's and the trace player's clock periods (ps); ``relative``: request times count
     from the previous request's acceptance.  ``tv``: the ``T_*`` timing vector, ``dist`` its
     :func:`.timing.distance_table`, ``knobs`` the ``K_*`` vector, ``eparams`` = [RDA, WRA]
-    DRAMPower auto-precharge offsets (cycles).  ``ch`` .. ``ff``: fresh state from
+    DRAMPower auto-precharge offsets (cycles).  ``ch`` .. ``flat``: fresh state from
     :func:`.state.new_state`.  Returns 0 on success, -1 on a deadlock (a bug guard, or CmdMux
     Strict).
     """
@@ -66,7 +66,6 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, pla
     now = ch[C_ARRIVAL]
     rerun = False
     last_progress = now                         # last CAS, or when the buffer last filled
-    ff_count = 0                                # consecutive idle-refresh records (see .idle)
     stall_limit = 1000000 + 20 * tv[T_REFI]
     bpr = tv[T_BANKS_PER_RANK]
     while True:
@@ -97,14 +96,7 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, pla
             bankmachine.replan_all(bk, ch)
             issued = True
             if ref_rank == 0:
-                if idle.quiet(ch) and ch[C_NEXT_REQ] < n:
-                    ff_count = idle.record(ff_count, now, ff, ch, bk, rk, lb, lg, lr, st)
-                    later = idle.advance(ff_count, now, ch[C_ARRIVAL], tv[T_REFI], ff, ch, bk, rk, lb, lg, lr, st)
-                    if later != now:
-                        now = later
-                        ff_count = 0
-                else:
-                    ff_count = 0
+                now = idle.after_refresh(now, n, tv, ff, flat, ch, rk, st)
         else:
             b = cmdmux.select(now, tv, dist, knobs, bk, ch) if ch[C_BANK_NEXT] <= now else -1
             if b >= 0:
