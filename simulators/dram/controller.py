@@ -154,18 +154,18 @@ def check_trace(spec: MemSpec, trace: Trace) -> None:
             if frac.any():
                 i = int(np.argmax(frac))
                 raise TraceError(f"{trace.where(i)}: time {t[i]!r} is not a whole number of trace-player cycles")
-        if (t < 0).any():
+        if t.min() < 0:
             i = int(np.argmax(t < 0))
             raise TraceError(f"{trace.where(i)}: time {t[i]} is negative; times are player cycles >= 0")
         limit = MAX_TRACE_PS // spec.player_ps
         reach = np.cumsum(t.astype(np.float64)) if trace.relative else t
-        if (reach > limit).any():
+        if reach.max() > limit:
             i = int(np.argmax(reach > limit))
             raise TraceError(f"{trace.where(i)}: time {t[i]} reaches beyond the latest time the model represents, "
                              f"{limit} player cycles of {spec.player_ps} ps ({MAX_TRACE_PS} ps, about 26 days)")
     w = np.asarray(trace.is_write)
-    if w.size and not np.isin(w, (0, 1)).all():
-        i = int(np.argmax(~np.isin(w, (0, 1))))
+    if w.size and (w.min() < 0 or w.max() > 1 or (w.dtype.kind == "f" and (w != np.round(w)).any())):
+        i = int(np.argmax((w != 0) & (w != 1)))
         raise TraceError(f"{trace.where(i)}: direction {w[i]!r} is neither 0 (read) nor 1 (write)")
     spec.check_capacity(trace.addresses, trace.name, where=trace.where)
 

@@ -149,12 +149,18 @@ class MemSpec:
         Indices are rank-major: bank ``(rank * bankgroups + bg) * banks_per_group + bank``.
         """
         a = np.asarray(addresses, dtype=np.uint64) >> np.uint64(self.byte_bits)
+        a = a.astype(np.int64)      # below 2^63 once the byte bits are dropped: one conversion, not one per field
         parts: dict[str, np.ndarray] = {}
+        shift = 0
         for name, bits in self.fields:
-            parts[name] = (a & np.uint64((1 << bits) - 1)).astype(np.int64)
-            a = a >> np.uint64(bits)
-        zero = np.zeros_like(parts["row"])
-        bg = parts.get("rank", zero) * self.bankgroups + parts.get("bankgroup", zero)
+            if name != "column":
+                parts[name] = (a >> shift) & ((1 << bits) - 1)
+            shift += bits
+        bg = parts["bankgroup"] if "bankgroup" in parts else 0
+        if "rank" in parts:
+            bg = parts["rank"] * self.bankgroups + bg
+        if not isinstance(bg, np.ndarray):
+            bg = np.zeros_like(parts["row"])
         bank = bg * self.banks_per_group + parts["bank"]
         return bank, bg, parts["row"]
 
