@@ -15,7 +15,9 @@ average:
   the whole layer, ``ranks * floor(layer / tREFI)`` in all; those the run
   did not issue fall in the tail (none if the run already issued as many,
   e.g. by pulling refreshes in), each costing DRAMPower's refresh energy and
-  tRFC - tRP active cycles;
+  tRFC - tRP active cycles.  They are owed even when there is no tail (a
+  memory-bound layer whose run postponed its last refreshes): otherwise a
+  layer's energy could fall when requests are added to it;
 * power-down (``PowerDownPolicy`` Staggered): the controller powers down as
   soon as it is idle, so the tail's open-row time is active power-down
   (IDD3P) and its precharged time precharge power-down (IDD2P1).
@@ -55,7 +57,7 @@ class IdleTail:
         t = self.spec.timing
         tail = max(layer_ns - busy_ns, 0.0) / tck
         n_ref = 0.0
-        if self.refresh and tail > 0:
+        if self.refresh:                      # owed even with no tail: the run may have postponed them
             due = self.spec.simulated_ranks * math.floor(layer_ns / tck / t["REFI"] + 1e-9)
             n_ref = max(0.0, due - float(n_refresh_run))
         idle = max(tail - n_ref * (t["RFC"] - t["RP"]), 0.0)
@@ -70,9 +72,9 @@ class IdleTail:
     def energy_pj(self, busy_ns: float, layer_ns: float, n_refresh_run: float) -> float:
         """DRAM energy (pJ) from ``busy_ns`` (end of the run's energy window) to ``layer_ns``,
         given the refreshes the run issued."""
-        if layer_ns <= busy_ns:
-            return 0.0
         c = self.cycles(busy_ns, layer_ns, n_refresh_run)
+        if not any(c.values()):
+            return 0.0
         t = self.spec.timing
         st = np.zeros(C.S_LEN, np.float64)
         st[C.S_NREF] = c["refreshes"]

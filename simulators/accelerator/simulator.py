@@ -113,7 +113,7 @@ class AcceleratorSimulator(Simulator):
     """
 
     name: ClassVar[str] = "Accelerator"
-    version: ClassVar[str] = "0.2.0"
+    version: ClassVar[str] = "0.2.1"
     default_objective: ClassVar[Any] = "latency_ns, energy_pj"
     workload_names: ClassVar[tuple[str, ...]] = SystolicSimulator.workload_names
     metrics: ClassVar[tuple[Metric, ...]] = (
