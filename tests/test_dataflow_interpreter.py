@@ -1,7 +1,8 @@
 """The analytical counts equal a literal loop-nest interpreter on random small problems, both reuse modes.
 
 The random cases cover container levels (nested fan-outs, multicast counted level by level), bypass,
-Timeloop's partition chain, and bandwidths (cycles under Timeloop's throttling)."""
+Timeloop's partition chain, and bandwidths (cycles under Timeloop's throttling); the imperfect cases
+add Timeloop's residual factors (``reuse=exact``: the interpreter runs the partial last iterations)."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,6 +13,7 @@ from archgym.simulators.dataflow import (Architecture, DataSpace, Fanout, LevelM
                                          StorageLevel, analyze)
 from archgym.simulators.dataflow.arch import dummy_level
 from archgym.simulators.dataflow.mapping import nest_of
+from archgym.simulators.dataflow.residual import covered
 from archgym.simulators.dataflow.mapping_space import prime_factors
 from archgym.simulators.dataflow.costs import costs
 from dataflow_interpreter import interpret, throttled_cycles
@@ -54,8 +56,32 @@ def random_case(seed: int):
     return problem, arch, Mapping(tuple(lms))
 
 
-def _check(seed: int, mode: str) -> None:
+def random_imperfect_case(seed: int):
+    """:func:`random_case` with residuals: some temporal loops outside every spatial loop of their dimension
+    grow by 0-2 iterations and get a random residual end; the bounds become what the loops cover."""
     problem, arch, mapping = random_case(seed)
+    rng = np.random.default_rng(seed + 1)
+    levels = []
+    spatial_above: set = set()
+    for lm in mapping.levels:
+        temporal, residual = dict(lm.temporal), {}
+        for d in problem.dims:
+            if d not in spatial_above and rng.random() < 0.5:
+                e = temporal.get(d, 1) + int(rng.integers(0, 3))
+                if e > 1:
+                    temporal[d] = e
+                    residual[d] = int(rng.integers(1, e + 1))
+        order = tuple(lm.order) + tuple(d for d in problem.dims if d not in lm.order)
+        levels.append(LevelMapping(temporal, order, lm.spatial_x, lm.spatial_y, lm.keep, residual))
+        spatial_above |= {d for d, f in {**(lm.spatial_x or {}), **(lm.spatial_y or {})}.items() if f > 1}
+    mapping = Mapping(tuple(levels))
+    cov = covered(nest_of([mapping], problem, arch))[0]
+    bounds = {d: int(c) for d, c in zip(problem.dims, cov)}
+    return Problem(problem.name, problem.dims, bounds, problem.dataspaces), arch, mapping
+
+
+def _check(seed: int, mode: str, case=random_case) -> None:
+    problem, arch, mapping = case(seed)
     mapping.check(problem, arch)
     got = analyze(problem, arch, nest_of([mapping], problem, arch), mode)
     want = interpret(problem, arch, mapping, mode)
@@ -98,3 +124,43 @@ def test_random_cases_exercise_fanouts_bypass_and_both_reuse_rules():
         throttled += throttled_cycles(problem, arch, mapping, want)[1] < 1
     assert spatial >= 10 and bypass >= 10 and differ >= 5 and nested >= 3 and throttled >= 5, \
         (spatial, bypass, differ, nested, throttled)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10 ** 9))
+def test_residual_factors_equal_interpreter(seed):
+    """Imperfect mappings (nested fan-outs, bypass, bandwidth limits included) count exactly what the
+    interpreter counts when it runs every partial last iteration."""
+    _check(seed, "exact", random_imperfect_case)
+
+
+def test_imperfect_cases_are_imperfect():
+    """The imperfect generator is not vacuous: residuals that change the counts, next to fan-outs and limits."""
+    resid = nested = throttled = changed = 0
+    for seed in range(30):
+        problem, arch, mapping = random_imperfect_case(seed)
+        res = [d for lm in mapping.levels for d, r in (lm.residual or {}).items() if r != lm.temporal.get(d, 1)]
+        resid += bool(res)
+        if res:
+            used = [any(v > 1 for v in [*lm.spatial_x.values(), *lm.spatial_y.values()]) for lm in mapping.levels]
+            nested += sum(used) >= 2
+            want = interpret(problem, arch, mapping, "exact")
+            throttled += throttled_cycles(problem, arch, mapping, want)[1] < 1
+            padded = Mapping(tuple(LevelMapping(lm.temporal, lm.order, lm.spatial_x, lm.spatial_y, lm.keep)
+                                   for lm in mapping.levels))
+            big = Problem(problem.name, problem.dims, {d: int(c) for d, c in zip(
+                problem.dims, covered(nest_of([padded], problem, arch))[0])}, problem.dataspaces)
+            changed += interpret(big, arch, padded, "exact") != want
+    assert resid >= 15 and nested >= 3 and throttled >= 3 and changed >= 10, (resid, nested, throttled, changed)
+
+
+def test_timeloop_mode_refuses_residuals_in_one_line():
+    from archgym.errors import UserInputError
+
+    for seed in range(40):
+        problem, arch, mapping = random_imperfect_case(seed)
+        if any(r != lm.temporal.get(d, 1) for lm in mapping.levels for d, r in (lm.residual or {}).items()):
+            with pytest.raises(UserInputError, match="reuse=exact only"):
+                analyze(problem, arch, nest_of([mapping], problem, arch), "timeloop")
+            return
+    raise AssertionError("no imperfect case")

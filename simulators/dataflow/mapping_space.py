@@ -233,6 +233,10 @@ class MappingSpace:
         cannot express it (a factor where the space or its constraints allow none, an order or keep the
         constraints fix otherwise, spatial factors over a fan-out)."""
         nest = nest_of([mapping], self.problem, self.arch)
+        if nest.rt is not None:
+            lv, d = (int(v[0]) for v in np.nonzero(nest.rt[0] != nest.tf[0]))
+            raise NotInSpace(f"level {self.arch.levels[lv].name!r}: residual factor {self.dims[d]}="
+                             f"{int(nest.tf[0, lv, d])},{int(nest.rt[0, lv, d])} (the space's factors divide the bounds)")
         want = np.stack([nest.tf[0], nest.sx[0], nest.sy[0]])
         cfg: dict[str, Any] = {"mapping_fixed": self.space["mapping_fixed"].values[0]} if "mapping_fixed" in self.names else {}
         for d, params, primes, tabs in self._by_dim:
