@@ -12,9 +12,9 @@ from hypothesis import given, settings, strategies as st
 from archgym.simulators.dataflow import (Architecture, DataSpace, Fanout, LevelMapping, Mapping, Problem,
                                          StorageLevel, analyze)
 from archgym.simulators.dataflow.arch import dummy_level
-from archgym.simulators.dataflow.mapping import nest_of
-from archgym.simulators.dataflow.residual import covered
-from archgym.simulators.dataflow.mapping_space import prime_factors
+from archgym.simulators.dataflow.mapping import mapping_of, nest_of, structural_reasons
+from archgym.simulators.dataflow.residual import covered, imperfect_rows
+from archgym.simulators.dataflow.mapping_space import MappingSpace, prime_factors
 from archgym.simulators.dataflow.costs import costs
 from dataflow_interpreter import interpret, throttled_cycles
 
@@ -82,6 +82,10 @@ def random_imperfect_case(seed: int):
 
 def _check(seed: int, mode: str, case=random_case) -> None:
     problem, arch, mapping = case(seed)
+    _compare(problem, arch, mapping, mode, seed)
+
+
+def _compare(problem, arch, mapping, mode: str, seed: int) -> None:
     mapping.check(problem, arch)
     got = analyze(problem, arch, nest_of([mapping], problem, arch), mode)
     want = interpret(problem, arch, mapping, mode)
@@ -164,3 +168,34 @@ def test_timeloop_mode_refuses_residuals_in_one_line():
                 analyze(problem, arch, nest_of([mapping], problem, arch), "timeloop")
             return
     raise AssertionError("no imperfect case")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10 ** 9))
+def test_imperfect_mapping_space_designs_equal_interpreter(seed):
+    """``MappingSpace(imperfect=True)`` decodes designs whose loops cover the bounds (Timeloop's formula) and
+    whose imperfect mappings count what the interpreter counts."""
+    problem, arch, _ = random_case(seed)
+    ms = MappingSpace(problem, arch, imperfect=True)
+    rng = np.random.default_rng(seed)
+    nest = ms.nest(np.stack([rng.integers(0, n, 6) for n in ms.space.nvec], axis=1))
+    reasons = structural_reasons(problem, arch, nest)
+    assert not any("cover" in r or "multiply" in r for r in reasons), reasons
+    for i in imperfect_rows(nest):
+        if not reasons[i]:
+            _compare(problem, arch, mapping_of(nest, int(i), problem, arch), "exact", seed)
+
+
+def test_imperfect_space_is_an_option():
+    """Off by default (the perfect-only space and its parameters, unchanged); on, it adds one ``resid_<dim>`` per
+    free dimension and decodes some designs with residuals."""
+    with_resid = decoded = 0
+    for seed in range(12):
+        problem, arch, _ = random_case(seed)
+        plain, imp = MappingSpace(problem, arch), MappingSpace(problem, arch, imperfect=True)
+        assert not [n for n in plain.names if n.startswith("resid_")]
+        assert [n for n in imp.names if not n.startswith("resid_")] == plain.names
+        with_resid += any(n.startswith("resid_") for n in imp.names)
+        rng = np.random.default_rng(0)
+        decoded += imperfect_rows(imp.nest(np.stack([rng.integers(0, n, 50) for n in imp.space.nvec], axis=1))).size
+    assert with_resid >= 5 and decoded >= 20, (with_resid, decoded)

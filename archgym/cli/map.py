@@ -3,7 +3,7 @@
 ::
 
     archgym map --arch ARCH --problem PROB [--mapper mapper.yaml] [--constraints C.yaml]
-                [--set ert=ERT.yaml] [--set reuse=timeloop] [--budget N] [--seed S] [--restarts R]
+                [--set ert=ERT.yaml] [--set reuse=timeloop] [--set imperfect=true] [--budget N] [--seed S] [--restarts R]
                 [--searcher NAME] [--json] [--out map.yaml]
 
 Reads what timeloop-mapper reads (a Timeloop v0.4 architecture or Timeloop's
@@ -36,7 +36,8 @@ def _configure(s: argparse.ArgumentParser) -> None:
                                     "the search is budgeted by --budget)")
     s.add_argument("--constraints", help="Timeloop constraints YAML, added to the architecture's")
     s.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="simulator option: ert=ERT.yaml, reuse=exact|timeloop")
+                   help="simulator option: ert=ERT.yaml, reuse=exact|timeloop, imperfect=true (residual factors, "
+                        "reuse=exact)")
     s.add_argument("--budget", type=int_arg(1, "--budget"), default=10000, help="mappings evaluated (default 10000)")
     s.add_argument("--seed", type=int_arg(0, "--seed"), default=0)
     s.add_argument("--restarts", type=int_arg(1, "--restarts"), default=2,
@@ -77,9 +78,9 @@ def _run(args) -> int:
     from archgym.simulators.dataflow.timeloop_io import mapping_document
 
     options = key_values(args.set)
-    unknown = sorted(set(options) - {"ert", "reuse"})
+    unknown = sorted(set(options) - {"ert", "reuse", "imperfect"})
     if unknown:
-        raise UsageError(f"--set {unknown[0]}: unknown option; allowed: ert, reuse")
+        raise UsageError(f"--set {unknown[0]}: unknown option; allowed: ert, reuse, imperfect")
     objective = _objective(args)
     kw = dict(workload=args.problem, arch=args.arch, constraints=args.constraints, **options)
     sim = DataflowMappingSimulator(**kw)
