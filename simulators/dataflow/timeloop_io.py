@@ -343,17 +343,18 @@ def read_architecture(path: str | Path) -> Architecture:
 
 # ---------------------------------------------------------------------------------- mapping
 #: Timeloop's residual spelling ``M=4,3`` (its mapping parser) or ``M=4;3`` (what it prints)
-_RESIDUAL = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)\s*=\s*(-?\d+)\s*[,;]\s*(-?\d+)(?!\s*=)(?![\d;,])")
+_RESIDUAL = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)\s*=\s*(-?\d+)[,;](-?\d+)(?![\d;]|\s*,\s*-?\d)")
 
 
 def _residuals(raw: Any, where: str, residual: dict[str, int] | None, what: str) -> Any:
     """Take Timeloop's residual tokens (``M=4,3``) out of a factor string into ``residual``
     (:class:`UnsupportedFeatureError` where ``residual`` is None: ``what`` says where they are not
     modelled); malformed ones (``M=4,``, ``M=4,3,2``, ``M=4;x``) get one line."""
+    if isinstance(raw, list):  # a YAML list: residuals need quotes there (["K=10,2"]) or the ";" spelling
+        return [_residuals(t, where, residual, what) for t in raw]
     if not isinstance(raw, str):
         return raw
-    bad = re.search(r"([A-Za-z_][A-Za-z_0-9]*)\s*=\s*-?\d+\s*(;\s*(?!\d)\S*|[,;]\s*-?\d+\s*[,;]\s*-?\d+(?!\s*=)"
-                    r"|;\s*$)", raw)
+    bad = re.search(r"([A-Za-z_][A-Za-z_0-9]*)\s*=\s*-?\d+(;(?!-?\d)\S*|[,;]-?\d+\s*[,;]\s*-?\d+)", raw)
     if bad:
         raise MappingError(f"{where}: cannot read residual factor {bad.group(0).strip()!r}; expected DIM=N or "
                            "DIM=N,R (N iterations, R in the dimension's last iteration, 1 <= R <= N)")
