@@ -147,9 +147,9 @@ def _size(terms, ext) -> int:
     out = 1
     for t in terms:
         if len(t) == 1:
-            out *= int(ext[t[0][0]])
+            out *= ext[t[0][0]]
         elif t:
-            out *= int(sumset(tuple((c, int(ext[d])) for d, c in t)).size)
+            out *= int(sumset(tuple((c, ext[d]) for d, c in t)).size)
     return out
 
 
@@ -160,12 +160,12 @@ def _overlap(terms, ext_a, ext_b, shift) -> int:
         if not t:
             continue
         if len(t) == 1:
-            d, _ = t[0]
-            lo, hi = max(0, int(shift[d])), min(int(ext_a[d]), int(shift[d]) + int(ext_b[d]))
+            d = t[0][0]
+            lo, hi = max(0, shift[d]), min(ext_a[d], shift[d] + ext_b[d])
             out *= max(0, hi - lo)
         else:
-            out *= _overlap_sets(tuple((c, int(ext_a[d])) for d, c in t), tuple((c, int(ext_b[d])) for d, c in t),
-                                 int(sum(c * int(shift[d]) for d, c in t)))
+            out *= _overlap_sets(tuple((c, ext_a[d]) for d, c in t), tuple((c, ext_b[d]) for d, c in t),
+                                 sum(c * shift[d] for d, c in t))
         if out == 0:
             return 0
     return out
@@ -176,22 +176,30 @@ def residual_walk(nest: "Nest", i: int, lv: int, terms, full: np.ndarray, last: 
     """Words level ``lv`` of mapping ``i`` fetches over the walk of the temporal loops above it (first tile
     included), ``reuse="exact"``; ``full``/``last`` ``(D,)`` its full and global-last tile extents,
     ``tstride`` ``(L, D)`` the temporal loops' strides (see the module docstring)."""
-    D = nest.tf.shape[2]
-    loops = [(int(d), int(nest.tf[i, l, d]), int(nest.rt[i, l, d]), int(tstride[l, d]))
-             for l in range(lv) for d in nest.order[i, l]]
+    tf, rt, order = nest.tf[i, :lv].tolist(), nest.rt[i, :lv].tolist(), nest.order[i, :lv].tolist()
+    st = tstride[:lv].tolist()
+    loops = tuple((d, tf[l][d], rt[l][d], st[l][d]) for l in range(lv) for d in order[l] if tf[l][d] > 1)
+    return _walk(loops, tuple(tuple(tuple(x) for x in t) for t in terms), tuple(full.tolist()), tuple(last.tolist()))
+
+
+@lru_cache(maxsize=65536)
+def _walk(loops: tuple, terms: tuple, full: tuple, last: tuple) -> int:
+    """:func:`residual_walk` over the loops with more than one iteration ``((dim, E, R, stride), ...)``."""
+    D = len(full)
+    full_l, last_l = list(full), list(last)
     m = len(loops)
     cnt = [1] * D
     before = []
     for d, e, r, _ in loops:
         before.append(list(cnt))
         cnt[d] = (cnt[d] - 1) * e + r
-    first = np.where(np.array(cnt) == 1, last, full)
+    first = [lst if c == 1 else f for c, lst, f in zip(cnt, last_l, full_l)]
     total = _size(terms, first)
     wrap_full, wrap_res, ones = [0] * D, [0] * D, [True] * D  # over the loops inside loop k (built inner to outer)
     for k in range(m - 1, -1, -1):
         dk, e, r, s = loops[k]
         if e > 1:
-            total += _steps(terms, dk, e, r, s, before[k], full, last, wrap_full, wrap_res, ones)
+            total += _steps(terms, dk, e, r, s, before[k], full_l, last_l, wrap_full, wrap_res, ones)
         wrap_full[dk] += (e - 1) * s
         wrap_res[dk] += (r - 1) * s
         ones[dk] = ones[dk] and r == 1
@@ -218,7 +226,7 @@ def _steps(terms, dk, e, r, s, cnt, full, last, wrap_full, wrap_res, ones) -> in
             w *= 1 if a else cnt[d] - 1
         if w == 0:
             continue
-        prev, new, shift = full.copy(), full.copy(), [-wf for wf in wrap_full]
+        prev, new, shift = list(full), list(full), [-wf for wf in wrap_full]
         for d, a in zip(varying, flags):
             if a:
                 prev[d] = last[d]
@@ -234,7 +242,7 @@ def _steps(terms, dk, e, r, s, cnt, full, last, wrap_full, wrap_res, ones) -> in
         for wk, at_last in dk_classes:
             if wk == 0:
                 continue
-            nw = new.copy()
+            nw = list(new)
             nw[dk] = last[dk] if at_last else full[dk]
             total += w * wk * (_size(terms, nw) - _overlap(terms, prev, nw, shift))
     return total
