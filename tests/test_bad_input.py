@@ -113,6 +113,7 @@ def tmp(tmp_path_factory) -> Path:
         (d / f"{name}.yaml").write_text(
             f"mapping:\n- {{target: MainMemory, type: temporal, factors: '{main_f}', permutation: PR}}\n"
             f"- {{target: Buffer, type: temporal, factors: '{buf_f}', permutation: RP}}\n")
+    (d / "mapper_hybrid.yaml").write_text("mapspace: {template: hybrid}\n")
     return d
 
 
@@ -296,6 +297,8 @@ CASES = [
     ("map-imperfect-timeloop", ["map", "--arch", "{tmp}/conv1d.yaml", "--problem", "{tmp}/conv1d.yaml", "--set",
                                 "imperfect=true", "--set", "reuse=timeloop", "--budget", "5"],
      ["imperfect=true needs reuse=exact"]),
+    ("map-mapspace-template", ["map", "--arch", "{tmp}/conv1d.yaml", "--problem", "{tmp}/conv1d.yaml", "--mapper",
+                               "{tmp}/mapper_hybrid.yaml", "--budget", "5"], ["'hybrid'", "uber, ruby"]),
     ("sweep-store-other-sqlite", ["sweep", "{tmp}/good.yaml", "--store", "{tmp}/other.db"],
      ["other.db", "not an archgym"]),
 ]

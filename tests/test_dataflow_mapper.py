@@ -120,3 +120,21 @@ def test_map_cli_imperfect_space_writes_residuals_that_evaluate_to_the_same_edp(
     again = json.loads(text)
     assert again["edp"] == pytest.approx(res["metrics"]["edp"], rel=1e-12)
     assert ("," in factors) == (again["in_space"] is False)
+
+
+def test_ruby_mapspace_template_searches_the_imperfect_space(capsys, tmp_path):
+    """A mapper file with Timeloop's ``mapspace: {template: ruby}`` (imperfect factors) searches what
+    ``--set imperfect=true`` searches; ``uber`` (Timeloop's default) the perfect-only space."""
+    args = ["map", "--arch", "three_level", "--problem", "resnet18:layer4.0.conv2", "--budget", "300", "--json"]
+    runs = {}
+    for template in ("ruby", "uber"):
+        mapper = tmp_path / f"{template}.yaml"
+        mapper.write_text(f"mapper: {{optimization_metrics: [edp]}}\nmapspace: {{template: {template}}}\n")
+        code, text, err = _cli(capsys, *args, "--mapper", str(mapper))
+        assert code == 0, err
+        runs[template] = json.loads(text)["mapping"]
+    for key, opt in (("ruby", "true"), ("uber", "false")):
+        code, text, err = _cli(capsys, *args, "--set", f"imperfect={opt}")
+        assert code == 0, err
+        assert json.loads(text)["mapping"] == runs[key]
+    assert runs["ruby"] != runs["uber"]
