@@ -182,6 +182,8 @@ def distinct_arrivals(deltas, groups):
 def interpret(problem, arch, mapping, mode):
     """Per-instance counts ``{(level name, data space): {reads, fills, updates, capacity, instances}}``."""
     loops, first, strides = loops_of(problem, arch, mapping)
+    if mode != "exact" and any(loop[3] != loop[4] for loop in loops):
+        raise NotImplementedError("residual loops are interpreted in exact mode only")
     L = len(arch.levels)
     D = len(problem.dims)
     out = {}

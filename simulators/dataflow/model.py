@@ -48,6 +48,8 @@ where loop ``k`` advances happens ``(n_k - 1) * prod_{i<k} n_i`` times.
   ``T_k == T_m'`` and otherwise re-fetches the whole tile.
 
 Both modes use the same multicast, reduction and first-read conventions.
+Mappings with Timeloop's residual factors (imperfect factorization) take the
+tile sizes, partitions, MACs and walks of :mod:`.residual` (``exact`` only).
 """
 from __future__ import annotations
 
