@@ -141,13 +141,14 @@ def test_residual_factors_equal_interpreter(seed):
 def test_imperfect_cases_are_imperfect():
     """The imperfect generator is not vacuous: residuals that change the counts, next to fan-outs and limits."""
     resid = nested = throttled = changed = 0
-    for seed in range(30):
+    for seed in range(60):
         problem, arch, mapping = random_imperfect_case(seed)
         res = [d for lm in mapping.levels for d, r in (lm.residual or {}).items() if r != lm.temporal.get(d, 1)]
         resid += bool(res)
         if res:
             used = [any(v > 1 for v in [*lm.spatial_x.values(), *lm.spatial_y.values()]) for lm in mapping.levels]
-            nested += sum(used) >= 2
+            nested += any(used[a] and used[b] and all(lv.is_dummy for lv in arch.levels[a + 1:b + 1])
+                          for a in range(len(used)) for b in range(a + 1, len(used)))
             want = interpret(problem, arch, mapping, "exact")
             throttled += throttled_cycles(problem, arch, mapping, want)[1] < 1
             padded = Mapping(tuple(LevelMapping(lm.temporal, lm.order, lm.spatial_x, lm.spatial_y, lm.keep)
@@ -155,7 +156,7 @@ def test_imperfect_cases_are_imperfect():
             big = Problem(problem.name, problem.dims, {d: int(c) for d, c in zip(
                 problem.dims, covered(nest_of([padded], problem, arch))[0])}, problem.dataspaces)
             changed += interpret(big, arch, padded, "exact") != want
-    assert resid >= 15 and nested >= 3 and throttled >= 3 and changed >= 10, (resid, nested, throttled, changed)
+    assert resid >= 30 and nested >= 3 and throttled >= 5 and changed >= 20, (resid, nested, throttled, changed)
 
 
 def test_timeloop_mode_refuses_residuals_in_one_line():
