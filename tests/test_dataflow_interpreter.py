@@ -200,3 +200,24 @@ def test_imperfect_space_is_an_option():
         rng = np.random.default_rng(0)
         decoded += imperfect_rows(imp.nest(np.stack([rng.integers(0, n, 50) for n in imp.space.nvec], axis=1))).size
     assert with_resid >= 5 and decoded >= 20, (with_resid, decoded)
+
+
+def test_a_nest_with_a_residual_below_a_spatial_loop_is_infeasible_with_a_reason():
+    """Spatial residuals are outside the model: a hand-built nest with one is rejected before the counts."""
+    from archgym.simulators.dataflow.evaluate import evaluate_nest
+
+    for seed in range(200):
+        problem, arch, mapping = random_case(seed)
+        nest = nest_of([mapping], problem, arch)
+        sf = nest.sx[0] * nest.sy[0]
+        hit = [(lv, d) for lv in range(1, sf.shape[0]) for d in range(sf.shape[1])
+               if np.any(sf[:lv, d] > 1) and not arch.levels[lv].is_dummy]
+        if hit:
+            lv, d = hit[0]
+            nest.tf[0, lv, d] += 1
+            nest.rt = nest.tf.copy()
+            nest.rt[0, lv, d] = 1
+            _, reasons, _ = evaluate_nest(problem, arch, nest)
+            assert "below a spatial loop" in reasons[0], reasons[0]
+            return
+    raise AssertionError("no case with a spatial loop above a data level")

@@ -18,7 +18,7 @@ import numpy as np
 from .arch import Architecture
 from .errors import MappingError
 from .model import Nest
-from .residual import check_residuals, covered
+from .residual import check_residuals, covered, spatial_residual_rows
 from .problem import Problem
 from .sets import group_rows
 
@@ -183,6 +183,8 @@ def structural_reasons(problem: Problem, arch: Architecture, nest: Nest) -> np.n
         return f"dimension {problem.dims[j]!r}: factors {what} {int(p[j])}, bound is {int(bounds[j])}"
 
     reasons[bad] = _by_key(bad, prod[bad], product_text)
+    reasons[spatial_residual_rows(nest)] = "a residual factor below a spatial loop of its dimension (spatial " \
+                                           "residuals are not modelled)"
     for lv in range(L):
         f = arch.fanouts[lv]
         mx, my = (f.mesh_x, f.mesh_y) if f is not None else (1, 1)

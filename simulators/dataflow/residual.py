@@ -53,7 +53,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import Nest
     from .problem import Problem
 
-__all__ = ["covered", "check_residuals", "imperfect_rows", "residual_extents", "residual_walk"]
+__all__ = ["covered", "check_residuals", "imperfect_rows", "spatial_residual_rows", "residual_extents",
+           "residual_walk"]
 
 
 def _inner(tf: np.ndarray, sf: np.ndarray) -> np.ndarray:
@@ -86,9 +87,20 @@ def covered(nest: "Nest") -> np.ndarray:
 
 def imperfect_rows(nest: "Nest") -> np.ndarray:
     """Indices of the mappings with a residual loop (``rt != tf`` somewhere)."""
-    if nest.rt is None:
+    if nest.rt is None or nest.n == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.nonzero(np.any((nest.rt != nest.tf).reshape(nest.n, -1), axis=1))[0]
+    return np.nonzero(np.any(nest.rt != nest.tf, axis=(1, 2)))[0]
+
+
+def spatial_residual_rows(nest: "Nest") -> np.ndarray:
+    """Mappings with a residual loop below a spatial loop of its dimension (outside the model)."""
+    rows = imperfect_rows(nest)
+    if not rows.size:
+        return rows
+    sf = nest.sx[rows] * nest.sy[rows]
+    above = np.cumsum(sf > 1, axis=1) - (sf > 1)  # spatial loops of the dimension at levels above
+    bad = np.any((nest.rt[rows] != nest.tf[rows]) & (above > 0), axis=(1, 2))
+    return rows[bad]
 
 
 def check_residuals(problem: "Problem", arch: "Architecture", mapping: "Mapping") -> None:
