@@ -135,7 +135,7 @@ def residual_extents(nest: "Nest", rows: np.ndarray) -> tuple[np.ndarray, np.nda
     """For the mappings ``rows``: ``first`` ``(n, L, D)`` the extents of each level's first (largest) tile,
     ``part`` ``(n, L, D)`` the indices one instance of the level touches per dimension, ``macs`` ``(n,)``
     the MACs per compute instance, ``last`` ``(n, L, D)`` the tile extents in the global last iteration."""
-    tf, rt, order = nest.tf[rows], nest.rt[rows], nest.order[rows]
+    tf, rt = nest.tf[rows], nest.rt[rows]
     sf = nest.sx[rows] * nest.sy[rows]
     n, L, D = tf.shape
     inner = _inner(tf, sf)
