@@ -113,6 +113,16 @@ def tmp(tmp_path_factory) -> Path:
     (d / "syntax_plugin.py").write_text("def broken(:\n")
     (d / "raising_plugin.py").write_text("raise RuntimeError('plugin exploded')\n")
     (d / "store_file").write_text("a file where a folder is expected\n")
+    # issue 28: Timeloop residual factors (the conv1d exercise: R=3, P=16 on MainMemory -> Buffer)
+    ex01 = TESTS / "data" / "dataflow_exercises" / "ex01_conv1d_2level_os" / "parsed-processed-input.yaml"
+    (d / "conv1d.yaml").write_text(ex01.read_text())
+    for name, main_f, buf_f in (("resid_ok", "R=1 P=4", "R=3 P=5,1"), ("resid_three", "R=1 P=4", "R=3 P=5,1,1"),
+                                ("resid_over", "R=1 P=4", "R=3 P=5,6"), ("resid_cover", "R=1 P=4", "R=3 P=5,2"),
+                                ("resid_semicolon", "R=1 P=4", "R=3 P=5;")):
+        (d / f"{name}.yaml").write_text(
+            f"mapping:\n- {{target: MainMemory, type: temporal, factors: '{main_f}', permutation: PR}}\n"
+            f"- {{target: Buffer, type: temporal, factors: '{buf_f}', permutation: RP}}\n")
+    (d / "mapper_hybrid.yaml").write_text("mapspace: {template: hybrid}\n")
     return d
 
 
@@ -305,6 +315,24 @@ CASES = [
     # --- simulator options refused by the constructor itself
     ("dataflow-bogus-option", ["evaluate", "DataflowMapping-v0", "--set", "bogus=1", "--config", "{}"],
      ["bogus", "options are"]),
+    # --- issue 28: residual factors (imperfect factorization)
+    *[(f"dataflow-{name}", ["evaluate", "DataflowMapping-v0", "--workload", "{tmp}/conv1d.yaml", "--set",
+                            "arch={tmp}/conv1d.yaml", *extra, "--config", f"{{tmp}}/{name}.yaml"], needles)
+      for name, extra, needles in (
+          ("resid_three", [], ["'P=5,1,1'", "DIM=N,R"]),
+          ("resid_over", [], ["'P=5,6'", "from 1 to the factor 5"]),
+          ("resid_cover", [], ["'P'", "cover 17 indices", "bound is 16"]),
+          ("resid_semicolon", [], ["'P=5;'", "DIM=N,R"]),
+          ("resid_ok", ["--set", "reuse=timeloop"], ["reuse=exact only"]))],
+    ("dataflow-imperfect-not-bool", ["evaluate", "DataflowMapping-v0", "--set", "imperfect=maybe", "--config", "{}"],
+     ["imperfect 'maybe'", "true or false"]),
+    ("dataflow-imperfect-timeloop", ["evaluate", "DataflowMapping-v0", "--set", "imperfect=true", "--set",
+                                     "reuse=timeloop", "--config", "{}"], ["imperfect=true needs reuse=exact"]),
+    ("map-imperfect-timeloop", ["map", "--arch", "{tmp}/conv1d.yaml", "--problem", "{tmp}/conv1d.yaml", "--set",
+                                "imperfect=true", "--set", "reuse=timeloop", "--budget", "5"],
+     ["imperfect=true needs reuse=exact"]),
+    ("map-mapspace-template", ["map", "--arch", "{tmp}/conv1d.yaml", "--problem", "{tmp}/conv1d.yaml", "--mapper",
+                               "{tmp}/mapper_hybrid.yaml", "--budget", "5"], ["'hybrid'", "uber, ruby"]),
     ("sweep-store-other-sqlite", ["sweep", "{tmp}/good.yaml", "--store", "{tmp}/other.db"],
      ["other.db", "not an archgym"]),
 ]
