@@ -306,7 +306,7 @@ def test_sweeps_of_a_table_problem_answer_from_its_table(suite, tmp_path):
     assert cli_main(["bench", "run", "--problems", "scratchpad-resnet18", "--searchers", "random", "--seeds", "1",
                      "--max-budget", "5", "--executor", "inline", "--quiet", "--out", str(tmp_path)]) == 0
     runs = L.read_runs(tmp_path / "bench_runs.csv")
-    assert list(runs["problem"]) == ["scratchpad-resnet18@v3"] and runs["simulator_s"].iloc[0] < 0.5
+    assert list(runs["problem"]) == ["scratchpad-resnet18@v4"] and runs["simulator_s"].iloc[0] < 0.5
 
 
 def test_lottery_table_from_a_store(tmp_path, toy_registered):

@@ -111,8 +111,8 @@ def test_graph_equals_the_builtin_graph(networks, name):
 
 
 def test_scratchpad_metrics_identical(networks):
-    ours = archgym.make_simulator("Scratchpad-v0", workload=networks["resnet18"], time_limit_s=5)
-    ref = archgym.make_simulator("Scratchpad-v0", workload="resnet18", time_limit_s=5,
+    ours = archgym.make_simulator("Scratchpad-v0", workload=networks["resnet18"])
+    ref = archgym.make_simulator("Scratchpad-v0", workload="resnet18",
                                  graph_options={"batch": 1})
     assert ours.space["scratchpad_kb"].allowed() == ref.space["scratchpad_kb"].allowed()
     for policy in ("belady", "ilp_fixed_order"):

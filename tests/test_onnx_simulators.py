@@ -102,7 +102,7 @@ def test_accelerator_arch_maps_every_layer(files):
 
 
 def test_scratchpad_and_schedule_env_plan_the_graph(files):
-    sim = archgym.make_simulator("Scratchpad-v0", workload=files["cnn"], time_limit_s=5, precision_bytes=2)
+    sim = archgym.make_simulator("Scratchpad-v0", workload=files["cnn"], precision_bytes=2)
     assert sim.graph.n_ops == 9 and sim.graph.tensors["x"].bytes == 2 * 3 * 16 * 16
     r = sim.evaluate(sim.space.sample(0))
     assert r["feasible"] and r["offchip_bytes"] >= sim.graph.compulsory_bytes()

@@ -17,7 +17,8 @@ def _cfg(kb, policy="ilp_fixed_order"):
 
 @pytest.fixture(scope="module")
 def nas():
-    return ScratchpadSimulator("nas_cells", time_limit_s=2, graph_options={"cells": 2}, scratchpad_kb=(64, 8192))
+    return ScratchpadSimulator("nas_cells", graph_options={"cells": 2}, scratchpad_kb=(64, 8192),
+                               search_iterations=50_000, window_node_limit=20)  # a small, counted budget
 
 
 def test_contract_and_metrics(nas):

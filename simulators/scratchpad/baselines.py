@@ -17,13 +17,13 @@ live activation without an off-chip copy).
 from __future__ import annotations
 
 import bisect
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 from .graph import Graph
 from .plan import Plan, plan_from_residency
 
 __all__ = ["InfeasibleError", "PlacementError", "check_working_sets", "belady", "lru", "first_fit",
-           "BASELINES"]
+           "guided_first_fit", "BASELINES"]
 
 
 class InfeasibleError(ValueError):
@@ -55,15 +55,17 @@ def _next_use(uses: dict[str, list[int]], x: str, t: int) -> int:
 
 
 def _simulate(graph: Graph, order: Sequence[int], capacity: int, victim_key: Callable[[str, int], tuple],
-              allocate: bool, method: str) -> Plan:
+              allocate: bool, method: str, keep: Sequence[Collection[str]] | None = None) -> Plan:
+    """The shared replacement loop; with ``keep`` (resident sets per step, e.g.
+    an ILP plan's), a tensor is also dropped as soon as ``keep`` drops it."""
     check_working_sets(graph, capacity)
     uses = graph.uses(order)
     res: dict[str, int | None] = {}
     history: list[dict[str, int | None]] = []
     for t, op_i in enumerate(order):
         need = graph.ops[op_i].tensors
-        for x in [x for x in res if uses[x][-1] < t]:  # free dead tensors
-            del res[x]
+        for x in [x for x in res if uses[x][-1] < t or (keep is not None and x not in keep[t] and x not in need)]:
+            del res[x]  # dead, or dropped by the plan being followed
         missing = [x for x in need if x not in res]
         if allocate:
             missing.sort(key=lambda x: (-graph.size(x), x))
@@ -90,6 +92,18 @@ def _first_fit(graph: Graph, res: dict[str, int | None], size: int, capacity: in
             return pos
         pos = max(pos, o + graph.size(x))
     return pos if capacity - pos >= size else None
+
+
+def guided_first_fit(graph: Graph, plan: Plan, capacity: int) -> Plan:
+    """Addresses for ``plan`` by first-fit, following its order and residency:
+    a tensor leaves when the plan drops it; when no hole fits an arriving
+    tensor, Belady victims are evicted (and reloaded when next used), so the
+    result can cost more than ``plan``.  Raises :class:`PlacementError` if
+    even that cannot place an operator's working set."""
+    order = list(plan.order)
+    uses = graph.uses(order)
+    return _simulate(graph, order, capacity, lambda y, t: (_next_use(uses, y, t), graph.size(y), y), True,
+                     "guided_first_fit", keep=plan.resident)
 
 
 def belady(graph: Graph, order: Sequence[int], capacity: int) -> Plan:

@@ -1,75 +1,63 @@
-"""Divide-and-conquer heuristic for graphs too large for the free-order ILPs.
+"""Divide-and-conquer heuristic: one pass of disjoint blocks, stitched.
 
-In the spirit of COSMA's divide-and-conquer (Li, Gupta, Malik,
-arXiv:2311.18246), but without losing the context between blocks: start
-from the exact fixed-order plan on the default order, then slide a window of
-``block_ops`` consecutive positions over the order (half-overlapping
-windows).  For each window, the free-order model
-(:func:`.ilp_free.solve_free_order`) re-optimizes the order of the operators
-inside it -- any topological order of a window, between the fixed prefix and
-suffix, is a topological order of the whole graph -- together with the
-replacement of *every* tensor of the graph, warm-started from the current
-plan, so each step can only keep or lower the traffic.  A pass that
-improves nothing doubles the window size for the next pass.  With
-``offsets`` the final order gets addresses from formulation (2).
+After COSMA's divide-and-conquer (Li, Gupta, Malik, arXiv:2311.18246,
+Sec. V): cut the order into consecutive blocks of ``block_ops`` operators
+(the order: the best cheap heuristic order, :func:`.orders.best_start`), re-schedule each block by the exact free-order model of its
+sub-graph, and stitch the blocks back in order -- any topological order of a
+block, between the fixed prefix and suffix, is a topological order of the
+whole graph.  Unlike COSMA's, the context is not lost between blocks: each
+block is solved in the capacity the current plan leaves it, and each
+stitched order gets its replacement from the exact fixed-order solver
+(:func:`.search.improve_window`, the step the windowed search repeats with
+overlapping, widening windows); a block's new order is kept only if that
+lowers the traffic, so the result is never worse than the fixed-order
+optimum on the default order.  With ``offsets`` the final order gets
+addresses from formulation (2).
 
-The result is never worse than the fixed-order optimum on the default order.
-No optimality bound: status ``heuristic`` (``info`` records the windows
-solved, the improvements and the last window size).
+One pass and no overlap make it the cheap free-order heuristic; the windowed
+search (:mod:`.search`) is the thorough one.  No optimality bound: status
+``heuristic`` (``info`` records the blocks solved and the improvements).  The
+budget is counted (:mod:`.limits`): no block is started once the solver
+calls have used ``budget.search_iterations`` simplex iterations, each local
+model is limited to ``budget.window_nodes`` branch-and-bound nodes.
 """
 from __future__ import annotations
 
 import math
-import time
 
 from .baselines import check_working_sets
 from .graph import Graph
 from .ilp_fixed import solve_fixed_order
-from .ilp_free import solve_free_order
+from .limits import SolveContext
+from .orders import best_start
 from .plan import Plan
+from .search import improve_window
 
 __all__ = ["divide_and_conquer"]
 
 
-def divide_and_conquer(graph: Graph, capacity: int, *, block_ops: int = 16, sweeps: int = 3,
-                       offsets: bool = False, solver: str = "auto", time_limit_s: float = 10.0,
-                       gap_rel: float = 0.0) -> Plan:
-    """Windowed re-scheduling from the default order (see the module docstring).
-
-    At most ``sweeps`` passes; a pass that improves nothing doubles the
-    window size (up to the whole graph).  ``time_limit_s`` bounds the whole
-    search; each window gets an equal share of the time left."""
+def divide_and_conquer(graph: Graph, capacity: int, *, block_ops: int = 20, offsets: bool = False,
+                       ctx: SolveContext | None = None) -> Plan:
+    """Disjoint-block re-scheduling from the default order (see the module docstring)."""
+    ctx = SolveContext() if ctx is None else ctx
     check_working_sets(graph, capacity)
-    t0 = time.perf_counter()
     n = graph.n_ops
-    plan = solve_fixed_order(graph, capacity, solver=solver, time_limit_s=time_limit_s / 4, gap_rel=gap_rel)
-    start_bytes = plan.noncompulsory_bytes
-    size, solved, improved = min(block_ops, n), 0, 0
-    for sweep in range(sweeps):
-        if plan.noncompulsory_bytes == 0 or size < 2:
+    spent_before = ctx.iterations
+    plan = best_start(graph, capacity, ctx)
+    start_bytes = plan.info["default_order_bytes"]
+    solved = improved = 0
+    for a in range(0, n, max(2, block_ops)):
+        if plan.noncompulsory_bytes == 0 or ctx.iterations - spent_before >= ctx.budget.search_iterations:
             break
-        step = max(1, size // 2)
-        windows = [(a, min(n, a + size)) for a in range(0, max(1, n - step), step)]
-        before = plan.noncompulsory_bytes
-        for k, (a, b) in enumerate(windows):
-            left = time_limit_s - (time.perf_counter() - t0)
-            if plan.noncompulsory_bytes == 0 or left <= 0:
-                break
-            share = left / (len(windows) - k + (sweeps - sweep - 1) * len(windows))
-            cand = solve_free_order(graph, capacity, pin_order=plan.order, free_window=(a, b), warm=plan,
-                                    solver=solver, time_limit_s=max(0.2, share), gap_rel=gap_rel)
-            solved += 1
-            if cand.noncompulsory_bytes < plan.noncompulsory_bytes:
-                plan, improved = cand, improved + 1
-        if plan.noncompulsory_bytes >= before:  # stalled: widen the windows
-            if size >= n:
-                break
-            size = min(n, 2 * size)
+        b = min(n, a + max(2, block_ops))
+        if b - a < 2:
+            break
+        solved += 1
+        plan, better, _ = improve_window(graph, capacity, plan, a, b, ctx)
+        improved += better
     if offsets:
-        plan = solve_fixed_order(graph, capacity, plan.order, offsets=True, solver=solver,
-                                 time_limit_s=max(1.0, time_limit_s / 4), gap_rel=gap_rel)
+        plan = solve_fixed_order(graph, capacity, plan.order, offsets=True, ctx=ctx)
     plan.info = dict(plan.info, windows=solved, improvements=improved, default_order_bytes=start_bytes,
-                     last_window_ops=size)
+                     block_ops=block_ops)
     plan.method, plan.status, plan.bound = "divide_and_conquer", "heuristic", math.nan
-    plan.solve_time_s = time.perf_counter() - t0
     return plan

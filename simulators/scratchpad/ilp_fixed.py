@@ -14,8 +14,10 @@ the operator's working set plus the kept tensors spanning it fit.
 (2) *With offsets*: residency from (1), then addresses for each residency
 interval (:mod:`.placement`: best-fit, then an address ILP).  The capacity
 optimum is a lower bound for (2), so a successful placement proves
-optimality.  If no placement exists (fragmentation), the joint model of
-:mod:`.ilp_free` with the order pinned solves residency and addresses together.
+optimality.  If no placement is found (fragmentation), the joint model of
+:mod:`.ilp_free` with the order pinned solves residency and addresses
+together; if that finds nothing within its node budget, a checked first-fit
+placement is the fallback (``info["placement"] == "fallback"``).
 
 This follows the per-tensor create/preserve/spill/retrieve view of COSMA
 (Li, Gupta, Malik, arXiv:2311.18246) but with one variable per reuse gap,
@@ -29,7 +31,9 @@ from typing import Sequence
 import pulp
 
 from .baselines import belady, check_working_sets
+from .checker import PlanError, check_plan
 from .graph import Graph
+from .limits import SolveContext
 from .plan import Plan, plan_from_residency
 from .solver import new_var, solve_model
 
@@ -53,14 +57,15 @@ def _residency(graph: Graph, order: Sequence[int], kept: Sequence[tuple[str, int
 
 
 def solve_fixed_order(graph: Graph, capacity: int, order: Sequence[int] | None = None, *,
-                      offsets: bool = False, solver: str = "auto", time_limit_s: float = 10.0,
-                      gap_rel: float = 0.0) -> Plan:
+                      offsets: bool = False, ctx: SolveContext | None = None) -> Plan:
     """Exact replacement for a fixed ``order`` (default: the graph's) in ``capacity`` bytes.
 
-    Returns a :class:`Plan` with ``status`` optimal / feasible / timeout (then
+    Returns a :class:`Plan` with ``status`` optimal / feasible / unsolved (then
     the Belady plan, warm-started into the solver, is returned) and ``bound``.
+    ``ctx``: solver, work budget and safety net (default: :class:`~.limits.SolveContext`).
     Raises :class:`~.baselines.InfeasibleError` naming an operator whose
     working set does not fit."""
+    ctx = SolveContext() if ctx is None else ctx
     order = list(graph.default_order() if order is None else order)
     if not graph.is_topological(order):
         raise ValueError("order is not a topological order of the graph")
@@ -98,24 +103,29 @@ def solve_fixed_order(graph: Graph, capacity: int, order: Sequence[int] | None =
         plan = plan_from_residency(graph, order, _residency(graph, order, []), method="ilp_fixed_order",
                                    status="optimal", bound=0.0, solver="none")
     else:
-        out = solve_model(prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel, warm_start=True)
+        out = solve_model(prob, ctx, warm_start=True, what="fixed-order model")
+        plan = None
         if out.has_solution:
             kept = [gaps[g] for g, v in keep.items() if (v.varValue or 0) > 0.5]
             plan = plan_from_residency(graph, order, _residency(graph, order, kept), method="ilp_fixed_order",
                                        status=out.status, bound=out.bound, solve_time_s=out.time_s,
                                        solver=out.solver)
-        else:
-            warm.method, warm.status, warm.bound = "ilp_fixed_order", "timeout", out.bound
+            try:  # the solver's point within its tolerances, rounded: re-check before trusting it
+                check_plan(graph, plan, capacity)
+            except PlanError:
+                plan = None
+        if plan is None:
+            warm.method, warm.status, warm.bound = "ilp_fixed_order", "unsolved", out.bound
             warm.solve_time_s, warm.solver = out.time_s, out.solver
             plan = warm
-        if plan.noncompulsory_bytes > warm.noncompulsory_bytes:  # only possible with a gap > 0
+        if plan.noncompulsory_bytes > warm.noncompulsory_bytes:  # a gap > 0 or a node-limited solve
             bound = plan.bound
             plan = warm
             plan.method, plan.status, plan.bound, plan.solver = "ilp_fixed_order", "feasible", bound, out.solver
     if offsets:
         from .placement import place_plan
 
-        plan = place_plan(graph, plan, capacity, solver=solver, time_limit_s=time_limit_s)
+        plan = place_plan(graph, plan, capacity, ctx)
         plan.method = "ilp_fixed_order_offsets"
     if plan.status == "optimal" and math.isnan(plan.bound):
         plan.bound = float(plan.noncompulsory_bytes)

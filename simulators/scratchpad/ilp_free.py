@@ -22,28 +22,34 @@ arXiv:2311.18246), over steps ``t = 0..n-1``:
 (:mod:`.placement`); since (3) is a lower bound for (4), a successful
 placement keeps (3)'s status and bound.  Only if that fails does it solve the
 monolithic model: (3) plus integer offsets with big-M pairwise non-overlap
-for tensors resident at the same step.  *Assumption of (4)*: a
-tensor has one address for its whole life (a reload returns to the same
-place); COSMA lets a reload land elsewhere, so (4) is an upper bound on that
-model and its lower bound is the (3) bound.  With ``pin_order`` the order is
+for tensors resident at the same step.  *Assumption of the monolithic
+model*: a tensor has one address for its whole life (a reload returns to the
+same place); COSMA lets a reload land elsewhere, so it is a restriction, its
+plan is an upper bound, and the bound reported is (3)'s (a plan is "optimal"
+only if that bound proves it).  With ``pin_order`` the order is
 fixed, which makes (3) equivalent to formulation (1) and (4) the joint
 fixed-order residency + address model.
 
-The solver gets a MIP start from the exact fixed-order plan on the default
-order (or a given warm plan), so the result is never worse than it; if the
-solver finds nothing better in time, that plan is returned with its status.
+The solver gets a MIP start from the exact fixed-order plan on the best
+cheap heuristic order (:mod:`.orders`; or a given warm plan), so the result
+is never worse than the fixed-order optimum on the default order; if the
+solver finds nothing better within its node budget, that plan is returned
+with status ``unsolved`` (no feasible point) or ``feasible``.  A solver point
+becomes a plan only if it is primal feasible (:mod:`.solver`) and passes the
+independent checker.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Sequence
 
 import pulp
 
 from .baselines import PlacementError, check_working_sets
+from .checker import PlanError, check_plan
 from .graph import Graph
-from .plan import Plan, plan_from_residency
+from .limits import SolveContext
+from .plan import Plan, plan_from_residency, with_bound
 from .solver import new_var, solve_model
 
 __all__ = ["solve_free_order"]
@@ -53,8 +59,8 @@ _LIVE_CUTS = True
 
 def solve_free_order(graph: Graph, capacity: int, *, offsets: bool = False,
                      pin_order: Sequence[int] | None = None, free_window: tuple[int, int] | None = None,
-                     warm: Plan | None | bool = None, solver: str = "auto", time_limit_s: float = 10.0,
-                     gap_rel: float = 0.0) -> Plan:
+                     warm: Plan | None | bool = None, ctx: SolveContext | None = None,
+                     nodes: int | None = None) -> Plan:
     """Best schedule + replacement (+ addresses if ``offsets``) in ``capacity`` bytes.
 
     ``pin_order`` fixes the order; with ``free_window=(a, b)`` the operators
@@ -62,24 +68,39 @@ def solve_free_order(graph: Graph, capacity: int, *, offsets: bool = False,
     sub-problem of the windowed search in :mod:`.dnc`).
     ``warm``: a legal plan to start from (None: the exact fixed-order plan on
     the default or pinned order, placed if ``offsets``; False: no start).
+    ``ctx``: solver, work budget, safety net; ``nodes``: this model's node
+    limit (default: the budget's).
     Raises :class:`~.baselines.InfeasibleError` if an operator's working set
-    does not fit, :class:`~.baselines.PlacementError` if, with offsets, no
-    plan was found (no start and nothing from the solver in time)."""
+    does not fit, :class:`~.baselines.PlacementError` if no plan was found
+    (no start and no feasible point within the node budget)."""
+    ctx = SolveContext() if ctx is None else ctx
     check_working_sets(graph, capacity)
     n = graph.n_ops
     method = ("ilp_free_order" if pin_order is None else "ilp_pinned_order") + ("_offsets" if offsets else "")
     if offsets and pin_order is None and warm is None:
         # offsets second: place the capacity optimum; (3) is a lower bound for (4)
-        first = solve_free_order(graph, capacity, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel)
-        placed = _placed(graph, first, capacity, solver, time_limit_s)
+        from .placement import place_plan, place_residency
+
+        first = solve_free_order(graph, capacity, ctx=ctx, nodes=nodes)
+        placed = place_residency(graph, first, capacity, ctx)
         if placed is not None:
             placed.method = method
             return placed
-        warm = _default_warm(graph, capacity, offsets, pin_order, solver, time_limit_s)
-        if warm is not None and not math.isnan(first.bound):
-            warm.bound = first.bound
+        try:  # (3)'s order placed another way (re-solved, fallback, joint): the start of the monolithic model
+            start: Plan | bool = place_plan(graph, first, capacity, ctx)
+        except PlacementError:
+            start = False
+        try:
+            joint = solve_free_order(graph, capacity, offsets=True, warm=start, ctx=ctx, nodes=nodes)
+        except PlacementError:  # no start and no feasible point within the budget
+            raise PlacementError(f"no placed plan found for capacity {capacity} bytes: every allocator and the "
+                                 f"monolithic model failed") from None
+        if start is not False and start.noncompulsory_bytes <= joint.noncompulsory_bytes:
+            joint = start
+        joint.method = method
+        return with_bound(joint, first.bound)  # the monolithic model is a restriction: (3) bounds it
     if warm is None:
-        warm = _default_warm(graph, capacity, offsets, pin_order, solver, time_limit_s)
+        warm = _default_warm(graph, capacity, offsets, pin_order, ctx)
     warm = replace(warm, info=dict(warm.info)) if warm else None  # never mutate the caller's plan
     if warm is not None and warm.noncompulsory_bytes == 0:  # nothing to improve on
         warm.method, warm.status, warm.bound = method, "optimal", 0.0
@@ -163,8 +184,7 @@ def solve_free_order(graph: Graph, capacity: int, *, offsets: bool = False,
         off = _add_offsets(prob, graph, users, win, r, capacity)
     if warm is not None:
         _set_warm(graph, warm, x, r, wb, lvars, off, prob)
-    out = solve_model(prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel,
-                      warm_start=warm is not None)
+    out = solve_model(prob, ctx, nodes=nodes, warm_start=warm is not None, what=f"{method} model")
     if out.has_solution:
         order = [max((o for o in range(n) if (o, t) in x), key=lambda o: x[o, t].varValue or 0) for t in steps]
         res = []
@@ -174,16 +194,31 @@ def solve_free_order(graph: Graph, capacity: int, *, offsets: bool = False,
                 if (y, t) in r and (r[y, t].varValue or 0) > 0.5:
                     cur[y] = int(round(off[y].varValue)) if offsets else None
             res.append(cur)
-        plan = plan_from_residency(graph, order, res, method=method, status=out.status, bound=out.bound,
-                                   solve_time_s=out.time_s, solver=out.solver)
-        if warm is None or plan.noncompulsory_bytes <= warm.noncompulsory_bytes:
+        plan = _accepted(graph, order, res, capacity, offsets, method=method, status=out.status,
+                         bound=out.bound, solve_time_s=out.time_s, solver=out.solver)
+        if plan is not None and (warm is None or plan.noncompulsory_bytes <= warm.noncompulsory_bytes):
             return plan
     if warm is None:
         raise PlacementError(f"no {'placed ' if offsets else ''}plan found for capacity {capacity} "
-                             f"within {time_limit_s} s ({out.status})")
+                             f"within {nodes or ctx.budget.nodes} branch-and-bound nodes ({out.status})")
     plan = warm
-    plan.method, plan.status = method, ("timeout" if not out.has_solution else "feasible")
+    plan.method, plan.status = method, ("unsolved" if not out.has_solution else "feasible")
     plan.bound, plan.solve_time_s, plan.solver = out.bound, out.time_s + plan.solve_time_s, out.solver
+    return plan
+
+
+def _accepted(graph: Graph, order: list[int], res: list[dict], capacity: int, offsets: bool,
+              **meta) -> Plan | None:
+    """The plan of a primal-feasible solver point, if it passes the independent
+    checker (a point within the solver's tolerances can still be off by a
+    rounding: an offset, a residency at 0.5)."""
+    if sorted(order) != list(range(graph.n_ops)):
+        return None
+    plan = plan_from_residency(graph, order, res, **meta)
+    try:
+        check_plan(graph, plan, capacity, require_offsets=offsets)
+    except PlanError:
+        return None
     return plan
 
 
@@ -224,24 +259,18 @@ def _live_cuts(prob, y, act, us, prod, es, ls, lo, hi, X, r, lvars, wb) -> None:
                     prob += wb[y] >= gap
 
 
-def _placed(graph: Graph, plan: Plan, capacity: int, solver: str, time_limit_s: float) -> Plan | None:
-    """``plan`` with addresses (greedy, then the address ILP), or None."""
-    from .placement import apply_placement, best_fit, intervals, place_ilp
-
-    ivs = intervals(plan)
-    where = best_fit(graph, ivs, capacity) or place_ilp(graph, ivs, capacity, solver=solver,
-                                                         time_limit_s=time_limit_s)
-    return None if where is None else apply_placement(graph, plan, where)
-
-
-def _default_warm(graph: Graph, capacity: int, offsets: bool, pin_order, solver: str,
-                  time_limit_s: float) -> Plan | None:
+def _default_warm(graph: Graph, capacity: int, offsets: bool, pin_order, ctx: SolveContext) -> Plan | None:
+    """The MIP start: the exact fixed-order plan on ``pin_order``, or without one on the
+    best cheap heuristic order (:func:`.orders.best_start`); placed if ``offsets``."""
     from .ilp_fixed import solve_fixed_order
+    from .orders import best_start
+    from .placement import place_residency
 
-    plan = solve_fixed_order(graph, capacity, pin_order, solver=solver, time_limit_s=time_limit_s)
+    plan = best_start(graph, capacity, ctx) if pin_order is None else solve_fixed_order(graph, capacity, pin_order,
+                                                                                           ctx=ctx)
     if not offsets:
         return plan
-    placed = _placed(graph, plan, capacity, solver, time_limit_s)
+    placed = place_residency(graph, plan, capacity, ctx)
     if placed is not None:
         return placed
     from .baselines import first_fit

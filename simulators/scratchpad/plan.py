@@ -29,12 +29,14 @@ from typing import Sequence
 
 from .graph import Graph
 
-__all__ = ["Plan", "plan_from_residency", "STATUSES"]
+__all__ = ["Plan", "plan_from_residency", "with_bound", "STATUSES"]
 
-#: optimal: proven (within the requested gap); feasible: a solution with a gap
-#: (stopped by the time limit); timeout: no solution from the solver in time (the
-#: plan is the fallback's); heuristic: a baseline, no bound.
-STATUSES = ("optimal", "feasible", "timeout", "heuristic")
+#: optimal: proven by the solver (within the requested gap); feasible: a solver
+#: solution not proven optimal within the work budget (gap against the bound);
+#: unsolved: the solver found no feasible point within its budget (the plan is
+#: the warm start's or a fallback's); heuristic: a heuristic plan (a bound, if
+#: any, comes from a relaxation or another model).
+STATUSES = ("optimal", "feasible", "unsolved", "heuristic")
 
 
 @dataclass
@@ -61,15 +63,17 @@ class Plan:
     def optimality_gap(self) -> float:
         """Relative gap ``(cost - bound) / cost``: NaN if there is no bound; a
         proven optimum has gap 0 (or at most the requested ``gap_rel``), and so
-        does any plan without non-compulsory traffic (0 is a lower bound)."""
+        does any plan without non-compulsory traffic (0 is a lower bound, so a
+        solver bound below 0 -- a weak relaxation with its objective constant --
+        counts as 0 and the gap is at most 1)."""
         if self.noncompulsory_bytes <= 0:
             return 0.0
         if math.isnan(self.bound):
             return 0.0 if self.status == "optimal" else math.nan
-        c = float(self.noncompulsory_bytes)
-        if c - self.bound < 0.5:  # traffic is whole bytes: a bound within rounding noise proves the optimum
+        c, bound = float(self.noncompulsory_bytes), max(0.0, self.bound)
+        if c - bound < 0.5:  # traffic is whole bytes: a bound within rounding noise proves the optimum
             return 0.0
-        return (c - self.bound) / c
+        return (c - bound) / c
 
 
 def plan_from_residency(graph: Graph, order: Sequence[int], resident: Sequence[dict[str, int | None]],
@@ -104,3 +108,13 @@ def plan_from_residency(graph: Graph, order: Sequence[int], resident: Sequence[d
         wbs.append(wb)
         prev = cur
     return Plan(list(order), [dict(r) for r in resident], loads, wbs, cost, **meta)
+
+
+def with_bound(plan: Plan, bound: float) -> Plan:
+    """Give ``plan`` the lower bound ``bound`` of the problem its policy answers
+    (NaN: none known).  A plan found by a restricted model (e.g. one address
+    per tensor) keeps the status "optimal" only if ``bound`` proves it."""
+    plan.bound = bound
+    if plan.status == "optimal" and not plan.noncompulsory_bytes - bound < 0.5:
+        plan.status = "feasible"
+    return plan

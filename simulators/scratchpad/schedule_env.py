@@ -12,6 +12,7 @@ from archgym.errors import OptionError
 from .baselines import belady, check_working_sets
 from .graph import Graph, as_graph
 from .ilp_fixed import solve_fixed_order
+from .limits import DEFAULT_TIME_LIMIT_S, SolveContext, WorkBudget, check_count, check_time_limit
 
 __all__ = ["ScratchpadScheduleEnv"]
 
@@ -59,7 +60,7 @@ class ScratchpadScheduleEnv(gym.Env):
 
     Terminates after ``n_ops`` steps (every operator scheduled); never truncates.
     ``info`` then holds ``order``, ``noncompulsory_bytes``, ``status`` (the
-    ILP's optimal/feasible/timeout) and ``default_order_bytes`` (same policy,
+    ILP's optimal/feasible/unsolved) and ``default_order_bytes`` (same policy,
     default order) for comparison.
 
     ## Arguments
@@ -71,7 +72,10 @@ class ScratchpadScheduleEnv(gym.Env):
       largest single-operator working set, rounded up to a KiB).
     * ``reward_policy``: ``"ilp"`` (default) or ``"belady"``.
     * ``max_ready``: size of the action list (default: number of operators).
-    * ``time_limit_s``: ILP time limit per episode; ``precision_bytes``,
+    * ``time_limit_s``: wall-clock safety net of the ILP per episode (exceeding it
+      raises :class:`~.limits.SafetyNetError`; the ILP's budget is counted:
+      ``node_limit`` branch-and-bound nodes, so rewards do not depend on the
+      machine); ``precision_bytes``,
       ``graph_options``: passed to the workload builder; ``reward_scale``.
     """
 
@@ -79,8 +83,9 @@ class ScratchpadScheduleEnv(gym.Env):
 
     def __init__(self, workload: Any = "nas_cells", scratchpad_kb: int | None = None, *,
                  capacity_bytes: int | None = None, reward_policy: str = "ilp", max_ready: int | None = None,
-                 time_limit_s: float = 5.0, precision_bytes: int = 1, graph_options: dict | None = None,
-                 reward_scale: float = 1.0 / 2 ** 20, solver: str = "auto", input_shapes: Any = None,
+                 time_limit_s: float | None = DEFAULT_TIME_LIMIT_S, precision_bytes: int = 1,
+                 graph_options: dict | None = None, reward_scale: float = 1.0 / 2 ** 20, solver: str = "auto",
+                 node_limit: int = WorkBudget.nodes, input_shapes: Any = None,
                  onnx_unsupported: str = "error") -> None:
         if isinstance(workload, str) and not workload.endswith(".json") and graph_options:
             from archgym.simulators.workloads.graphs import build_graph
@@ -96,7 +101,8 @@ class ScratchpadScheduleEnv(gym.Env):
                               else -(-int(1.25 * g.max_working_set()[0]) // 1024) * 1024)
         self.capacity = int(capacity_bytes)
         check_working_sets(g, self.capacity)
-        self.reward_policy, self.time_limit_s, self.solver = reward_policy, float(time_limit_s), solver
+        self.reward_policy, self.time_limit_s, self.solver = reward_policy, check_time_limit(time_limit_s), solver
+        self.work_budget = WorkBudget(nodes=check_count(node_limit, "node_limit"))
         self.reward_scale = float(reward_scale)
         n = g.n_ops
         self.max_ready = int(max_ready or n)
@@ -139,7 +145,8 @@ class ScratchpadScheduleEnv(gym.Env):
     def _score(self, order: list[int]) -> tuple[float, str]:
         if self.reward_policy == "belady":
             return float(belady(self.graph, order, self.capacity).noncompulsory_bytes), "heuristic"
-        p = solve_fixed_order(self.graph, self.capacity, order, solver=self.solver, time_limit_s=self.time_limit_s)
+        ctx = SolveContext(solver=self.solver, budget=self.work_budget, time_limit_s=self.time_limit_s)
+        p = solve_fixed_order(self.graph, self.capacity, order, ctx=ctx)
         return float(p.noncompulsory_bytes), p.status
 
     # -- Gymnasium API -------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Windowed re-scheduling: free-order search for graphs too large for the exact model.
 
-Start from the exact fixed-order plan on the default order (so the result is
-never worse than the fixed-order optimum).  Then slide a window of
+Start from the exact fixed-order plan of the best cheap heuristic order
+(:func:`.orders.best_start`: the default order, greedy minimum-live-bytes
+and depth-first list schedules), so the result is never worse than the
+fixed-order optimum on the default order.  Then slide a window of
 ``window_ops`` consecutive positions over the current order; for each window:
 
 1. *re-order locally*: the operators inside the window are re-scheduled by
@@ -20,18 +22,22 @@ never worse than the fixed-order optimum).  Then slide a window of
    the candidate is kept only if its exact cost is lower.
 
 The window grid starts at a seeded random offset on each pass; a pass that
-improves nothing doubles the window (up to ``max_window_ops``).  *Anytime*:
-the best plan so far is returned when ``time_limit_s`` runs out.
-*Deterministic*: for a given ``seed``, the same windows are tried in the same
-order, so the result is reproducible whenever neither the time limit nor a
-solver time limit cuts the search (``max_windows`` gives a budget that does
-not depend on machine speed; ``info["windows_cut"]`` counts solves stopped
-by their time limit or without a plan).
+improves nothing doubles the window (up to ``max_window_ops``); after
+``patience`` passes at that size without an improvement the search ends
+(between them it starts over at ``window_ops``).
+*Deterministic*: the budget is counted (:mod:`.limits`): no window is
+started once the search's solver calls have used ``budget.search_iterations``
+simplex iterations, each local model is limited to ``budget.window_nodes``
+branch-and-bound nodes and each whole-graph solve to ``budget.nodes``; for a
+given ``seed`` the same windows are tried in the same order, so the plan depends on the design only, never on the machine's speed
+or load (``info["windows_cut"]`` counts window models that found no plan or
+candidate orders whose replacement was not proven optimal).
 
 Lower bound: graphs with at most ``exact_max_ops`` operators are first
 given to the exact free-order model; its bound (proven optimum, or the
-solver's dual bound if it timed out) is reported, so ``optimality_gap`` is
-meaningful; for larger graphs no bound is known (NaN) unless the plan has no
+solver's dual bound at its node limit) is reported, so ``optimality_gap`` is
+meaningful and the status is "optimal" only if that bound proves the plan;
+for larger graphs no bound is known (NaN) unless the plan has no
 non-compulsory traffic.
 
 Idea after COSMA's divide-and-conquer (Li, Gupta, Malik, arXiv:2311.18246,
@@ -42,48 +48,45 @@ from __future__ import annotations
 
 import math
 import random
-import time
 
 from .baselines import InfeasibleError, check_working_sets
 from .graph import Graph, Op, Tensor
 from .ilp_fixed import solve_fixed_order
 from .ilp_free import solve_free_order
+from .limits import SolveContext
+from .orders import best_start
 from .plan import Plan
 
-__all__ = ["windowed_search"]
+__all__ = ["windowed_search", "improve_window"]
 
 
-def windowed_search(graph: Graph, capacity: int, *, window_ops: int = 10, max_window_ops: int = 24,
-                    seed: int = 0, time_limit_s: float = 10.0, max_windows: int | None = None,
-                    exact_max_ops: int = 16, window_time_s: float = 2.0, solver: str = "auto",
-                    gap_rel: float = 0.0) -> Plan:
-    """Best schedule + replacement found within ``time_limit_s`` (see the module docstring).
+def windowed_search(graph: Graph, capacity: int, *, window_ops: int = 16, max_window_ops: int = 24,
+                    seed: int = 0, exact_max_ops: int = 16, patience: int = 2,
+                    ctx: SolveContext | None = None) -> Plan:
+    """Best schedule + replacement found within the context's work budget (see the module docstring).
 
     ``window_ops``: first window size (operators); ``max_window_ops``: the
-    largest; ``max_windows``: stop after this many window solves (None: only
-    time); ``window_time_s``: time limit of each solver call; ``exact_max_ops``:
-    graphs this small go to the exact free-order model first.  Raises
-    :class:`~.baselines.InfeasibleError` if an operator's working set does
-    not fit."""
+    largest; ``patience``: passes at the largest size without an improvement
+    before the search ends (after each, it starts over at ``window_ops``);
+    ``exact_max_ops``: graphs this small go to the exact free-order model
+    first.  Raises :class:`~.baselines.InfeasibleError` if an
+    operator's working set does not fit."""
+    ctx = SolveContext() if ctx is None else ctx
     check_working_sets(graph, capacity)
-    t0 = time.perf_counter()
     n = graph.n_ops
-
-    def left() -> float:
-        return time_limit_s - (time.perf_counter() - t0)
-
-    kw = dict(solver=solver, gap_rel=gap_rel)
-    plan = solve_fixed_order(graph, capacity, time_limit_s=max(0.2, min(window_time_s * 2, left())), **kw)
-    start = plan.noncompulsory_bytes
+    spent_before = ctx.iterations
+    plan = best_start(graph, capacity, ctx)
+    start, start_order = plan.info["default_order_bytes"], plan.info.get("start_order", "")
     bound = math.nan
     if n <= exact_max_ops and plan.noncompulsory_bytes > 0:
-        exact = solve_free_order(graph, capacity, warm=plan, time_limit_s=max(0.2, left() / 2), **kw)
+        exact = solve_free_order(graph, capacity, warm=plan, ctx=ctx)
         bound = exact.bound
         if exact.noncompulsory_bytes <= plan.noncompulsory_bytes:
             plan = exact
     rng = random.Random(seed)
+    trace = [(ctx.iterations - spent_before, plan.noncompulsory_bytes)]  # (simplex iterations, bytes) at improvements
     size, solved, improved, cut = min(window_ops, n), 0, 0, 0
-    passes = 0
+    passes = stalls = 0
     stop = plan.status == "optimal" and plan.method.startswith("ilp_free_order")
     while not stop and plan.noncompulsory_bytes > 0 and size >= 2:
         passes += 1
@@ -93,49 +96,70 @@ def windowed_search(graph: Graph, capacity: int, *, window_ops: int = 10, max_wi
         windows = [(max(0, a), b) for a, b in windows if b - max(0, a) >= 2]
         before = plan.noncompulsory_bytes
         for a, b in windows:
-            if plan.noncompulsory_bytes == 0 or left() <= 0 or (max_windows is not None and solved >= max_windows):
+            if plan.noncompulsory_bytes == 0 or ctx.iterations - spent_before >= ctx.budget.search_iterations:
                 stop = True
                 break
             solved += 1
-            tried: list[list[int]] = []
-            for sink in (False, True):
-                order = _reorder_window(graph, capacity, plan, a, b, min(window_time_s, max(0.05, left())), kw,
-                                        sink=sink)
-                if order is None:
-                    cut += 1
-                    continue
-                if order == plan.order or order in tried:
-                    continue
-                tried.append(order)
-                cand = solve_fixed_order(graph, capacity, order,
-                                         time_limit_s=min(window_time_s, max(0.05, left())), **kw)
-                if cand.status != "optimal":
-                    cut += 1
-                if cand.noncompulsory_bytes < plan.noncompulsory_bytes:
-                    plan, improved = cand, improved + 1
-                    break
+            plan, better, missed = improve_window(graph, capacity, plan, a, b, ctx)
+            improved, cut = improved + better, cut + missed
+            if better:
+                trace.append((ctx.iterations - spent_before, plan.noncompulsory_bytes))
         if stop:
             break
-        if plan.noncompulsory_bytes >= before:  # stalled: widen the windows
-            if size >= min(n, max_window_ops):
-                break
+        if plan.noncompulsory_bytes < before:
+            stalls = 0
+        elif size < min(n, max_window_ops):  # stalled: widen the windows
             size = min(n, max_window_ops, 2 * size)
+        else:  # stalled at the widest windows: start over small, on a new random grid
+            stalls += 1
+            if stalls >= patience:
+                break
+            size = min(window_ops, n)
     plan.info = dict(plan.info, windows=solved, improvements=improved, windows_cut=cut, passes=passes,
-                     default_order_bytes=start, last_window_ops=size, seed=seed)
+                     default_order_bytes=start, last_window_ops=size, seed=seed, trace=trace,
+                     start_order=start_order,
+                     iterations=ctx.iterations - spent_before)
     if not plan.method.startswith("ilp_free_order") or plan.status != "optimal":
         plan.method, plan.status = "windowed_search", "heuristic"
     plan.bound = 0.0 if plan.noncompulsory_bytes == 0 else bound
-    if plan.noncompulsory_bytes == 0 or (not math.isnan(bound) and bound >= plan.noncompulsory_bytes - 0.5):
-        plan.status = "optimal"
-    plan.solve_time_s = time.perf_counter() - t0
+    if plan.noncompulsory_bytes == 0 or (not math.isnan(bound) and plan.noncompulsory_bytes - bound < 0.5):
+        plan.status = "optimal"  # proven by the exact model's bound (constant included, see .solver)
     return plan
 
 
-def _reorder_window(graph: Graph, capacity: int, plan: Plan, a: int, b: int, time_s: float,
-                    kw: dict, sink: bool = True) -> list[int] | None:
+def improve_window(graph: Graph, capacity: int, plan: Plan, a: int, b: int,
+                   ctx: SolveContext) -> tuple[Plan, bool, int]:
+    """One window step: re-order positions ``a..b-1`` of ``plan`` locally (plain
+    sub-graph, then with the end-of-window sink), re-solve the whole order's
+    replacement exactly, keep the first candidate that lowers the traffic.
+
+    Returns ``(plan, improved, cut)``; ``cut`` counts local models without a
+    plan and candidate replacements not proven optimal."""
+    ctx.check_deadline("window search")
+    tried: list[list[int]] = []
+    cut = 0
+    for sink in (False, True):
+        order = _reorder_window(graph, capacity, plan, a, b, ctx, sink=sink)
+        if order is None:
+            cut += 1
+            continue
+        if order == plan.order or order in tried:
+            continue
+        tried.append(order)
+        cand = solve_fixed_order(graph, capacity, order, ctx=ctx)
+        if cand.status != "optimal":
+            cut += 1
+        if cand.noncompulsory_bytes < plan.noncompulsory_bytes:
+            return cand, True, cut
+    return plan, False, cut
+
+
+def _reorder_window(graph: Graph, capacity: int, plan: Plan, a: int, b: int, ctx: SolveContext,
+                    sink: bool = True) -> list[int] | None:
     """The plan's order with positions ``a..b-1`` re-ordered by the exact
-    free-order model of the window's sub-graph; None if that model found
-    nothing in time (or the window does not fit next to what the plan keeps).
+    free-order model of the window's sub-graph (at most ``window_nodes``
+    nodes); None if that model found nothing (or the window does not fit next
+    to what the plan keeps).
 
     With ``sink``, the sub-graph ends with a pinned *sink* operator that
     reads every tensor the window touches and the rest of the run uses again,
@@ -156,11 +180,9 @@ def _reorder_window(graph: Graph, capacity: int, plan: Plan, a: int, b: int, tim
         pin = list(range(sub.n_ops))
     try:
         local = solve_free_order(sub, room, pin_order=pin, free_window=None if pin is None else (0, len(ops)),
-                                 time_limit_s=time_s, **kw)  # MIP start: the window's current order
+                                 ctx=ctx, nodes=ctx.budget.window_nodes)  # MIP start: the window's current order
     except InfeasibleError:  # the window's working sets do not fit next to the background
-        return None
-    except ValueError:  # no plan from the solver in time (PlacementError is a ValueError)
-        return None
+        return None  # (PlacementError, no plan from the solver, is an InfeasibleError too)
     if local.status not in ("optimal", "feasible"):
         return None
     return plan.order[:a] + [ops[i] for i in local.order if i < len(ops)] + plan.order[b:]
