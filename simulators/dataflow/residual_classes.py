@@ -251,7 +251,7 @@ def row_counts(nest: "Nest", i: int, problem_terms: list, read_write: list[bool]
     first MAC instance, ``mac_instances``, and ``classes[lv]`` = ``[(size, reads (S,), fills, updates)]``.
     ``distinct(terms, sf, lo, hi)`` counts the distinct child offsets of the perfect loops (model's rule).
     A mapping whose first instance's tiles overflow a level (``capacity_words``, None = unbounded) cannot
-    run: only its ``capacity`` is filled (the other counts stay 0), which saves the walks."""
+    run: only its ``capacity`` and ``instances`` are filled (the other counts stay 0), which saves the walks."""
     row = _Row(nest, i)
     L, D = row.L, row.D
     S = len(problem_terms)
@@ -260,6 +260,7 @@ def row_counts(nest: "Nest", i: int, problem_terms: list, read_write: list[bool]
     instances = np.zeros(L, dtype=np.int64)
     classes: list[list] = [[] for _ in range(L)]
     for lv in range(L):
+        instances[lv] = row.perfect_instances(lv) * sum(n for n, _ in row.classes(lv, -1, list(range(D))))
         b = row.bounds(lv, {})
         if b is not None:
             ext = row.first_tile(lv, b)
@@ -274,7 +275,6 @@ def row_counts(nest: "Nest", i: int, problem_terms: list, read_write: list[bool]
     for lv in range(L):
         same = row.perfect_instances(lv)
         parent_classes = [(n * same, dg) for n, dg in row.classes(lv, -1, list(range(D)))]
-        instances[lv] = sum(n for n, _ in parent_classes)
         for n_c, digits in parent_classes:
             b = row.bounds(lv, digits)
             is_first = all(v == 0 for v in digits.values())
