@@ -42,9 +42,17 @@ def loops_of(problem, arch, mapping):
         for d in order:
             n = int(lm.temporal.get(d, 1))
             loops.append((lv, "t", d, n, int((lm.residual or {}).get(d, n))))
-        for fac in (lm.spatial_x or {}, lm.spatial_y or {}):
+        sx, sy = lm.spatial_x or {}, lm.spatial_y or {}
+        for axis, fac in (("x", sx), ("y", sy)):
             for d in problem.dims:
-                loops.append((lv, "s", d, int(fac.get(d, 1)), int(fac.get(d, 1))))
+                n = int(fac.get(d, 1))
+                r = int((lm.spatial_residual or {}).get(d, n * int(sy.get(d, 1)) if axis == "x" else n))
+                # the residual counts the X x Y instances of d, X outer: split it into the two loops' ends
+                if axis == "x":
+                    r = (r - 1) // int(sy.get(d, 1)) + 1
+                elif d in (lm.spatial_residual or {}):
+                    r = (r - 1) % n + 1
+                loops.append((lv, "s", d, n, r))
     first.append(len(loops))
     strides = []
     for i, loop in enumerate(loops):
@@ -60,9 +68,18 @@ def tuples(loops, positions, fixed):
     """Index tuples of the loops at ``positions`` (outer to inner) given the outer indices ``fixed``,
     with Timeloop's residual rule: a loop runs its residual end when every loop of its dimension
     outside it is in its last iteration (index >= that loop's residual end - 1), else its full end."""
+    def busy(vals):
+        """A fixed spatial index within its loop's end under the same rule (else the instance idles)."""
+        for j in fixed:
+            last = all(vals.get(m, 0) >= loops[m][4] - 1 for m in range(j) if loops[m][2] == loops[j][2])
+            if vals[j] >= (loops[j][4] if last else loops[j][3]):
+                return False
+        return True
+
     def rec(k, vals):
         if k == len(positions):
-            yield tuple(vals[p] for p in positions)
+            if busy(vals):
+                yield tuple(vals[p] for p in positions)
             return
         i = positions[k]
         last = all(vals.get(j, 0) >= loops[j][4] - 1 for j in range(i) if loops[j][2] == loops[i][2])
@@ -96,7 +113,8 @@ def _box(pts):
 
 
 def walk(problem, ds, loops, strides, lo, spatial_fixed, mode):
-    """Steps of the tile walk of the sub-nest starting at loop ``lo``: list of (weight, delta set)."""
+    """Steps of the tile walk of the sub-nest starting at loop ``lo``: list of (weight, delta set, step key:
+    the time loops' indices in ``exact`` mode, so instances that skip iterations line up by time)."""
     time_loops = [i for i in range(lo) if loops[i][1] == "t"]
     steps = []
     if mode == "exact":
@@ -104,7 +122,7 @@ def walk(problem, ds, loops, strides, lo, spatial_fixed, mode):
         for combo in tuples(loops, time_loops, spatial_fixed):
             fixed = {**spatial_fixed, **dict(zip(time_loops, combo))}
             cur = _points(problem, ds, loops, strides, fixed, lo)
-            steps.append((1, frozenset(cur - prev if prev is not None else cur)))
+            steps.append((1, frozenset(cur - prev if prev is not None else cur), combo))
             prev = cur
         return steps
     state = {"prev": None, "prev_min": None, "tr": None}
@@ -124,7 +142,7 @@ def walk(problem, ds, loops, strides, lo, spatial_fixed, mode):
             delta = cur
             state["tr"] = None
         state["prev"], state["prev_min"] = cur, cmin
-        steps.append((weight, frozenset(delta)))
+        steps.append((weight, frozenset(delta), len(steps)))
 
     def rec(k, fixed, weight):
         if k == len(time_loops):
@@ -147,14 +165,14 @@ def mac_walk(problem, ds, loops, strides, spatial_fixed, mode):
         choices = [[(v, 1) for v in range(loops[i][3])] for i in time_loops]
         if any(loop[3] != loop[4] for loop in loops):
             return [(1, frozenset(_points(problem, ds, loops, strides, {**spatial_fixed, **dict(zip(time_loops, c))},
-                                          len(loops)))) for c in tuples(loops, time_loops, spatial_fixed)]
+                                          len(loops))), c) for c in tuples(loops, time_loops, spatial_fixed)]
     else:
         choices = [[(0, 1)] + ([(1, loops[i][3] - 1)] if loops[i][3] >= 2 else []) for i in time_loops]
     steps = []
     for combo in itertools.product(*choices):
         fixed = {**spatial_fixed, **{i: v for i, (v, _) in zip(time_loops, combo)}}
         w = int(np.prod([m for _, m in combo])) if combo else 1
-        steps.append((w, frozenset(_points(problem, ds, loops, strides, fixed, len(loops)))))
+        steps.append((w, frozenset(_points(problem, ds, loops, strides, fixed, len(loops))), len(steps)))
     return steps
 
 
@@ -179,14 +197,66 @@ def distinct_arrivals(deltas, groups):
     return total
 
 
-def interpret(problem, arch, mapping, mode):
-    """Per-instance counts ``{(level name, data space): {reads, fills, updates, capacity, instances}}``."""
+def _level_row(problem, arch, mapping, ds, loops, first, strides, kept, chain, lv, above_s, mode):
+    """Counts of the instance of level ``lv`` whose spatial indices above it are ``above_s``."""
+    L = len(arch.levels)
+    own = walk(problem, ds, loops, strides, first[lv], above_s, mode)
+    tile = len(_points(problem, ds, loops, strides, dict(above_s), first[lv])) if mode == "exact" else \
+        len(_box(_points(problem, ds, loops, strides, dict(above_s), first[lv]))[0])
+    drains = sum(w * len(d) for w, d, _ in own)
+    child = next((c for c in kept if c > lv), L)
+    between = [i for i in range(first[lv], first[child]) if loops[i][1] == "s" and loops[i][3] > 1]
+    groups = [[k for k, i in enumerate(between) if loops[i][0] == f] for f in range(lv, child)]
+    groups = [g for g in groups if g]
+    per_child = {}
+    for combo in itertools.product(*[range(loops[i][3]) for i in between]):
+        fixed = {**above_s, **{i: 0 for i in range(first[lv], first[child]) if loops[i][1] == "s"}}
+        fixed.update(zip(between, combo))
+        steps = walk(problem, ds, loops, strides, first[child], fixed, mode) if child < L \
+            else mac_walk(problem, ds, loops, strides, fixed, mode)
+        per_child[combo] = {key: (w, d) for w, d, key in steps}
+    keys = sorted(set().union(*per_child.values()))  # every time step any child runs; idle children get nothing
+    arrivals = 0
+    for key in keys:
+        weight = next(steps[key][0] for steps in per_child.values() if key in steps)
+        deltas = {c: steps[key][1] if key in steps else frozenset() for c, steps in per_child.items()}
+        arrivals += weight * distinct_arrivals(deltas, groups)
+    if ds.read_write:
+        if mode == "exact":
+            time_all = [i for i in range(first[lv]) if loops[i][1] == "t"]
+            part = set()
+            for combo in tuples(loops, time_all, above_s):
+                part |= _points(problem, ds, loops, strides, {**above_s, **dict(zip(time_all, combo))}, first[lv])
+            p = len(part)
+        else:
+            p = chain[lv]
+        return {"reads": arrivals - p, "fills": drains - p if lv > 0 else 0, "updates": arrivals, "capacity": tile}
+    return {"reads": arrivals, "fills": drains if lv > 0 else 0, "updates": 0, "capacity": tile}
+
+
+def _instances(loops, first, lv):
+    """Every instance of level ``lv`` (its spatial indices above it) that runs at least one iteration,
+    the first one (all indices 0) first."""
+    spatial = [i for i in range(first[lv]) if loops[i][1] == "s"]
+    time_all = [i for i in range(first[lv]) if loops[i][1] == "t"]
+    out = []
+    for combo in itertools.product(*[range(loops[i][3]) for i in spatial]):
+        fixed = dict(zip(spatial, combo))
+        if next(iter(tuples(loops, time_all, fixed)), None) is not None:
+            out.append(fixed)
+    return out
+
+
+def interpret(problem, arch, mapping, mode, per_instance=False):
+    """Per-instance counts ``{(level name, data space): {reads, fills, updates, capacity, instances}}`` of
+    each level's first instance (spatial indices 0; ``instances``: those that run any iteration); with
+    ``per_instance`` also ``{(level, data space): [counts of every busy instance]}`` (exact mode)."""
     loops, first, strides = loops_of(problem, arch, mapping)
     if mode != "exact" and any(loop[3] != loop[4] for loop in loops):
         raise NotImplementedError("residual loops are interpreted in exact mode only")
     L = len(arch.levels)
     D = len(problem.dims)
-    out = {}
+    out, every = {}, {}
     for ds in problem.dataspaces:
         kept = [lv for lv in range(L) if lv == 0 or not arch.levels[lv].is_dummy and (
             mapping.levels[lv].keep is None or ds.name in mapping.levels[lv].keep)]
@@ -195,42 +265,16 @@ def interpret(problem, arch, mapping, mode):
         for lv in range(1, L):
             chain.append(chain[-1] * box(first[lv]) // box(first[lv - 1] + D))
         for lv in kept:
+            busy = _instances(loops, first, lv)
             above_s = {i: 0 for i in range(first[lv]) if loops[i][1] == "s"}
-            own = walk(problem, ds, loops, strides, first[lv], above_s, mode)
-            tile = len(_points(problem, ds, loops, strides, dict(above_s), first[lv])) if mode == "exact" else \
-                len(_box(_points(problem, ds, loops, strides, dict(above_s), first[lv]))[0])
-            drains = sum(w * len(d) for w, d in own)
-            child = next((c for c in kept if c > lv), L)
-            between = [i for i in range(first[lv], first[child]) if loops[i][1] == "s" and loops[i][3] > 1]
-            groups = [[k for k, i in enumerate(between) if loops[i][0] == f] for f in range(lv, child)]
-            groups = [g for g in groups if g]
-            per_child = {}
-            for combo in itertools.product(*[range(loops[i][3]) for i in between]):
-                fixed = {**above_s, **{i: 0 for i in range(first[lv], first[child]) if loops[i][1] == "s"}}
-                fixed.update(zip(between, combo))
-                per_child[combo] = walk(problem, ds, loops, strides, first[child], fixed, mode) if child < L \
-                    else mac_walk(problem, ds, loops, strides, fixed, mode)
-            combos = list(per_child)
-            arrivals = 0
-            for step in zip(*per_child.values()):
-                arrivals += step[0][0] * distinct_arrivals({c: d for c, (_, d) in zip(combos, step)}, groups)
-            instances = int(np.prod([loops[i][3] for i in range(first[lv]) if loops[i][1] == "s"]))
-            if ds.read_write:
-                if mode == "exact":
-                    time_all = [i for i in range(first[lv]) if loops[i][1] == "t"]
-                    part = set()
-                    for combo in tuples(loops, time_all, above_s):
-                        part |= _points(problem, ds, loops, strides, {**above_s, **dict(zip(time_all, combo))},
-                                        first[lv])
-                    p = len(part)
-                else:
-                    p = chain[lv]
-                row = {"reads": arrivals - p, "fills": drains - p if lv > 0 else 0, "updates": arrivals}
-            else:
-                row = {"reads": arrivals, "fills": drains if lv > 0 else 0, "updates": 0}
-            row.update(capacity=tile, instances=instances)
+            row = _level_row(problem, arch, mapping, ds, loops, first, strides, kept, chain, lv, above_s, mode)
+            row["instances"] = len(busy)
             out[(arch.levels[lv].name, ds.name)] = row
-    return out
+            if per_instance:
+                every[(arch.levels[lv].name, ds.name)] = [
+                    _level_row(problem, arch, mapping, ds, loops, first, strides, kept, chain, lv, b, mode)
+                    for b in busy]
+    return (out, every) if per_instance else out
 
 
 def throttled_cycles(problem, arch, mapping, counts):

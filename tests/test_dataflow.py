@@ -147,6 +147,29 @@ def test_bandwidth_bound_cycles():
     assert slow.evaluate(cfg)["cycles"] > 10 * prob.macs                  # DRAM-bound
 
 
+def test_spatial_residual_file_is_costed(case_dir):
+    """Timeloop's spatial residual ``C=12,11`` (11 of 12 PEs busy, the last with a partial temporal loop
+    ``C=3,2``): the first PE runs 3 x 32 x 3 x 16 = 4608 MACs (the compute cycles), 10 PEs run that and
+    one 3072, together the layer's 49152; the file reads back through Timeloop's spelling."""
+    from archgym.simulators.dataflow.timeloop_io import mapping_document, parse_mapping
+
+    _edit(case_dir / "mapping.yaml", "factors: [C=16, K=1, R=1, P=1]", "factors: C=12,11 K=1 R=1 P=1")
+    _edit(case_dir / "mapping.yaml", "factors: [C=2, K=32, R=3, P=1]", "factors: C=3,2 K=32 R=3 P=1")
+    prob = read_problem(case_dir / "problem.yaml")
+    arch = read_architecture(case_dir / "arch.yaml")
+    mapping = read_mapping(case_dir / "mapping.yaml", prob, arch)
+    assert mapping.levels[1].spatial_residual == {"C": 11} and mapping.levels[2].residual == {"C": 2}
+    res = evaluate_mapping(prob, arch, mapping)
+    assert res["metrics"]["cycles"] == 4608 and res["metrics"]["macs"] == 49152, res["metrics"]
+    assert {r["utilized_instances"] for r in res["rows"] if r["level"] in ("GlobalBuffer", "RegisterFile")} == {11}
+    back = parse_mapping(mapping_document(mapping, prob, arch), prob, arch)
+    assert back.levels[1].spatial_residual == {"C": 11}
+    assert evaluate_mapping(prob, arch, back)["metrics"] == res["metrics"]
+    sim = DataflowMappingSimulator(workload=str(case_dir / "problem.yaml"), arch=str(case_dir / "arch.yaml"))
+    out = sim.evaluate(sim.parse_config_file(str(case_dir / "mapping.yaml")))
+    assert out["in_space"] is False and out["cycles"] == 4608
+
+
 def _edit(path, old, new):
     text = path.read_text()
     assert old in text, old
@@ -176,7 +199,11 @@ BAD = [
     ("arch.yaml", "  - !Component\n    name: MainMemory", "  - !Systolic\n    name: MainMemory",
      "YAML tag !Systolic (line 7) is not supported"),
     ("mapping.yaml", "factors: [C=2, K=32, R=3, P=1]", "factors: C=2,1 K=32 R=3 P=1",
-     "level 'GlobalBuffer': residual factor C=2,1 below the spatial loop of 'C' at 'inter_PE_spatial'"),
+     "dimension 'C': factors with residuals cover 31 indices (1 + sum (residual - 1) x stride; "
+     "inter_PE_spatial spatial 16 x GlobalBuffer 2,1)"),
+    ("mapping.yaml", "factors: [C=16, K=1, R=1, P=1]", "factors: C=16 K=1 R=1 P=2,1",
+     "dimension 'P': a spatial loop with a residual inside or on it, but 'P' shares a data index with another "
+     "dimension (a sliding window); not modelled"),
     ("mapping.yaml", "factors: [C=2, K=32, R=3, P=1]", "factors: C=2 K=10,3 R=3 P=1",
      "dimension 'K': factors with residuals cover 3 indices"),
     ("mapping.yaml", "factors: [C=2, K=32, R=3, P=1]", "factors: C=2 K=32,33 R=3 P=1",

@@ -55,6 +55,8 @@ from archgym.simulators.dataflow import AcceleratorArchSimulator, DataflowMappin
 from archgym.simulators.dataflow import evaluate_mapping  # noqa: E402
 from archgym.simulators.dataflow.mapper import map_layer  # noqa: E402
 from archgym.simulators.dataflow.timeloop_io import load_yaml, parse_mapping  # noqa: E402
+from archgym.simulators.dataflow.residual import imperfect_rows  # noqa: E402
+from archgym.simulators.dataflow.residual_classes import split_rows  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).resolve().parent / "results" / "dataflow.json"
@@ -180,7 +182,7 @@ def imperfect_vs_perfect(budget: int, restarts: int, seeds: int, n_kernel: int) 
         row: dict = {"case": case}
         for imperfect in (False, True):
             sim = DataflowMappingSimulator(**kw, imperfect=imperfect)
-            edps, cpu, resid = [], [], 0
+            edps, cpu, resid, spatial = [], [], 0, 0
             for seed in range(seeds):
                 c0 = time.process_time()
                 res = map_layer(sim.problem, sim.arch, budget, seed, "exact", "edp", space=sim.mspace, table=sim.table,
@@ -188,11 +190,13 @@ def imperfect_vs_perfect(budget: int, restarts: int, seeds: int, n_kernel: int) 
                 cpu.append(time.process_time() - c0)
                 edps.append(res.metrics["edp"])
                 nest = sim.mspace.nest(res.indices[None, :])
-                resid += bool(nest.rt is not None and np.any(nest.rt != nest.tf))
+                resid += bool(imperfect_rows(nest).size)
+                spatial += bool(split_rows(nest).size)
             key = "imperfect" if imperfect else "perfect"
             row[key] = {"edp_by_seed": edps, "cpu_s_median": statistics.median(cpu), "params": len(sim.space.names)}
             if imperfect:
                 row[key]["best_has_residuals_seeds"] = resid
+                row[key]["best_has_split_instances_seeds"] = spatial  # spatial residuals / residuals inside one
         row["ratio_by_seed"] = [a / b for a, b in zip(row["imperfect"]["edp_by_seed"], row["perfect"]["edp_by_seed"])]
         row["ratio_median"] = float(np.median(row["ratio_by_seed"]))
         row["ratio_of_best"] = min(row["imperfect"]["edp_by_seed"]) / min(row["perfect"]["edp_by_seed"])

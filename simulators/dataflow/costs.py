@@ -31,7 +31,9 @@ Energy with a table (:mod:`.ert`: Accelergy's ``ERT.yaml`` or the built-in
 one), as Timeloop computes it (``buffer.cpp``): per level, data space and
 operation, ``ceil(words / block_words)`` vector accesses times the action's
 energy, times the utilized instances; plus ``leak x cycles x utilized
-instances``; plus ``MACs x compute energy``.  Cycles are
+instances``; plus ``MACs x compute energy``.  Where instances do different
+work (spatial residuals, :mod:`.residual_classes`), the dynamic energy sums each class of
+instances' own counts, and the per-instance counts are the first instance's.  Cycles are
 ``ceil(compute cycles / throttling)`` with Timeloop's bandwidth throttling
 (:func:`throttling`): a level whose per-instance demand exceeds its read,
 write or shared bandwidth slows the whole nest; ``throttling`` (the smallest
@@ -170,6 +172,10 @@ def costs(arch: Architecture, counts: dict[str, Any], macs: int, table: EnergyTa
         share = per_cluster(arch, lv, counts) if level.cluster_size > 1 else 1.0
         ds_energy[:, lv] = (_vector(reads[:, lv], b) * e["read"] + _vector(fills[:, lv], b) * e["fill"]
                             + _vector(updates[:, lv], b) * e["update"]) * (inst[:, lv] / share)[:, None]
+        for i, per_level in counts.get("classes", {}).items():  # instances differ: sum over their classes
+            sh = share[i] if np.ndim(share) else share
+            ds_energy[i, lv] = sum(n * (_vector(r, b) * e["read"] + _vector(f, b) * e["fill"]
+                                        + _vector(u, b) * e["update"]) for n, r, f, u in per_level[lv]) / sh
         leak = e["leak"] * cycles * inst[:, lv]
         level_energy[:, lv] = ds_energy[:, lv].sum(axis=1) + leak
         leakage += leak

@@ -59,6 +59,9 @@ def evaluate_nest(problem: Problem, arch: Architecture, nest: Nest, reuse: str =
     sub = analyze(problem, arch, subset(nest, ok), reuse)
     counts: dict[str, Any] = {}
     for k, v in sub.items():
+        if k == "classes":  # per split row (instances differ): renumbered to the full batch
+            counts[k] = {int(ok[i]): c for i, c in v.items()}
+            continue
         full = np.zeros((n,) + v.shape[1:], dtype=v.dtype)
         full[ok] = v
         counts[k] = full

@@ -18,7 +18,7 @@ import numpy as np
 from .arch import Architecture
 from .errors import MappingError
 from .model import Nest
-from .residual import check_residuals, covered, spatial_residual_rows
+from .residual import check_residuals, covered, unsupported_residuals
 from .problem import Problem
 from .sets import group_rows
 
@@ -39,6 +39,9 @@ class LevelMapping:
     residual: TMapping[str, int] = None  # type: ignore[assignment]
     """Timeloop's residual end of a temporal loop (``M=4,3``: 4 iterations, 3 in the dimension's global last
     iteration; missing = the factor, a perfect loop); see :mod:`.residual`."""
+    spatial_residual: TMapping[str, int] = None  # type: ignore[assignment]
+    """The same for the level's spatial loop of a dimension (X and Y factors together, X outer): ``M=4,3``
+    uses 3 of 4 instances in the dimension's global last iteration; see :mod:`.residual_classes`."""
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,16 @@ class Mapping:
         dsn = {ds.name for ds in problem.dataspaces}
         prod = {d: 1 for d in problem.dims}
         for lv, lm in zip(arch.levels, self.levels):
-            for d, r in (lm.residual or {}).items():
-                f = lm.temporal.get(d, 1) if d in dims else None
-                if f is None:
-                    raise MappingError(f"level {lv.name!r}: unknown dimension {d!r} in residual factors; "
-                                       f"dimensions: {', '.join(problem.dims)}")
-                if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or not 1 <= r <= f:
-                    raise MappingError(f"level {lv.name!r}: residual of {d!r} must be an integer from 1 to its "
-                                       f"factor {f}, got {r!r}")
+            for what, res in (("", lm.residual), ("spatial ", lm.spatial_residual)):
+                for d, r in (res or {}).items():
+                    if d not in dims:
+                        raise MappingError(f"level {lv.name!r}: unknown dimension {d!r} in {what}residual factors; "
+                                           f"dimensions: {', '.join(problem.dims)}")
+                    f = lm.temporal.get(d, 1) if not what else \
+                        (lm.spatial_x or {}).get(d, 1) * (lm.spatial_y or {}).get(d, 1)
+                    if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or not 1 <= r <= f:
+                        raise MappingError(f"level {lv.name!r}: {what}residual of {d!r} must be an integer from 1 "
+                                           f"to its factor {f}, got {r!r}")
             for what, fac in (("temporal", lm.temporal), ("spatial", lm.spatial_x or {}), ("spatial", lm.spatial_y or {})):
                 for d, f in fac.items():
                     if d not in dims:
@@ -92,7 +97,7 @@ class Mapping:
                 if name not in dsn:
                     raise MappingError(f"level {lv.name!r}: unknown data space {name!r}; data spaces: "
                                        f"{', '.join(sorted(dsn))}")
-        if any(lm.residual for lm in self.levels):
+        if any(lm.residual or lm.spatial_residual for lm in self.levels):
             check_residuals(problem, arch, self)
             return
         for d in problem.dims:
@@ -134,14 +139,20 @@ def nest_of(mappings: Sequence[Mapping], problem: Problem, arch: Architecture) -
                 keep[i, lv] = False
             elif lm.keep is not None:
                 keep[i, lv] = [ds.name in lm.keep for ds in problem.dataspaces]
-    rt = None
-    if any(lm.residual for m in mappings for lm in m.levels):
+    rt = rs = None
+    if any(lm.residual or lm.spatial_residual for m in mappings for lm in m.levels):
         rt = tf.copy()
         for i, m in enumerate(mappings):
             for lv, lm in enumerate(m.levels):
                 for d, r in (lm.residual or {}).items():
                     rt[i, lv, idx[d]] = r
-    return Nest(tf, sx, sy, order, keep, rt)
+    if any(lm.spatial_residual for m in mappings for lm in m.levels):
+        rs = sx * sy
+        for i, m in enumerate(mappings):
+            for lv, lm in enumerate(m.levels):
+                for d, r in (lm.spatial_residual or {}).items():
+                    rs[i, lv, idx[d]] = r
+    return Nest(tf, sx, sy, order, keep, rt, rs)
 
 
 def mapping_of(nest: Nest, i: int, problem: Problem, arch: Architecture) -> Mapping:
@@ -154,8 +165,10 @@ def mapping_of(nest: Nest, i: int, problem: Problem, arch: Architecture) -> Mapp
         keep = None if lv == 0 else frozenset(ds.name for s, ds in enumerate(problem.dataspaces) if nest.keep[i, lv, s])
         res = {dims[j]: int(nest.rt[i, lv, j]) for j in range(len(dims))
                if nest.rt is not None and nest.rt[i, lv, j] != nest.tf[i, lv, j]}
+        sres = {dims[j]: int(nest.rs[i, lv, j]) for j in range(len(dims))
+                if nest.rs is not None and nest.rs[i, lv, j] != nest.sx[i, lv, j] * nest.sy[i, lv, j]}
         levels.append(LevelMapping(fac(nest.tf), tuple(dims[j] for j in nest.order[i, lv]), fac(nest.sx), fac(nest.sy),
-                                   keep, res or None))
+                                   keep, res or None, sres or None))
     return Mapping(tuple(levels))
 
 
@@ -183,8 +196,8 @@ def structural_reasons(problem: Problem, arch: Architecture, nest: Nest) -> np.n
         return f"dimension {problem.dims[j]!r}: factors {what} {int(p[j])}, bound is {int(bounds[j])}"
 
     reasons[bad] = _by_key(bad, prod[bad], product_text)
-    reasons[spatial_residual_rows(nest)] = "a residual factor below a spatial loop of its dimension (spatial " \
-                                           "residuals are not modelled)"
+    for i, why in unsupported_residuals(problem, arch, nest).items():
+        reasons[i] = reasons[i] or why
     for lv in range(L):
         f = arch.fanouts[lv]
         mx, my = (f.mesh_x, f.mesh_y) if f is not None else (1, 1)
@@ -222,4 +235,4 @@ def capacity_reasons(problem: Problem, arch: Architecture, capacity: np.ndarray)
 def subset(nest: Nest, rows: np.ndarray) -> Nest:
     """The mappings ``rows`` of ``nest``."""
     return Nest(nest.tf[rows], nest.sx[rows], nest.sy[rows], nest.order[rows], nest.keep[rows],
-                None if nest.rt is None else nest.rt[rows])
+                None if nest.rt is None else nest.rt[rows], None if nest.rs is None else nest.rs[rows])

@@ -19,10 +19,12 @@ Parameters (dimensions with bound 1 are left out; all are finite):
   with Timeloop's rule for imperfect factors (innermost up: a loop takes
   ``min(factor, remaining)`` iterations, the residual ``remaining % factor`` in the
   dimension's last iteration, ``remaining = ceil(remaining / factor)``; the
-  backing store takes what is left), so tiles need not divide the bound.  The
-  choice has no effect when a spatial loop of the dimension sits above that
-  level (spatial residuals are not modelled, :mod:`.residual`).  Default off:
-  the perfect-only space, as before.
+  backing store takes what is left), so tiles need not divide the bound; or
+  ``<fanout>.<axis>=fill``: the dimension's spatial loop on that axis takes
+  every instance the other dimensions leave (``mesh // their factors``) and the
+  loops above are refitted the same way, so the last iteration uses fewer
+  instances (spatial residuals, :mod:`.residual_classes`).  Default off: the
+  perfect-only space, as before.
 
 Container levels (nested fan-outs) hold nothing and get no temporal slot, order
 or keep parameter.  Timeloop constraints (:mod:`.constraints`) fix factors
@@ -199,45 +201,77 @@ class MappingSpace:
 
     def _add_resid_params(self, params: list, didx: dict) -> None:
         """``resid_<dim>`` for every active dimension whose factors the constraints leave free (a fixed
-        factor > 1 anywhere, or 1 at the backing store, keeps the dimension perfect)."""
+        factor > 1 anywhere, or 1 at the backing store, keeps the dimension perfect): a temporal loop with
+        ``k`` more iterations, or a spatial loop that fills its fan-out axis (``<fanout>.<axis>=fill``)."""
         c = self.constraints
         for d in self.active:
             fixed = {lv for lv, fac in c.temporal.items() if d in fac}
             if any(fac.get(d, 1) > 1 for fac in (*c.temporal.values(), *c.spatial.values())) or 0 in fixed:
                 continue
-            choices = [(lv, k) for lv, level in enumerate(self.arch.levels)
+            j = didx[d]
+            allowed = next((set(tab.tolist()) for _, dd, _, tab in self._factors if dd == j), set())
+            choices = [(lv, k, 0) for lv, level in enumerate(self.arch.levels)
                        if lv > 0 and not level.is_dummy and lv not in fixed for k in IMPERFECT_STEPS]
+            names = [f"{self.arch.levels[lv].name}+{k}" for lv, k, _ in choices]
+            for a in sorted(allowed):
+                name, kind, lv = self.slots[a]
+                if kind in "xy":
+                    choices.append((lv, 0, 1 if kind == "x" else 2))
+                    names.append(f"{name}=fill")
             if not choices:
                 continue
-            self._resid.append((len(params), didx[d], np.array([(0, 0)] + choices, dtype=np.int64)))
-            params.append(Categorical(f"resid_{d}", ["none"] + [f"{self.arch.levels[lv].name}+{k}" for lv, k in choices],
-                                      f"a temporal loop of {d} with k more iterations than its primes give "
+            self._resid.append((len(params), j, np.array([(0, 0, 0)] + choices, dtype=np.int64)))
+            params.append(Categorical(f"resid_{d}", ["none"] + names,
+                                      f"a temporal loop of {d} with k more iterations than its primes give, or "
+                                      f"{d}'s spatial loop over all of a fan-out axis the other dimensions leave "
                                       "(imperfect factorization; the loops above are refitted)"))
 
-    def _imperfect(self, fac: np.ndarray, idx: np.ndarray) -> np.ndarray | None:
+    def _imperfect(self, fac: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Apply the ``resid_<dim>`` choices of ``idx`` to the perfect factors ``fac`` ``(n, kind, L, D)``
-        in place; the residual ends ``(n, L, D)`` (None if no row chose one)."""
-        rt = None
+        in place; the temporal and spatial residual ends ``(n, L, D)`` (None if no row chose one)."""
+        rt = rs = None
+        L = len(self.arch.levels)
+        multi = {self.dims.index(d) for ds in self.problem.dataspaces for dd in ds.projection if len(dd) > 1
+                 for d, _ in dd}
         for p, j, table in self._resid:
             bound = self.problem.bounds[self.dims[j]]
             for i in np.nonzero(idx[:, p] > 0)[0]:
-                lv, extra = (int(v) for v in table[idx[i, p]])
-                tf = fac[i, 0, :, j]
-                sf = fac[i, 1, :, j] * fac[i, 2, :, j]
-                if np.any(sf[:lv] > 1):
-                    continue  # a spatial loop of the dimension above: not modelled, the choice has no effect
-                rem = bound // int(sf[lv] * np.prod(tf[lv + 1:] * sf[lv + 1:]))
-                ends, res = tf.copy(), tf.copy()
-                for q in range(lv, 0, -1):
-                    e = min(int(tf[q]) + (extra if q == lv else 0), rem)
-                    ends[q], res[q] = e, (rem % e) or e
+                lv, extra, kind = (int(v) for v in table[idx[i, p]])
+                # the dimension's loops outer to inner: (level, kind 0 temporal / 1 spatial X / 2 spatial Y)
+                loops = [(q, k) for q in range(L) for k in (0, 1, 2)]
+                start = loops.index((lv, kind))
+                ends = [int(fac[i, k, q, j]) for q, k in loops]
+                # spatial loops in use at or outside the chosen one would split the dimension: outside the
+                # class model (residual_classes) when there are two or the dimension is in a sliding window
+                splits = sum(1 for m in range(start + 1) if loops[m][1] and (ends[m] > 1 or m == start))
+                if splits > 1 or (splits and j in multi):
+                    continue  # the choice has no effect
+                if kind == 0:
+                    ends[start] += extra
+                else:
+                    f = self.arch.fanouts[lv]
+                    mesh = f.mesh_x if kind == 1 else f.mesh_y
+                    others = int(np.prod(np.delete(fac[i, kind, lv], j)))
+                    if mesh // others <= ends[start]:
+                        continue  # the axis has no room left: the choice has no effect
+                    ends[start] = mesh // others
+                rem = bound // int(np.prod(ends[start + 1:]))
+                res = list(ends)
+                for m in range(start, 0, -1):  # Timeloop's rule, innermost up; the backing store takes the rest
+                    e = min(ends[m], rem)
+                    ends[m], res[m] = e, (rem % e) or e
                     rem = -(-rem // e)
                 ends[0] = res[0] = rem
                 if rt is None:
-                    rt = fac[:, 0].copy()
-                fac[i, 0, :, j] = ends
-                rt[i, :, j] = res
-        return rt
+                    rt, rs = fac[:, 0].copy(), fac[:, 1] * fac[:, 2]
+                for m, (q, k) in enumerate(loops):
+                    fac[i, k, q, j] = ends[m]
+                for q in range(L):
+                    rt[i, q, j] = res[3 * q]
+                    # X and Y loops of one level: the residual counts their instances together (X outer)
+                    x, y = 3 * q + 1, 3 * q + 2
+                    rs[i, q, j] = (res[x] - 1) * ends[y] + res[y]
+        return rt, rs
 
     def _fix(self, primes: list[int], value: int, slot: tuple[str, int], slot_id: dict, j: int, d: str) -> None:
         """Take ``value``'s primes out of ``primes`` and fix them at ``slot``."""
@@ -277,8 +311,8 @@ class MappingSpace:
         keep = np.repeat(self._keep_fixed[None], n, axis=0)
         for p, lv, s in self._keep:
             keep[:, lv, s] = idx[:, p] == 0
-        rt = self._imperfect(fac, idx) if self._resid else None
-        return Nest(fac[:, 0], fac[:, 1], fac[:, 2], order, keep, rt)
+        rt, rs = self._imperfect(fac, idx) if self._resid else (None, None)
+        return Nest(fac[:, 0], fac[:, 1], fac[:, 2], order, keep, rt, rs)
 
     def indices(self, configs: list[TMapping[str, Any]]) -> np.ndarray:
         """Canonical index matrix of validated configs (fast path of ``space.encode``)."""
@@ -295,9 +329,12 @@ class MappingSpace:
         constraints fix otherwise, spatial factors over a fan-out)."""
         nest = nest_of([mapping], self.problem, self.arch)
         if nest.rt is not None:
-            lv, d = (int(v[0]) for v in np.nonzero(nest.rt[0] != nest.tf[0]))
-            raise NotInSpace(f"level {self.arch.levels[lv].name!r}: residual factor {self.dims[d]}="
-                             f"{int(nest.tf[0, lv, d])},{int(nest.rt[0, lv, d])} (the space's factors divide the bounds)")
+            sf = nest.sx[0] * nest.sy[0]
+            rs = sf if nest.rs is None else nest.rs[0]
+            for what, ends, res in (("", nest.tf[0], nest.rt[0]), ("spatial ", sf, rs)):
+                for lv, d in zip(*np.nonzero(res != ends)):
+                    raise NotInSpace(f"level {self.arch.levels[lv].name!r}: {what}residual factor {self.dims[d]}="
+                                     f"{int(ends[lv, d])},{int(res[lv, d])} (the space's factors divide the bounds)")
         want = np.stack([nest.tf[0], nest.sx[0], nest.sy[0]])
         cfg: dict[str, Any] = {"mapping_fixed": self.space["mapping_fixed"].values[0]} if "mapping_fixed" in self.names else {}
         for d, params, primes, tabs in self._by_dim:

@@ -62,6 +62,7 @@ from .arch import Architecture
 from .errors import UnsupportedFeatureError
 from .problem import Problem
 from .residual import imperfect_rows, residual_extents, residual_walk
+from .residual_classes import row_counts, split_rows
 from .sets import contiguous_span, per_row, sumset_overlap, sumset_size
 
 __all__ = ["Nest", "REUSE_MODES", "analyze"]
@@ -73,7 +74,9 @@ REUSE_MODES = ("exact", "timeloop")
 class Nest:
     """Mappings as arrays: ``tf``, ``sx``, ``sy`` are ``(N, L, D)`` temporal and spatial X/Y
     factors, ``order`` ``(N, L, D)`` dimension indices outer to inner, ``keep`` ``(N, L, S)``;
-    ``rt`` ``(N, L, D)`` the temporal loops' residual ends (None: every loop is perfect, ``rt == tf``)."""
+    ``rt`` ``(N, L, D)`` the temporal loops' residual ends (None: every loop is perfect, ``rt == tf``);
+    ``rs`` ``(N, L, D)`` the residual ends of each level's spatial loops (X and Y of a dimension together,
+    X outer; None: ``sx * sy``, only set along with ``rt``)."""
 
     tf: np.ndarray
     sx: np.ndarray
@@ -81,6 +84,7 @@ class Nest:
     order: np.ndarray
     keep: np.ndarray
     rt: Optional[np.ndarray] = None
+    rs: Optional[np.ndarray] = None
 
     @property
     def n(self) -> int:
@@ -201,11 +205,14 @@ def analyze(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exac
     macs_pi = np.prod(tf.reshape(n, L * D), axis=1)
     mac_instances = np.prod(fan, axis=1)
     imp = imperfect_rows(nest)
-    if imp.size:
+    split = split_rows(nest)
+    imp = np.setdiff1d(imp, split)  # instances differ in the split rows: counted per class below
+    if imp.size or split.size:
         if not exact:
             raise UnsupportedFeatureError("residual factors (imperfect factorization) are costed with reuse=exact "
                                           "only; Timeloop's residual iteration procedure is not modelled")
-        r_first, r_part, macs_pi[imp], r_last = residual_extents(nest, imp)
+        if imp.size:
+            r_first, r_part, macs_pi[imp], r_last = residual_extents(nest, imp)
 
     reads = np.zeros((n, L, S), dtype=np.int64)
     fills = np.zeros_like(reads)
@@ -240,7 +247,7 @@ def analyze(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exac
                 union = np.prod(np.stack(usz, axis=1), axis=1) if usz else np.ones(n, dtype=np.int64)
                 part[:, lv] = part[:, lv - 1] * tile[:, lv] // union
             walk[:, lv] = tile[:, lv] + _walk_extra(lv * D, n_k, w_k, tau, terms, ext, tile[:, lv], exact)
-            for q, i in enumerate(imp):
+            for q, i in enumerate(imp if imp.size else []):
                 walk[i, lv] = residual_walk(nest, int(i), lv, terms, inner[i, lv], r_last[q, lv], tstride[i])
         # child of each level for this data space, and the counts
         for lv in range(L):
@@ -272,9 +279,30 @@ def analyze(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exac
             updates[:, lv, s] = np.where(kept, upd, 0)
             capacity[:, lv, s] = np.where(kept, tile[:, lv], 0)
             partition[:, lv, s] = np.where(kept, part[:, lv], 0)
-    return {"reads": reads, "fills": fills, "updates": updates, "capacity": capacity, "partition": partition,
-            "instances": instances, "macs_per_instance": macs_pi, "mac_instances": mac_instances, "keep": keep,
-            "inner": inner, "sx": np.prod(nest.sx, axis=2), "sy": np.prod(nest.sy, axis=2)}
+    out = {"reads": reads, "fills": fills, "updates": updates, "capacity": capacity, "partition": partition,
+           "instances": instances, "macs_per_instance": macs_pi, "mac_instances": mac_instances, "keep": keep,
+           "inner": inner, "sx": np.prod(nest.sx, axis=2), "sy": np.prod(nest.sy, axis=2)}
+    if split.size:
+        _split_counts(problem, arch, nest, split, keep, inner, out)
+    return out
+
+
+def _split_counts(problem: Problem, arch: Architecture, nest: Nest, rows: np.ndarray, keep: np.ndarray, inner: np.ndarray,
+                  out: dict[str, Any]) -> None:
+    """Overwrite the counts of the mappings ``rows`` whose instances differ (:mod:`.residual_classes`) and
+    add ``classes``: per row, per level, ``[(instances, reads (S,), fills (S,), updates (S,))]``."""
+    coeffs = _coeffs(problem)
+    rw = [ds.read_write for ds in problem.dataspaces]
+    capacity_words = [level.capacity_words for level in arch.levels]
+    out["classes"] = {}
+    for i in rows.tolist():
+        c = row_counts(nest, i, coeffs, rw, keep[i],
+                       lambda t, mod, lo, hi, i=i: _distinct(t, mod, inner[i:i + 1], lo, hi), capacity_words)
+        for k in ("reads", "fills", "updates", "capacity", "partition", "instances"):
+            out[k][i] = c[k]
+        out["macs_per_instance"][i] = c["macs"]
+        out["mac_instances"][i] = c["mac_instances"]
+        out["classes"][i] = c["classes"]
 
 
 def instances_dims(sf: np.ndarray, lv: int) -> np.ndarray:

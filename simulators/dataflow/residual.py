@@ -12,14 +12,15 @@ iteration tuples are the mixed-radix digit tuples lexicographically at most
 ``(R_k - 1)_k``, i.e. a prefix of the padded perfect nest.  Timeloop's mapping
 parser checks the same covering formula against the bound.
 
-What is modelled
-----------------
+What is modelled here
+---------------------
 Residuals on *temporal* loops that have no spatial loop of the same dimension
-outside them.  Then every instance of every level does the same work (the
+outside them: every instance of every level then does the same work (the
 spatial loops below a residual loop are perfect, so which instance is in the
-last iteration never matters), and the per-instance counts of
-:mod:`.model` stay well defined.  Spatial residuals (fewer instances in the
-last iteration) are refused with one line.
+last iteration never matters), and the per-instance counts of :mod:`.model`
+are well defined.  Spatial residuals and residuals inside a spatial loop of
+their dimension (instances differ) are counted per class of instances by
+:mod:`.residual_classes`, with this module's walks.
 
 Counting (closed form, checked against the literal interpreter in tests)
 -------------------------------------------------------------------------
@@ -53,7 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import Nest
     from .problem import Problem
 
-__all__ = ["covered", "check_residuals", "imperfect_rows", "spatial_residual_rows", "residual_extents",
+__all__ = ["covered", "check_residuals", "imperfect_rows", "unsupported_residuals", "residual_extents",
            "residual_walk"]
 
 
@@ -66,13 +67,14 @@ def _inner(tf: np.ndarray, sf: np.ndarray) -> np.ndarray:
     return inner
 
 
-def _span_below(rt: np.ndarray, sf: np.ndarray, inner: np.ndarray) -> np.ndarray:
+def _span_below(rt: np.ndarray, sf: np.ndarray, inner: np.ndarray, rs: np.ndarray | None = None) -> np.ndarray:
     """``(N, L+1, D)``: ``sum (R - 1) * stride`` over the loops at each level and below (Timeloop's
-    covering formula minus 1; the spatial loops are perfect)."""
+    covering formula minus 1; ``rs`` the spatial loops' residual ends, None: perfect)."""
     n, L, D = rt.shape
+    rs = sf if rs is None else rs
     out = np.zeros((n, L + 1, D), dtype=np.int64)
     for lv in range(L - 1, -1, -1):
-        out[:, lv] = out[:, lv + 1] + (rt[:, lv] - 1) * sf[:, lv] * inner[:, lv + 1] + (sf[:, lv] - 1) * inner[:, lv + 1]
+        out[:, lv] = out[:, lv + 1] + (rt[:, lv] - 1) * sf[:, lv] * inner[:, lv + 1] + (rs[:, lv] - 1) * inner[:, lv + 1]
     return out
 
 
@@ -82,53 +84,62 @@ def covered(nest: "Nest") -> np.ndarray:
     sf = nest.sx * nest.sy
     if nest.rt is None:
         return np.prod(nest.tf * sf, axis=1)
-    return 1 + _span_below(nest.rt, sf, _inner(nest.tf, sf))[:, 0]
+    return 1 + _span_below(nest.rt, sf, _inner(nest.tf, sf), nest.rs)[:, 0]
 
 
 def imperfect_rows(nest: "Nest") -> np.ndarray:
-    """Indices of the mappings with a residual loop (``rt != tf`` somewhere)."""
+    """Indices of the mappings with a residual loop (``rt != tf`` or ``rs != sx * sy`` somewhere)."""
     if nest.rt is None or nest.n == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.nonzero(np.any(nest.rt != nest.tf, axis=(1, 2)))[0]
+    res = np.any(nest.rt != nest.tf, axis=(1, 2))
+    if nest.rs is not None:
+        res |= np.any(nest.rs != nest.sx * nest.sy, axis=(1, 2))
+    return np.nonzero(res)[0]
 
 
-def spatial_residual_rows(nest: "Nest") -> np.ndarray:
-    """Mappings with a residual loop below a spatial loop of its dimension (outside the model)."""
-    rows = imperfect_rows(nest)
-    if not rows.size:
-        return rows
-    sf = nest.sx[rows] * nest.sy[rows]
-    above = np.cumsum(sf > 1, axis=1) - (sf > 1)  # spatial loops of the dimension at levels above
-    bad = np.any((nest.rt[rows] != nest.tf[rows]) & (above > 0), axis=(1, 2))
-    return rows[bad]
+def _multi_dims(problem: "Problem") -> set[int]:
+    """Dimensions that share a data-space index with another dimension (sliding windows)."""
+    idx = {d: i for i, d in enumerate(problem.dims)}
+    return {idx[d] for ds in problem.dataspaces for dd in ds.projection if len(dd) > 1 for d, _ in dd}
+
+
+def unsupported_residuals(problem: "Problem", arch: "Architecture", nest: "Nest") -> dict[int, str]:
+    """``{row: reason}`` for the mappings whose residuals are outside the model (:mod:`.residual_classes`)."""
+    from .residual_classes import split_rows, unsupported_reason  # late: that module imports this one
+
+    multi = _multi_dims(problem)
+    out = {}
+    for i in split_rows(nest).tolist():
+        why = unsupported_reason(nest, i, list(problem.dims), multi, arch.level_names)
+        if why:
+            out[i] = why
+    return out
 
 
 def check_residuals(problem: "Problem", arch: "Architecture", mapping: "Mapping") -> None:
-    """One-line errors for a mapping with residual factors: a residual loop below a spatial loop of the
-    same dimension (:class:`UnsupportedFeatureError`), loops that do not cover the bound
-    (:class:`MappingError`, naming the loops)."""
-    for d in problem.dims:
-        spatial_above = None
-        for lv, lm in zip(arch.levels, mapping.levels):
-            r = (lm.residual or {}).get(d)
-            if r is not None and r != lm.temporal.get(d, 1) and spatial_above is not None:
-                raise UnsupportedFeatureError(
-                    f"level {lv.name!r}: residual factor {d}={lm.temporal.get(d, 1)},{r} below the spatial loop of "
-                    f"{d!r} at {spatial_above!r}; only temporal residuals outside every spatial loop of their "
-                    "dimension are modelled")
-            if (lm.spatial_x or {}).get(d, 1) * (lm.spatial_y or {}).get(d, 1) > 1:
-                spatial_above = lv.name
+    """One-line errors for a mapping with residual factors: loops that do not cover the bound
+    (:class:`MappingError`, naming the loops), residuals outside the model (:class:`UnsupportedFeatureError`)."""
     from .mapping import nest_of  # late: mapping imports this module
 
     nest = nest_of([mapping], problem, arch)
     cov = covered(nest)[0]
     for j, d in enumerate(problem.dims):
         if cov[j] != problem.bounds[d]:
-            loops = [f"{lv.name} {lm.temporal.get(d, 1)}" + (f",{lm.residual[d]}" if d in (lm.residual or {}) else "")
-                     for lv, lm in zip(arch.levels, mapping.levels) if lm.temporal.get(d, 1) > 1]
+            loops = []
+            for lv, lm in zip(arch.levels, mapping.levels):
+                if lm.temporal.get(d, 1) > 1:
+                    loops.append(f"{lv.name} {lm.temporal.get(d, 1)}"
+                                 + (f",{lm.residual[d]}" if d in (lm.residual or {}) else ""))
+                sp = (lm.spatial_x or {}).get(d, 1) * (lm.spatial_y or {}).get(d, 1)
+                if sp > 1:
+                    loops.append(f"{lv.name} spatial {sp}"
+                                 + (f",{lm.spatial_residual[d]}" if d in (lm.spatial_residual or {}) else ""))
             raise MappingError(f"dimension {d!r}: factors with residuals cover {int(cov[j])} indices "
                                f"(1 + sum (residual - 1) x stride; {' x '.join(loops) or 'no loops'}), "
                                f"bound is {problem.bounds[d]}")
+    why = unsupported_residuals(problem, arch, nest)
+    if why:
+        raise UnsupportedFeatureError(why[0])
 
 
 def residual_extents(nest: "Nest", rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -490,12 +490,12 @@ def parse_mapping(doc: Any, problem: Problem, arch: Architecture, where: str = "
     sy: list[dict[str, int]] = [dict() for _ in range(L)]
     keep: list[set | None] = [None] * L
     residual: list[dict[str, int]] = [dict() for _ in range(L)]
+    sresidual: list[dict[str, int]] = [dict() for _ in range(L)]
     all_ds = [ds.name for ds in problem.dataspaces]
     for kind, lv, e in mapping_entries(doc, problem, arch, where):
         here = f"{where}: {kind} entry for {str(e.get('target'))!r}"
         if kind == "spatial":
-            fac = _factors(e.get("factors"), here, dims, what="on spatial loops (fewer instances in the last "
-                           "iteration); only temporal residuals are modelled")
+            fac = _factors(e.get("factors"), here, dims, sresidual[lv])
             perm = _perm(e.get("permutation"), dims, here)
             for d in fac:
                 if d not in perm:
@@ -522,7 +522,9 @@ def parse_mapping(doc: Any, problem: Problem, arch: Architecture, where: str = "
             keep[lv] = held
     m = Mapping(tuple(LevelMapping(temporal[i], order[i], sx[i], sy[i],
                                    frozenset(keep[i]) if keep[i] is not None else None,
-                                   {d: r for d, r in residual[i].items() if r != temporal[i].get(d, 1)} or None)
+                                   {d: r for d, r in residual[i].items() if r != temporal[i].get(d, 1)} or None,
+                                   {d: r for d, r in sresidual[i].items()
+                                    if r != sx[i].get(d, 1) * sy[i].get(d, 1)} or None)
                       for i in range(L)))
     m.check(problem, arch)
     if m.levels[0].keep is not None and set(m.levels[0].keep) != set(all_ds):
@@ -557,7 +559,9 @@ def mapping_document(mapping: Mapping, problem: Problem, arch: Architecture) -> 
             xs = [d for d in dims if d in sx]
             ys = [d for d in dims if d not in sx]
             entries.append({"target": level.name if level.is_dummy or f is None else f.name, "type": "spatial",
-                            "factors": " ".join(f"{d}={int(sx.get(d, sy.get(d, 1)))}" for d in xs + ys),
+                            "factors": " ".join(f"{d}={int(sx.get(d, sy.get(d, 1)))}" + (
+                                f",{int(lm.spatial_residual[d])}" if d in (lm.spatial_residual or {}) else "")
+                                for d in xs + ys),
                             "permutation": _perm_text(xs + ys), "split": len(xs)})
         if lv > 0:
             held = [ds.name for ds in problem.dataspaces if not level.is_dummy and (lm.keep is None or ds.name in lm.keep)]
