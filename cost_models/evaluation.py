@@ -145,27 +145,56 @@ def cross_validate(sim: Simulator, data: Dataset, params: dict, folds: int, seed
 
 
 def plot_predictions(proxy: Simulator, sim: Simulator, data: Dataset, out_dir: str) -> list[str]:
-    """One predicted-vs-simulated scatter plot per metric (PNG) in ``out_dir``; returns the paths."""
+    """One predicted-vs-simulated scatter plot per metric (``<metric>.png``) in
+    ``out_dir``; returns the paths.  Each carries a title with the metric's
+    unit, the held-out RMSE (% of the mean) and the number of designs; axes are
+    logarithmic (labelled at 1, 2, 5 per decade when few decades) for positive
+    metrics spanning more than two decades, else linear with at most five
+    ticks; the legend sits below the axes."""
     import os
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     os.makedirs(out_dir, exist_ok=True)
     pred = proxy.evaluate_batch(data.configs)
+    units = {m.name: m.unit for m in sim.metrics}
     files = []
     for name in sim.metric_names:
         y, p = data.results[name].to_numpy(float), pred[name].to_numpy(float)
-        fig, ax = plt.subplots(figsize=(4, 4))
-        ax.scatter(y, p, s=4, alpha=0.5)
-        lo, hi = np.nanmin(y), np.nanmax(y)
-        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
-        ax.set_xlabel(f"simulated {name}")
-        ax.set_ylabel(f"proxy {name}")
-        fig.tight_layout()
+        ok = np.isfinite(y) & np.isfinite(p)
+        y, p = y[ok], p[ok]
+        fig, ax = plt.subplots(figsize=(4.6, 4.6))
+        ax.scatter(y, p, s=6, alpha=0.5, label=f"held-out designs ({len(y)})")
+        if len(y):
+            lo, hi = float(min(y.min(), p.min())), float(max(y.max(), p.max()))
+            ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="predicted = simulated")
+            log = lo > 0 and hi / lo > 100
+            if log:
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+            for axis in (ax.xaxis, ax.yaxis):
+                if log:
+                    subs = (1.0, 2.0, 5.0) if hi / lo <= 20 else (1.0, 3.0) if hi / lo <= 2000 else (1.0,)
+                    axis.set_major_locator(ticker.LogLocator(base=10, subs=subs))
+                    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+                    axis.set_minor_formatter(ticker.NullFormatter())
+                else:
+                    axis.set_major_locator(ticker.MaxNLocator(5))
+            if not log:
+                ax.ticklabel_format(style="sci", scilimits=(-3, 4), useMathText=True)
+        rmse = metric_scores(y, p)["rmse_pct"]
+        unit = f" [{units[name]}]" if units.get(name) else ""
+        ax.set_xlabel(f"simulated {name}{unit}")
+        ax.set_ylabel(f"proxy {name}{unit}")
+        ax.set_title(f"{proxy.name} proxy vs simulator: {name}\nRMSE {rmse:.3g} % of the mean, "
+                     f"{len(y)} designs", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=7, frameon=False)
         files.append(os.path.join(out_dir, f"{name}.png"))
-        fig.savefig(files[-1], dpi=100)
+        fig.savefig(files[-1], dpi=100, bbox_inches="tight")
         plt.close(fig)
     return files

@@ -125,7 +125,7 @@ CASES = [
     ("config-value", ["evaluate", "Toy-v0", "--config", '{"x": 99, "y": 8, "mode": "a"}'], ["99", "'x'", "0..20"]),
     ("config-unknown-param", ["evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8, "mode": "a", "z": 1}'],
      ["'z'", "parameters are"]),
-    ("config-missing-param", ["evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8}'], ["'mode'", "allowed"]),
+    ("config-partial-value", ["evaluate", "Toy-v0", "--config", '{"y": 3}'], ["'y'", "3", "allowed"]),
     ("config-bad-json", ["evaluate", "Toy-v0", "--config", '{"x": 7, "y": 8, '], ["--config", "valid JSON"]),
     ("config-not-object", ["evaluate", "Toy-v0", "--config", "[1, 2]"], ["JSON object"]),
     ("config-folder", ["evaluate", "Toy-v0", "--config", "{tmp}/folder"], ["folder", "JSON"]),

@@ -18,6 +18,7 @@
     archgym leaderboard [RUNS.csv|STORE.db] ...
     archgym proxy dataset|train|evaluate|search|table|hash ...
     archgym workloads show|export MODEL ...
+    archgym dashboard STORE [--port P] [--group run|problem] [--export optuna.db]
 
 :data:`COMMANDS` maps each command to ``"module:attribute"`` naming a
 :class:`Command` (help, argument setup, handler); the modules of this package
@@ -66,6 +67,7 @@ COMMANDS: dict[str, str] = {
     "leaderboard": "archgym.cli.bench:LEADERBOARD",
     "proxy": "archgym.cli.proxy:PROXY",
     "workloads": "archgym.cli.workloads:WORKLOADS",
+    "dashboard": "archgym.cli.dashboard:DASHBOARD",
 }
 
 

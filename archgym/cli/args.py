@@ -16,7 +16,7 @@ from archgym.errors import UserInputError
 
 __all__ = ["Command", "UsageError", "Parser", "int_arg", "key_values", "json_value", "add_env_arguments",
            "add_workload_arguments", "simulator_kwargs",
-           "print_json", "to_json", "fmt", "progress_bar"]
+           "print_json", "to_json", "fmt", "progress_bar", "add_quiet", "StageProgress", "WAIT_S"]
 
 EXIT_USAGE = 2
 
@@ -161,9 +161,49 @@ def print_json(obj: Any) -> None:
     print(json.dumps(to_json(obj), indent=2, default=str))
 
 
-def progress_bar(total: int, desc: str, unit: str, enabled: bool = True):
-    """A tqdm bar on stderr when stderr is a terminal and ``enabled`` (never on stdout)."""
+#: seconds a wait must last before its progress bar appears (tqdm's ``delay``)
+WAIT_S = 2.0
+
+
+def add_quiet(parser: argparse.ArgumentParser) -> None:
+    """``--quiet``: no progress bars."""
+    parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr")
+
+
+def progress_bar(total: int | None, desc: str, unit: str, enabled: bool = True):
+    """A tqdm bar on stderr (never on stdout, so ``--json`` output stays clean)
+    when stderr is a terminal and ``enabled``; it appears only once the wait
+    has lasted :data:`WAIT_S` seconds."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True,
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, delay=WAIT_S,
                 disable=not (enabled and sys.stderr.isatty()))
+
+
+class StageProgress:
+    """A ``progress(done, total, stage)`` callback for library code that
+    reports its work in stages: one :func:`progress_bar` per stage, closed
+    when the next stage starts or on :meth:`close`."""
+
+    def __init__(self, enabled: bool = True, unit: str = "design") -> None:
+        self.enabled, self.unit = enabled, unit
+        self.stage: str | None = None
+        self.bar = None
+
+    def __call__(self, done: int, total: int, stage: str) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage, self.bar = stage, progress_bar(total, stage, self.unit, self.enabled)
+        self.bar.total = total
+        self.bar.update(max(0, done - self.bar.n))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.stage, self.bar = None, None
+
+    def __enter__(self) -> "StageProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -27,7 +27,7 @@ import sys
 
 from archgym.userfiles import output_folder
 
-from .args import Command, int_arg
+from .args import Command, StageProgress, add_quiet, int_arg, progress_bar
 
 __all__ = ["BENCH", "LEADERBOARD"]
 
@@ -57,6 +57,7 @@ def _configure_bench(s: argparse.ArgumentParser) -> None:
     _suite_args(r)
     r.add_argument("--problems", help="comma-separated problem names (default: all)")
     r.add_argument("--out", default=".", help="folder for best_known.json (default: the current folder)")
+    add_quiet(r)
     r = sub.add_parser("run", help="run the suite through the sweep runner, then write the leaderboard")
     _suite_args(r)
     r.add_argument("--out", default=".",
@@ -70,7 +71,7 @@ def _configure_bench(s: argparse.ArgumentParser) -> None:
     r.add_argument("--workers", type=int_arg(1, "--workers"), default=1)
     r.add_argument("--executor", choices=["local", "dask", "inline"], default="local")
     r.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
-    r.add_argument("--quiet", action="store_true")
+    add_quiet(r)
     r.add_argument("--reference", action="store_true",
                    help="first recompute the selected problems' best known values into DIR/best_known.json")
     r.add_argument("--force", action="store_true", help="replace DIR/bench_runs.csv even if it holds other runs")
@@ -99,7 +100,8 @@ def _bench(args) -> int:
     suite = _suite(args)
     if args.bench_command == "reference":
         out = os.path.join(output_folder(args.out, "--out", SuiteError), commands.BEST_KNOWN_FILE)
-        commands.update_reference(suite, out, _names(args.problems))
+        with StageProgress(enabled=not args.quiet, unit="eval") as bar:
+            commands.update_reference(suite, out, _names(args.problems), progress=bar)
         print(out)
         return 0
     if args.bench_command == "plan":
@@ -116,9 +118,10 @@ def _bench(args) -> int:
         raise SuiteError(f"--scheduler {args.scheduler!r} needs --executor dask")
     output_folder(args.out, "--out", SuiteError)
     seeds = args.seed if args.seed else (list(range(args.seeds)) if args.seeds else None)
-    out = commands.publish(suite, args.out, _names(args.problems), _names(args.searchers), seeds, args.max_budget,
-                           args.workers, args.executor, args.scheduler, reference=args.reference, force=args.force,
-                           progress=not args.quiet)
+    with StageProgress(enabled=not args.quiet, unit="eval") as bar:
+        out = commands.publish(suite, args.out, _names(args.problems), _names(args.searchers), seeds,
+                               args.max_budget, args.workers, args.executor, args.scheduler, reference=args.reference,
+                               force=args.force, progress=not args.quiet, reference_progress=bar)
     print(readme_tables(out["runs"], out["suite"], out["budgets"]))
     for f in out["files"]:
         print(f, file=sys.stderr)
@@ -132,6 +135,7 @@ def _configure_leaderboard(s: argparse.ArgumentParser) -> None:
     s.add_argument("--out", help="also write leaderboard.md/.html and the regret figures here")
     s.add_argument("--budgets", help="comma-separated evaluation counts (default: the suite's)")
     s.add_argument("--at", help="comma-separated budgets of the per-problem regret tables (default: 100)")
+    add_quiet(s)
 
 
 def _budgets(text: str | None, default: list[int]) -> list[int]:
@@ -161,10 +165,12 @@ def _leaderboard(args) -> int:
             raise SuiteError(f"--best-known: no such file: {args.best_known}")
         suite = suite.with_best_known(args.best_known)
     budgets = _budgets(args.budgets, suite.budgets)
-    source = os.fspath(args.runs or SHIPPED_RUNS)
-    runs = load_runs(source, suite)
+    runs = load_runs(os.fspath(args.runs or SHIPPED_RUNS), suite)
+    source = os.fspath(args.runs) if args.runs else "the shipped run table, experiments/bench/data/runs.csv"
     if args.out is not None:
-        write_leaderboard(runs, suite, output_folder(args.out, "--out", SuiteError), budgets, source=source)
+        with progress_bar(None, "leaderboard page", "figure", enabled=not args.quiet) as bar:
+            write_leaderboard(runs, suite, output_folder(args.out, "--out", SuiteError), budgets, source=source,
+                              progress=lambda done, total: (setattr(bar, "total", total), bar.update(1)))
     print(readme_tables(runs, suite, budgets, _budgets(args.at, suite.budgets) if args.at else None), end="")
     for msg in check_regret(runs, suite.best_known()):
         print(f"archgym: warning: {msg}", file=sys.stderr)

@@ -8,8 +8,8 @@ import sys
 
 from archgym.userfiles import read_text
 
-from .args import Command, UsageError, add_env_arguments, add_workload_arguments, fmt, int_arg, json_value, key_values, print_json, \
-    progress_bar, simulator_kwargs, to_json
+from .args import Command, UsageError, add_env_arguments, add_quiet, add_workload_arguments, fmt, int_arg, json_value, \
+    key_values, print_json, progress_bar, simulator_kwargs, to_json
 
 __all__ = ["LIST", "INFO", "EVALUATE", "RUN"]
 
@@ -66,6 +66,9 @@ def _info(args) -> int:
     for m in sim.metrics:
         better = "lower" if m.lower_is_better else "higher"
         print(f"  {m.name:<28} {m.unit:<10} {better} is better")
+    print("reference design (--config reference; a partial --config such as "
+          f"'{_example_change(sim)}' is the reference design with that change):")
+    print("  " + json.dumps(to_json(sim.reference_config())))
     if d["workloads"]:
         print("workloads:", ", ".join(d["workloads"]))
     for line in d.get("notes", ()):
@@ -74,16 +77,49 @@ def _info(args) -> int:
 
 
 # --------------------------------------------------------------------------- evaluate
+def _example_change(sim) -> str:
+    """A one-parameter partial design for ``archgym info``: the first parameter at
+    the next allowed value after the reference design's."""
+    space = sim.space
+    idx = space.encode(sim.reference_config()).copy()
+    idx[0] = (idx[0] + 1) % space.nvec[0]
+    name = space.names[0]
+    return json.dumps(to_json({name: space.decode(idx)[name]}))
+
+
+#: ``--config reference``: the simulator's reference design
+REFERENCE = "reference"
+
+
 def _configure_evaluate(s: argparse.ArgumentParser) -> None:
     add_env_arguments(s)
-    s.add_argument("--config", required=True, help="JSON object, JSON/JSON-lines file, or a simulator config file")
+    s.add_argument("--config", required=True,
+                   help="'reference' (the simulator's reference design, see `archgym info`), a JSON object (the "
+                        "parameters it leaves out keep the reference design's values), a JSON list or JSON-lines "
+                        "file of such objects, or a simulator config file")
     s.add_argument("--per-layer", action="store_true", help="per-component breakdown (e.g. per layer)")
     s.add_argument("--json", action="store_true")
 
 
 def _load_configs(sim, text: str) -> tuple[list[dict], bool]:
-    """Designs from inline JSON, a JSON/JSON-lines file, or a simulator-specific
-    file; returns (configs, was_a_list)."""
+    """Designs from ``reference``, inline JSON, a JSON/JSON-lines file, or a
+    simulator-specific file; every design is the reference design updated with
+    the parameters it names (:func:`_filled`).  Returns (configs, was_a_list)."""
+    configs, many = _read_configs(sim, text)
+    return [_filled(sim, c) for c in configs], many
+
+
+def _filled(sim, design: dict) -> dict:
+    """``design`` completed with the reference design's values for the parameters it
+    leaves out: ``{"PagePolicy": "Closed"}`` is the reference design with that change.
+    Unknown parameters stay in, so the simulator's validation names them."""
+    return {**sim.reference_config(), **design}
+
+
+def _read_configs(sim, text: str) -> tuple[list[dict], bool]:
+    """The designs as written (see :func:`_load_configs`)."""
+    if text.strip() == REFERENCE:
+        return [sim.reference_config()], False
     if os.path.exists(text):
         if os.path.isdir(text):
             raise UsageError(f"--config {text!r} is a folder; give a JSON design, a JSON/JSON-lines file or a "
@@ -181,7 +217,8 @@ def _configure_run(s: argparse.ArgumentParser) -> None:
     s.add_argument("--option", action="append", metavar="KEY=VALUE", help="simulator/env option")
     s.add_argument("--store", help="SQLite results file to record the run in")
     s.add_argument("--study", default="cli", help="study name in the store")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="print the result as JSON on stdout (progress stays on stderr)")
+    add_quiet(s)
 
 
 def _run(args) -> int:
@@ -215,8 +252,7 @@ def _run(args) -> int:
         if not isinstance(dse, DSEEnv):
             raise UsageError(f"{trial.env_id} is not a design-space env (a {type(env).__name__}); searchers run "
                              f"on: {', '.join(archgym.list_simulators())}")
-        bar = progress_bar(args.budget, f"{args.agent} on {trial.env_id}", "eval",
-                           enabled=args.budget >= 200 and not args.json)
+        bar = progress_bar(args.budget, f"{args.agent} on {trial.env_id}", "eval", enabled=not args.quiet)
         try:
             result = execute(trial, env, agent, setup_time_s=time.perf_counter() - t0,
                              listeners=(lambda record: bar.update(1),))
@@ -258,7 +294,7 @@ def _report_run(args, trial, dse, env_kwargs: dict) -> None:
         return
     print(f"{args.agent} on {trial.env_id} ({dse.simulator.workload_label}), budget {args.budget}, seed {args.seed}: "
           f"{len(traj)} evaluations, best reward {fmt(float(best['reward'])) if best is not None else '-'}")
-    print(f"objective: {json.dumps(to_json(objective), sort_keys=True)}")
+    print(f"objective: {objective_text(dse.objective)}")
     if best is not None:
         print("best design:", to_json({n: best[n] for n in dse.space.names}))
         units = {m.name: m.unit for m in dse.simulator.metrics}
@@ -270,6 +306,30 @@ def _report_run(args, trial, dse, env_kwargs: dict) -> None:
             print(f"  {r['stand_in_reward']:.6g} -> {r['real_reward']:.6g}  {r['config']}")
     if args.store:
         print(f"recorded in {args.store} (study {args.study!r})")
+
+
+def objective_text(objective) -> str:
+    """A bound objective in the spec grammar of :mod:`archgym.objective`, with
+    what its reward means: ``cost (minimize; reward in [0, 1], -1 if infeasible)``."""
+    spec = objective.to_spec()
+    if spec["kind"] == "archgym_compat":
+        pairs = ",".join(f"{k}={fmt(float(v))}" for k, v in spec["targets"].items())
+        how = "summed" if spec["combine"] == "sum" else "multiplied"
+        return (f"archgym:{pairs} (ArchGym's reward target/|x - target| per metric, {how}; unbounded, "
+                f"{fmt(objective.infeasible_reward)} if infeasible)")
+    terms = objective.terms
+    same = len({t.weight for t in terms}) == 1
+    words = []
+    for t in terms:
+        target = "" if t.target is None else f"{'<=' if t.lower_is_better else '>='}{fmt(float(t.target))}"
+        words.append(f"{'' if same else fmt(float(t.weight)) + '*'}{t.metric}{target}")
+    goals = ", ".join(f"{'minimize' if t.lower_is_better else 'maximize'}" + (f" {t.metric}" if len(terms) > 1 else "")
+                      for t in terms)
+    if spec["kind"] == "pareto":
+        return (f"pareto:{','.join(words)} ({goals}: {len(terms)} objectives, each scored in [0, 1]; "
+                f"reward = their mean, {fmt(objective.infeasible_reward)} if infeasible)")
+    mean = "" if len(terms) == 1 else ", weighted mean of the scores"
+    return f"{', '.join(words)} ({goals}{mean}; reward in [0, 1], {fmt(objective.infeasible_reward)} if infeasible)"
 
 
 LIST = Command("environments and searchers, one line each", _configure_list, _list)

@@ -21,7 +21,7 @@ from typing import Any
 
 from archgym.userfiles import output_file, output_folder
 
-from .args import (Command, UsageError, add_env_arguments, int_arg, key_values, print_json, progress_bar,
+from .args import (Command, UsageError, add_env_arguments, add_quiet, int_arg, key_values, print_json, progress_bar,
                    simulator_kwargs)
 
 __all__ = ["PROXY"]
@@ -38,6 +38,12 @@ def _simulator(args):
     return archgym.make_simulator(args.env, **simulator_kwargs(args, args.set)), options
 
 
+def _chunk(n: int, most: int) -> int:
+    """Designs per batch call: at most ``most`` (a vectorized simulator's batch), and
+    small enough that a bar moves about a hundred times over ``n`` designs."""
+    return max(1, min(most, -(-n // 100)))
+
+
 def _dataset(args) -> int:
     from archgym.cost_models.dataset import dataset_from_simulator, dataset_from_store
 
@@ -46,7 +52,7 @@ def _dataset(args) -> int:
     if args.from_store:
         data = dataset_from_store(args.from_store, sim, study=args.study)
     else:
-        bar = progress_bar(args.n, f"simulating {sim.name}", "design")
+        bar = progress_bar(args.n, f"simulating {sim.name}", "design", enabled=not args.quiet)
 
         def step(chunks):
             for c in chunks:
@@ -54,7 +60,8 @@ def _dataset(args) -> int:
                 bar.update(len(c))
 
         try:
-            data = dataset_from_simulator(sim, args.n, seed=args.seed, method=args.method, progress=step)
+            data = dataset_from_simulator(sim, args.n, seed=args.seed, method=args.method, progress=step,
+                                          chunk=_chunk(args.n, 500))
         finally:
             bar.close()
     data.save(args.out, sim.space)
@@ -76,7 +83,11 @@ def _train(args) -> int:
               "log_targets": not args.no_log}
     if args.cv:
         grid = [{**params, "model": m, "min_samples_leaf": leaf} for m in KNOWN for leaf in (1, 3)]
-        cv = [(cross_validate(sim, data, p, args.cv), p) for p in grid]
+        with progress_bar(len(grid), "cross-validating", "setting", enabled=not args.quiet) as bar:
+            cv = []
+            for p in grid:
+                cv.append((cross_validate(sim, data, p, args.cv), p))
+                bar.update(1)
         for score, p in cv:
             print(f"  cv {p['model']:<3} min_samples_leaf={p['min_samples_leaf']}: mean RMSE {score:.3f} % of mean")
         params = min(cv, key=lambda t: t[0])[1]
@@ -128,7 +139,9 @@ def _search(args) -> int:
         output_file(args.save, "--save", UsageError)
     agent = archgym.make_agent("surrogate", **key_values(args.hp, "--hp"))
     env = archgym.make(args.env, **kw)
-    traj = agent.run(env, args.budget, args.seed)
+    with progress_bar(args.budget, f"surrogate on {args.env}", "simulation", enabled=not args.quiet) as bar:
+        env.unwrapped.listeners.append(lambda record: bar.update(1))
+        traj = agent.run(env, args.budget, args.seed)
     designs = [r["config"] for r in env.history]
     best = traj.sort_values("reward", ascending=False, kind="stable").head(args.top)
     out: dict[str, Any] = {"env": args.env, "budget": args.budget, "seed": args.seed,
@@ -175,16 +188,15 @@ def _table(args) -> int:
 
     sim, options = _simulator(args)
     output_file(args.out, "--out", UsageError)
-    bar = progress_bar(sim.space.size, "table", "design")
+    bar = progress_bar(sim.space.size, f"tabulating {sim.name}", "design", enabled=not args.quiet)
 
     def step(done: int, total: int) -> None:
         bar.total = total
-        bar.n = done
-        bar.refresh()
+        bar.update(done - bar.n)
 
     try:
         digest = write_table(sim, args.out, options, provenance={"command": "archgym proxy table"},
-                             chunk=args.chunk, progress=step)
+                             chunk=args.chunk or _chunk(sim.space.size, 5000), progress=step)
     finally:
         bar.close()
     print(f"{digest}  {args.out}  ({sim.name} v{sim.version}, workload {sim.workload_label!r}, "
@@ -203,6 +215,7 @@ def _configure(p: argparse.ArgumentParser) -> None:
     s.add_argument("--seed", type=int_arg(0, "--seed"), default=0)
     s.add_argument("--from-store", metavar="STORE", help="take recorded evaluations instead of simulating")
     s.add_argument("--study")
+    add_quiet(s)
     s.set_defaults(proxy_func=_dataset)
 
     s = sub.add_parser("train", help="fit a proxy on a dataset file and write a proxy file")
@@ -214,6 +227,7 @@ def _configure(p: argparse.ArgumentParser) -> None:
     s.add_argument("--min-samples-leaf", type=int_arg(1, "--min-samples-leaf"), default=1)
     s.add_argument("--no-log", action="store_true", help="learn raw metrics, not log(metric)")
     s.add_argument("--cv", type=int_arg(2, "--cv"), metavar="K", help="pick model and leaf size by K-fold CV")
+    add_quiet(s)
     s.set_defaults(proxy_func=_train)
 
     s = sub.add_parser("evaluate", help="held-out scores (RMSE%%, MAPE, R^2, Kendall tau, top-k recall) and speed")
@@ -234,12 +248,15 @@ def _configure(p: argparse.ArgumentParser) -> None:
     s.add_argument("--save", metavar="FILE", help="also write a proxy fitted on every simulated design")
     s.add_argument("--top", type=int_arg(1, "--top"), default=5)
     s.add_argument("--json", action="store_true")
+    add_quiet(s)
     s.set_defaults(proxy_func=_search)
 
     s = sub.add_parser("table", help="evaluate every design of a small space once: a tabular backend (JSON)")
     add_env_arguments(s)
     s.add_argument("--out", required=True, help="table file to write (use it with --option backend=FILE)")
-    s.add_argument("--chunk", type=int_arg(1, "--chunk"), default=5000, help="designs per batch call")
+    s.add_argument("--chunk", type=int_arg(1, "--chunk"),
+                   help="designs per batch call (default: up to 5000, about 1%% of the space)")
+    add_quiet(s)
     s.set_defaults(proxy_func=_table)
 
     s = sub.add_parser("hash", help="content hash (SHA-256) and identity of a proxy file")

@@ -2,8 +2,9 @@
 
 ``write_report(store, out)`` (``archgym report``) writes into ``out``:
 
-* ``curves_<problem>.png`` -- best reward vs evaluations per searcher, mean and
-  95% CI band over trials (Student t);
+* ``curves_<problem>.png`` -- best reward vs evaluations per searcher: the mean
+  over trials with its 95% bootstrap band, or the trials themselves when a
+  searcher has fewer than five (:mod:`.plots` states the figure rules);
 * ``lottery_<problem>.png`` -- the hyperparameter lottery, for searchers run
   with two or more settings;
 * ``front_<problem>.png`` and ``hypervolume_<problem>.png`` -- for problems whose
@@ -181,8 +182,10 @@ def _overview(doc: Document, data: A.StudyData) -> None:
     doc.h(2, "Trials")
     doc.table(counts)
     doc.p("Conventions: a problem is one environment with its workload, objective and options. Curves and "
-          "ranking pool every trial of a searcher on a problem (seeds x hyperparameter settings). Bands and "
-          "intervals are the mean +/- the 95% confidence half-width of the mean (Student t over trials). "
+          "ranking pool every trial of a searcher on a problem (seeds x hyperparameter settings). Intervals in "
+          "tables are the mean +/- the 95% confidence half-width of the mean (Student t over trials); bands in "
+          "figures are 95% percentile-bootstrap intervals of the mean, and searchers with fewer than "
+          f"{A.BAND_MIN_TRIALS} trials show each trial instead. "
           "'Best reward at budget b' is the best reward among a trial's first b evaluations.")
 
 
@@ -190,8 +193,8 @@ def _problem_section(doc: Document, data: A.StudyData, problem: str, out: str) -
     files = []
     name = slug(problem)
     doc.h(2, problem)
-    curve = A.curves(data, problem)
-    files.append(plots.plot_curves(curve, problem, os.path.join(out, f"curves_{name}.png")))
+    trials = A.trial_curves(data, problem)
+    files.append(plots.plot_curves(A.band_curves(trials), problem, os.path.join(out, f"curves_{name}.png"), trials))
     doc.img(files[-1], "best reward vs evaluations")
     budgets = A.default_budgets(data, problem)
     rank = A.ranking(data, budgets)
@@ -222,15 +225,29 @@ def _pareto_section(doc: Document, data: A.StudyData, problem: str, name: str, o
         return []
     agents = list(dict.fromkeys(pdata.evals["agent"]))
     fronts = {a: pdata.front(a) for a in agents}
-    files = [plots.plot_front(fronts, pdata.metrics, problem, os.path.join(out, f"front_{name}.png"))]
+    env_id = data.complete()[data.complete()["problem"] == problem]["env_id"].iloc[0]
+    files = [plots.plot_front(fronts, pdata.metrics, problem, os.path.join(out, f"front_{name}.png"),
+                              _metric_units(env_id))]
     doc.img(files[-1], "Pareto fronts")
-    hv = A.hypervolume_curves(pdata)
-    files.append(plots.plot_hypervolume(hv, problem, os.path.join(out, f"hypervolume_{name}.png")))
+    hv_trials = A.hypervolume_trials(pdata)
+    hv = A.band_curves(hv_trials)
+    files.append(plots.plot_hypervolume(hv, problem, os.path.join(out, f"hypervolume_{name}.png"), hv_trials))
     doc.img(files[-1], "hypervolume vs evaluations")
     doc.p("Hypervolume is computed on the objective's scores (higher better, in [0, 1] for feasible designs) "
           "with the origin as reference point; fronts pool each searcher's feasible designs over its trials.")
     doc.table(A.hypervolume_table(hv))
     return files
+
+
+def _metric_units(env_id: str) -> dict[str, str]:
+    """Metric units of a registered simulator (its class's ``metrics``); empty when
+    the simulator is not installed here (a store is read without it)."""
+    try:
+        from archgym.registry import simulator_class
+
+        return {m.name: m.unit for m in simulator_class(env_id).metrics}
+    except Exception:  # noqa: BLE001 -- units are a label, never a reason to fail a report
+        return {}
 
 
 def _wall_section(doc: Document, data: A.StudyData, out: str) -> list[str]:

@@ -10,8 +10,12 @@ Conventions (stated once, used everywhere):
   (seeds x settings: the performance to expect with the spec's settings).
 * **Best reward at budget b** of a trial is the maximum reward among its first
   ``b`` evaluations (a trial that stopped early keeps its final best).
-* **Bands and intervals** are mean +/- the 95% confidence half-width of the mean,
-  Student t with n-1 degrees of freedom over trials (no band when n = 1).
+* **Intervals in tables** are mean +/- the 95% confidence half-width of the
+  mean, Student t with n-1 degrees of freedom over trials (none when n = 1).
+* **Bands in figures** are 95% percentile-bootstrap intervals of the mean over
+  trials (:func:`bootstrap_ci`), so they never leave the range the trials
+  reached; with fewer than :data:`BAND_MIN_TRIALS` trials the figures draw the
+  trials themselves instead (:func:`trial_curves`, :func:`hypervolume_trials`).
 * Pareto problems (objective kind ``pareto``) get objective vectors recomputed
   from the stored metrics with the objective each trial recorded, bound to its
   simulator; hypervolume uses the origin as reference (see :mod:`archgym.pareto`).
@@ -28,10 +32,11 @@ import pandas as pd
 
 from archgym.pareto import hypervolume, nondominated
 
-__all__ = ["StudyData", "ParetoData", "load", "ci95", "summarize", "setting_label", "curves", "best_at",
+__all__ = ["StudyData", "ParetoData", "load", "ci95", "summarize", "bootstrap_ci", "BAND_MIN_TRIALS",
+           "setting_label", "curves", "trial_curves", "band_curves", "best_at",
            "default_budgets", "ranking", "lottery", "lottery_summary", "wall_times", "problem_objective",
            "pareto_problems",
-           "pareto_data", "hypervolume_curves", "hypervolume_table"]
+           "pareto_data", "hypervolume_trials", "hypervolume_curves", "hypervolume_table"]
 
 
 # --------------------------------------------------------------------------- statistics
@@ -48,6 +53,43 @@ def ci95(values: Sequence[float]) -> float:
     except Exception:  # scipy missing: normal approximation
         q = 1.96
     return q * float(x.std(ddof=1)) / math.sqrt(n)
+
+
+#: fewer trials than this get no band in figures: the trials are drawn instead
+BAND_MIN_TRIALS = 5
+
+
+def bootstrap_ci(values: np.ndarray | Sequence[float], statistic: str = "mean", n_boot: int = 2000, seed: int = 0,
+                 level: float = 0.95) -> tuple[np.ndarray, np.ndarray] | tuple[float, float]:
+    """Percentile-bootstrap interval of the ``statistic`` (``"mean"`` or
+    ``"median"``) over the rows of ``values``: ``n_boot`` resamples of the rows
+    with replacement (one draw of row indices, ``numpy.random.default_rng(seed)``,
+    shared by every column), then the ``(1 - level) / 2`` and ``(1 + level) / 2``
+    percentiles.  The interval lies within the range of the values, so a band
+    never leaves what the trials reached.
+
+    ``values``: a 1-D sequence (non-finite entries dropped; returns two floats,
+    NaN for no values, the value itself for one) or a trials x columns matrix
+    without NaN (returns two arrays, one entry per column)."""
+    stat = {"mean": np.mean, "median": np.median}[statistic]
+    tail = 100 * (1 - level) / 2
+    a = np.asarray(values, dtype=np.float64)
+    if a.ndim == 1:
+        a = a[np.isfinite(a)]
+        if len(a) == 0:
+            return math.nan, math.nan
+        lo, hi = bootstrap_ci(a[:, None], statistic, n_boot, seed, level)
+        return float(lo[0]), float(hi[0])
+    n, cols = a.shape
+    if n <= 1:
+        return a[0].copy() if n else np.full(cols, np.nan), a[0].copy() if n else np.full(cols, np.nan)
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    lo, hi = np.empty(cols), np.empty(cols)
+    step = max(1, 4_000_000 // (n_boot * n))  # columns per chunk: bounded memory
+    for c in range(0, cols, step):
+        stats = stat(a[:, c:c + step][idx], axis=1)  # n_boot x chunk
+        lo[c:c + step], hi[c:c + step] = np.percentile(stats, [tail, 100 - tail], axis=0)
+    return lo, hi
 
 
 def summarize(values: Sequence[float]) -> dict:
@@ -123,24 +165,41 @@ def _step_matrix(ev: pd.DataFrame, column: str, horizon: int) -> np.ndarray:
     return np.array(out)
 
 
-def curves(data: StudyData, problem: str) -> pd.DataFrame:
-    """Best reward vs evaluations per agent on ``problem``: columns ``agent``,
-    ``evaluations``, ``mean``, ``ci_low``, ``ci_high``, ``n``."""
+def trial_curves(data: StudyData, problem: str) -> pd.DataFrame:
+    """Best reward vs evaluations of every complete trial on ``problem``, each
+    carried forward to its agent's longest trial: columns ``agent``, ``trial``,
+    ``evaluations``, ``value``."""
     ev = data.evals[data.evals["problem"] == problem]
     rows = []
     for agent, g in ev.groupby("agent", sort=False):
         horizon = int(g["step"].max())
-        m = _step_matrix(g, "best_reward", horizon)
-        n = len(m)
-        mean = np.nanmean(m, axis=0)
-        if n > 1:
-            h = np.array([ci95(m[:, j]) for j in range(horizon)])
-        else:
-            h = np.full(horizon, np.nan)
-        rows.append(pd.DataFrame({"agent": agent, "evaluations": np.arange(1, horizon + 1), "mean": mean,
-                                  "ci_low": mean - h, "ci_high": mean + h, "n": n}))
+        for tid, v in zip(sorted(g["trial_id"].unique()), _step_matrix(g, "best_reward", horizon)):
+            rows.append(pd.DataFrame({"agent": agent, "trial": tid, "evaluations": np.arange(1, horizon + 1),
+                                      "value": v}))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["agent", "evaluations", "mean", "ci_low", "ci_high", "n"])
+        columns=["agent", "trial", "evaluations", "value"])
+
+
+def band_curves(trials: pd.DataFrame) -> pd.DataFrame:
+    """Per agent and evaluation count, over the trials of a :func:`trial_curves`
+    frame: ``n``, ``mean``, ``ci_low``/``ci_high`` (95% percentile-bootstrap
+    interval of the mean, :func:`bootstrap_ci`), ``median``."""
+    out = []
+    for agent, g in trials.groupby("agent", sort=False):
+        m = g.pivot(index="trial", columns="evaluations", values="value")
+        v = m.to_numpy(dtype=np.float64)
+        lo, hi = bootstrap_ci(v, "mean")
+        out.append(pd.DataFrame({"agent": agent, "evaluations": m.columns.to_numpy(dtype=int), "n": len(v),
+                                 "mean": v.mean(axis=0), "ci_low": lo, "ci_high": hi,
+                                 "median": np.median(v, axis=0)}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+        columns=["agent", "evaluations", "n", "mean", "ci_low", "ci_high", "median"])
+
+
+def curves(data: StudyData, problem: str) -> pd.DataFrame:
+    """Best reward vs evaluations per agent on ``problem``: the
+    :func:`band_curves` of its :func:`trial_curves`."""
+    return band_curves(trial_curves(data, problem))
 
 
 def default_budgets(data: StudyData, problem: str | None = None) -> list[int]:
@@ -216,10 +275,11 @@ def lottery_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 def wall_times(data: StudyData, by_problem: bool = True) -> pd.DataFrame:
     """Per (problem, agent) -- or per agent over all problems -- trials, mean
-    trial wall time (s) with 95% CI, mean time inside the simulator, and the
+    trial wall time (s) with its 95% CI (Student t half-width ``wall_ci95``;
+    percentile bootstrap ``wall_ci_low``..``wall_ci_high``), mean time inside the simulator, and the
     searcher's own share (the rest: agent, environment and process overhead)."""
     keys = ["problem", "agent"] if by_problem else ["agent"]
-    cols = keys + ["n", "wall_s", "wall_ci95", "simulator_s", "searcher_s"]
+    cols = keys + ["n", "wall_s", "wall_ci95", "wall_ci_low", "wall_ci_high", "simulator_s", "searcher_s"]
     t = data.complete()
     if t.empty:
         return pd.DataFrame(columns=cols)
@@ -229,7 +289,9 @@ def wall_times(data: StudyData, by_problem: bool = True) -> pd.DataFrame:
         w = g["wall_time_s"].astype(float)
         s = sim.reindex(g["trial_id"]).fillna(0.0).to_numpy()
         rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))), "n": len(g),
-                     "wall_s": float(w.mean()), "wall_ci95": ci95(w), "simulator_s": float(s.mean()),
+                     "wall_s": float(w.mean()), "wall_ci95": ci95(w),
+                     **dict(zip(("wall_ci_low", "wall_ci_high"), bootstrap_ci(w.to_numpy(), "mean"))),
+                     "simulator_s": float(s.mean()),
                      "searcher_s": float((w.to_numpy() - s).mean())})
     return pd.DataFrame(rows, columns=cols)
 
@@ -282,28 +344,31 @@ def pareto_data(data: StudyData, problem: str) -> ParetoData:
     return ParetoData(metrics=names, evals=ev, vectors=vec)
 
 
-def hypervolume_curves(pd_: ParetoData, points: int = 25) -> pd.DataFrame:
-    """Hypervolume vs evaluations per agent (mean, 95% CI over trials) at up to
-    ``points`` evenly spaced evaluation counts."""
+def hypervolume_trials(pd_: ParetoData, points: int = 25) -> pd.DataFrame:
+    """Hypervolume vs evaluations of every trial, at up to ``points`` evenly
+    spaced evaluation counts of its agent's longest trial (a shorter trial
+    keeps its final front): ``agent``, ``trial``, ``evaluations``, ``value``."""
     rows = []
     for agent, g in pd_.evals.groupby("agent", sort=False):
         horizon = int(g["step"].max())
         steps = np.unique(np.linspace(1, horizon, min(points, horizon)).round().astype(int))
-        per_trial = []
-        for _, tg in g.groupby("trial_id"):
-            order = tg.sort_values("step").index.to_numpy()
-            vec = pd_.vectors[order]
-            per_trial.append([hypervolume(vec[: s]) for s in steps])
-        m = np.array(per_trial)
-        for j, s in enumerate(steps):
-            st = summarize(m[:, j])
-            rows.append({"agent": agent, "evaluations": int(s), **st})
-    return pd.DataFrame(rows)
+        for tid, tg in g.groupby("trial_id"):
+            vec = pd_.vectors[tg.sort_values("step").index.to_numpy()]
+            rows.append(pd.DataFrame({"agent": agent, "trial": tid, "evaluations": steps,
+                                      "value": [hypervolume(vec[: s]) for s in steps]}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        columns=["agent", "trial", "evaluations", "value"])
+
+
+def hypervolume_curves(pd_: ParetoData, points: int = 25) -> pd.DataFrame:
+    """Hypervolume vs evaluations per agent: the :func:`band_curves` of
+    :func:`hypervolume_trials`."""
+    return band_curves(hypervolume_trials(pd_, points))
 
 
 def hypervolume_table(curve: pd.DataFrame) -> pd.DataFrame:
-    """Final hypervolume per agent (mean, 95% CI)."""
+    """Final hypervolume per agent (mean, its 95% bootstrap interval, median)."""
     if curve.empty:
         return curve
     last = curve.loc[curve.groupby("agent", sort=False)["evaluations"].idxmax()]
-    return last[["agent", "evaluations", "n", "mean", "ci95", "median"]].reset_index(drop=True)
+    return last[["agent", "evaluations", "n", "mean", "ci_low", "ci_high", "median"]].reset_index(drop=True)

@@ -52,11 +52,13 @@ def _write_json(path: str, data: dict) -> None:
 
 # --------------------------------------------------------------------------- reference
 def update_reference(suite: Suite, out_file: str | os.PathLike, problems: Sequence[str] | None = None,
-                     log: Callable[[str], None] = _log) -> dict:
+                     log: Callable[[str], None] = _log,
+                     progress: Callable[[int, int, str], None] | None = None) -> dict:
     """Compute references (:func:`.hardness.reference`) of the selected
     problems and merge them into ``out_file``, which starts as a copy of the
     suite's own best-known values when it does not exist yet; problems whose
-    traces or tables are missing are skipped.  Returns the merged data."""
+    traces or tables are missing are skipped.  ``progress(done, total, stage)``
+    follows the work.  Returns the merged data."""
     from .hardness import reference
 
     out = os.fspath(out_file)
@@ -68,7 +70,7 @@ def update_reference(suite: Suite, out_file: str | os.PathLike, problems: Sequen
             log(f"skip {p.label}: {why}")
             continue
         t0 = time.perf_counter()
-        rec = reference(p, suite.budgets)
+        rec = reference(p, suite.budgets, progress=progress)
         rec["computed_s"] = round(time.perf_counter() - t0, 1)
         log(f"{p.label}: best {rec['best']:.6g} ({rec['how']}); {rec['verdict']}")
         if os.path.exists(out):  # re-read: another `bench reference` may have written meanwhile
@@ -128,7 +130,8 @@ def publish(suite: Suite, out_dir: str | os.PathLike, problems: Sequence[str] | 
             searchers: Sequence[str] | None = None, seeds: Sequence[int] | None = None,
             max_budget: int | None = None, workers: int = 1, executor: str = "local", scheduler: str | None = None,
             reference: bool = False, force: bool = False, progress: bool = True,
-            log: Callable[[str], None] = _log) -> dict:
+            log: Callable[[str], None] = _log,
+            reference_progress: Callable[[int, int, str], None] | None = None) -> dict:
     """``archgym bench run``: runs into ``out_dir/bench.db`` (resumable), then
     the run table of every suite run in that store (``out_dir/bench_runs.csv``)
     and the leaderboard page (``out_dir/leaderboard/``).  With ``reference``,
@@ -136,6 +139,8 @@ def publish(suite: Suite, out_dir: str | os.PathLike, problems: Sequence[str] | 
     the leaderboard scores against that file whenever it exists.  An existing
     run table in ``out_dir`` is never replaced by one with fewer runs unless
     ``force`` (checked before anything runs, and again before writing).
+    ``progress``: the sweeps' progress bars; ``reference_progress``: see
+    :func:`update_reference`.
     Returns ``summaries``, ``runs`` (the table), ``files`` and ``failed``."""
     from . import leaderboard as L
     from .page import write_leaderboard
@@ -155,7 +160,7 @@ def publish(suite: Suite, out_dir: str | os.PathLike, problems: Sequence[str] | 
                    for seed in (seeds if seeds is not None else suite.seeds)}
         check_replace(runs_file, have | planned)
     if reference:
-        update_reference(suite, best_file, problems, log)
+        update_reference(suite, best_file, problems, log, progress=reference_progress)
     if os.path.isfile(best_file):
         suite = suite.with_best_known(best_file)
         log(f"scoring against {best_file}")

@@ -31,7 +31,7 @@ suite drops it) is flagged by :func:`verdict`.
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -40,6 +40,9 @@ from archgym.pareto import hypervolume, nondominated
 __all__ = ["expected_best_of_random", "fraction_within", "evaluate_designs", "score_designs", "design_rewards",
            "reference",
            "random_hypervolume", "verdict", "NEAR_OPTIMAL"]
+
+#: ``progress(done, total, stage)``: work done of the current stage (a progress bar's feed)
+Progress = Callable[[int, int, str], None]
 
 #: random search counts as near-optimal when its expected regret at the smallest
 #: budget is below this fraction of the reward range it faces (best - median).
@@ -66,11 +69,14 @@ def fraction_within(rewards: Sequence[float], best: float, tol: float = 0.01) ->
     return float(np.mean(r >= best - tol * abs(best)))
 
 
-def evaluate_designs(problem: Any, samples: int | None = None, seed: int = 0, chunk: int = 50_000) -> dict:
+def evaluate_designs(problem: Any, samples: int | None = None, seed: int = 0, chunk: int = 50_000,
+                     progress: Progress | None = None) -> dict:
     """Evaluate every design of ``problem`` (``samples=None``) or ``samples``
     uniformly random ones; return ``metrics`` (DataFrame: metrics + ``feasible``),
     ``indices`` (index vectors), ``space`` and ``seconds``.  Independent of the
-    objective, so one evaluation serves every objective on the same simulator."""
+    objective, so one evaluation serves every objective on the same simulator.
+    ``progress(done, total, stage)`` is called after every batch (of at most
+    ``chunk`` designs, and about 1 % of them)."""
     import pandas as pd
 
     dse = getattr(problem.make_env(), "unwrapped", None)
@@ -78,9 +84,12 @@ def evaluate_designs(problem: Any, samples: int | None = None, seed: int = 0, ch
     idx = space.grid_indices(constrained=True) if samples is None else space.sample_indices(seed, n=int(samples))
     t0 = time.perf_counter()
     parts = []
+    chunk = max(1, min(chunk, -(-len(idx) // 100))) if progress else chunk
     for s in range(0, len(idx), chunk):
         df = sim.evaluate_batch([space.decode(row) for row in idx[s:s + chunk]])
         parts.append(df[sim.metric_names + ["feasible"]])
+        if progress:
+            progress(min(s + chunk, len(idx)), len(idx), f"{problem.label}: evaluating designs")
     return {"metrics": pd.concat(parts, ignore_index=True), "indices": idx, "space": space,
             "seconds": time.perf_counter() - t0}
 
@@ -99,10 +108,11 @@ def score_designs(problem: Any, metrics: Any) -> tuple[np.ndarray, np.ndarray | 
             np.asarray(vectors, dtype=np.float64) if problem.is_pareto else None)
 
 
-def design_rewards(problem: Any, samples: int | None = None, seed: int = 0, designs: dict | None = None) -> dict:
+def design_rewards(problem: Any, samples: int | None = None, seed: int = 0, designs: dict | None = None,
+                   progress: Progress | None = None) -> dict:
     """:func:`evaluate_designs` (or the given ``designs``) scored by :func:`score_designs`:
     adds ``rewards`` and ``vectors`` (Pareto problems, else None)."""
-    d = dict(designs or evaluate_designs(problem, samples, seed))
+    d = dict(designs or evaluate_designs(problem, samples, seed, progress=progress))
     d["rewards"], d["vectors"] = score_designs(problem, d["metrics"])
     return d
 
@@ -119,13 +129,17 @@ def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-def _long_runs(problem: Any, runs: Sequence[tuple[str, int, int]]) -> list[dict]:
+def _long_runs(problem: Any, runs: Sequence[tuple[str, int, int]], progress: Progress | None = None) -> list[dict]:
     import archgym
 
     out = []
     for agent, budget, seed in runs:
         env = problem.make_env()
         t0 = time.perf_counter()
+        if progress:
+            stage = f"{problem.label}: {agent} seed {seed} x {budget}"
+            done = iter(range(1, int(budget) + 1))
+            env.unwrapped.listeners.append(lambda record: progress(next(done, int(budget)), int(budget), stage))
         df = archgym.make_agent(agent).run(env, int(budget), int(seed))
         i = int(df["reward"].idxmax())
         names = getattr(env, "unwrapped", env).space.names
@@ -136,18 +150,21 @@ def _long_runs(problem: Any, runs: Sequence[tuple[str, int, int]]) -> list[dict]
 
 
 def reference(problem: Any, budgets: Sequence[int], long_runs: Sequence[tuple[str, int, int]] | None = None,
-              seed: int = 0, designs: dict | None = None) -> dict:
+              seed: int = 0, designs: dict | None = None, progress: Progress | None = None) -> dict:
     """The stored record of one problem: best known value, how it was obtained,
     and its hardness (see the module docstring).  ``long_runs``: (agent,
     budget, seed) runs of a sampled reference (default: the problem's own).
     ``designs``: an earlier :func:`evaluate_designs` result of the same
-    simulator, space and workload (re-scored here, not re-simulated)."""
+    simulator, space and workload (re-scored here, not re-simulated).
+    ``progress(done, total, stage)``: called as designs are evaluated and as
+    each long run evaluates (a progress bar's feed; the record is the same)."""
     if long_runs is None:
         long_runs = problem.long_runs
     import archgym
 
     sampled = problem.reference == "sample"
-    d = design_rewards(problem, samples=problem.reference_samples if sampled else None, seed=seed, designs=designs)
+    d = design_rewards(problem, samples=problem.reference_samples if sampled else None, seed=seed, designs=designs,
+                       progress=progress)
     r, space = d["rewards"], d["space"]
     sim = getattr(problem.make_env(), "unwrapped", None).simulator
     rec: dict[str, Any] = {
@@ -175,7 +192,7 @@ def reference(problem: Any, budgets: Sequence[int], long_runs: Sequence[tuple[st
         how = f"exact: best of all {len(r):,} designs (enumeration)"
         runs: list[dict] = []
         if sampled:
-            runs = _long_runs(problem, long_runs)
+            runs = _long_runs(problem, long_runs, progress)
             best_run = max(runs, key=lambda x: x["best_reward"]) if runs else None
             how = (f"best of {len(r):,} uniformly random designs (seed {seed}) and long runs "
                    + ", ".join(f"{x['agent']} seed {x['seed']} x {x['budget']}" for x in runs))

@@ -38,7 +38,7 @@ from archgym.trial import canonical_json
 from .suite import Suite
 
 __all__ = ["CURVE_STEPS", "collect_runs", "read_runs", "write_runs", "regret_table", "mean_ranks", "overheads",
-           "check_regret", "bootstrap_median_ci", "regret_curves", "RUN_COLUMNS"]
+           "check_regret", "bootstrap_median_ci", "regret_curves", "regret_trials", "RUN_COLUMNS"]
 
 #: evaluation counts at which each run's best value is kept (curves + budgets)
 CURVE_STEPS = (1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1000, 2000, 5000)
@@ -156,17 +156,10 @@ def _best_at(runs: pd.DataFrame, b: int) -> pd.Series:
 
 
 def bootstrap_median_ci(x: Sequence[float], n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """95% percentile bootstrap interval of the median of ``x``."""
-    a = np.asarray(x, dtype=np.float64)
-    a = a[np.isfinite(a)]
-    if len(a) == 0:
-        return math.nan, math.nan
-    if len(a) == 1:
-        return float(a[0]), float(a[0])
-    rng = np.random.default_rng(seed)
-    med = np.median(a[rng.integers(0, len(a), size=(n_boot, len(a)))], axis=1)
-    lo, hi = np.percentile(med, [2.5, 97.5])
-    return float(lo), float(hi)
+    """95% percentile bootstrap interval of the median of ``x`` (:func:`~..analysis.study.bootstrap_ci`)."""
+    from ..analysis.study import bootstrap_ci
+
+    return bootstrap_ci(x, "median", n_boot, seed)
 
 
 #: regrets this close to 0 are floating-point noise between the vectorized batch path
@@ -252,3 +245,19 @@ def regret_curves(runs: pd.DataFrame, problem: str, best: float) -> pd.DataFrame
             rows.append({"agent": searcher, "evaluations": s, "mean": float(np.median(reg)), "ci_low": lo,
                          "ci_high": hi, "n": len(reg)})
     return pd.DataFrame(rows, columns=["agent", "evaluations", "mean", "ci_low", "ci_high", "n"])
+
+
+def regret_trials(runs: pd.DataFrame, problem: str, best: float) -> pd.DataFrame:
+    """Regret vs evaluations of every run on ``problem`` at its kept steps
+    (within its budget): ``agent``, ``trial`` (the seed), ``evaluations``,
+    ``value`` -- what the figures draw for searchers with too few seeds for a band."""
+    g_all = runs[runs["problem"] == problem]
+    steps = sorted(int(c[5:]) for c in g_all.columns if c.startswith("best@"))
+    rows = []
+    for rec in g_all.to_dict("records"):
+        for s in steps:
+            v = rec.get(f"best@{s}")
+            if s <= rec["budget"] and v is not None and np.isfinite(v):
+                rows.append({"agent": rec["searcher"], "trial": int(rec["seed"]), "evaluations": s,
+                             "value": float(_regrets(best, pd.Series([v]))[0])})
+    return pd.DataFrame(rows, columns=["agent", "trial", "evaluations", "value"])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pandas as pd
 
@@ -88,8 +88,10 @@ def _problem_wide(table: pd.DataFrame, problem: str, order: list[str], budgets: 
 
 
 def write_leaderboard(runs: pd.DataFrame, suite: Suite, out_dir: str | os.PathLike,
-                      budgets: Sequence[int] | None = None, source: str = "") -> list[str]:
-    """Write ``leaderboard.md``, ``leaderboard.html`` and the regret figures; return the paths."""
+                      budgets: Sequence[int] | None = None, source: str = "",
+                      progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """Write ``leaderboard.md``, ``leaderboard.html`` and the regret figures;
+    return the paths.  ``progress(done, total)`` is called after each problem."""
     out = os.fspath(out_dir)
     os.makedirs(out, exist_ok=True)
     best_known = suite.best_known()
@@ -113,15 +115,19 @@ def write_leaderboard(runs: pd.DataFrame, suite: Suite, out_dir: str | os.PathLi
     doc.table(hardness_table(suite, best_known, budgets))
     doc.h(2, "Mean rank and overhead")
     doc.table(wide)
-    for p in problems:
+    for i, p in enumerate(problems, start=1):
         doc.h(2, p.label)
         doc.p(f"{p.env_id}, workload {p.workload}, objective `{p.objective}`. {p.note}")
         doc.table(_problem_wide(table, p.label, order, budgets))
         if p.label in best_known:
-            curve = L.regret_curves(runs, p.label, float(best_known[p.label]["best"]))
+            best = float(best_known[p.label]["best"])
+            curve = L.regret_curves(runs, p.label, best)
             if not curve.empty:
-                files.append(plots.plot_regret(curve, p.label, os.path.join(out, f"regret_{slug(p.label)}.png")))
+                files.append(plots.plot_regret(curve, p.label, os.path.join(out, f"regret_{slug(p.label)}.png"),
+                                               L.regret_trials(runs, p.label, best)))
                 doc.img(files[-1], f"regret vs evaluations on {p.label}")
+        if progress:
+            progress(i, len(problems))
     return files + doc.write(out, "leaderboard", f"Leaderboard: {suite.label}")
 
 

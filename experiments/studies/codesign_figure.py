@@ -2,7 +2,7 @@
 
 Usage::
 
-    python experiments/studies/codesign_figure.py experiments/studies/codesign.db [--out experiments/results/codesign]
+    python experiments/studies/codesign_figure.py codesign.db [--out experiments/results/codesign]
 
 For each workload of the study: every feasible design the searchers
 evaluated on Accelerator-v0, its latency-energy Pareto front coloured by the
@@ -137,10 +137,12 @@ def main(argv: list[str] | None = None) -> dict:
                                    "ofmap_sram_kb")}
         dram_res = acc.evaluate({**ref, **base, "memory": "ddr3-1600", "channels": 1, **knobs})
         default_res = acc.evaluate({**ref, **base, **_default_dram()})
-        ax.scatter([r["latency_ns"] for r in sys_res], [r["energy_pj"] for r in sys_res], marker="x", c="k",
-                   label="Systolic-v0 front, DRAM at defaults")
-        ax.scatter([best_res["latency_ns"]], [best_res["energy_pj"]], marker="*", s=120, c="k",
+        shown = [r for r in sys_res if r["feasible"]]   # an infeasible design has no latency to draw
+        ax.scatter([best_res["latency_ns"]], [best_res["energy_pj"]], marker="*", s=160, c="k",
                    label="Systolic-v0's best (latency+energy)")
+        ax.scatter([r["latency_ns"] for r in shown], [r["energy_pj"] for r in shown], marker="x", s=45,
+                   c="tab:purple", linewidths=2, zorder=5,   # on top: the best is often a front design
+                   label="Systolic-v0 front, DRAM at defaults (its feasible designs)")
         ax.scatter([dram_res["latency_ns"]], [dram_res["energy_pj"]], marker="s", s=50, facecolors="none",
                    edgecolors="k", label="DRAM-v0's pick, compute/SRAM at defaults")
         ax.scatter([default_res["latency_ns"]], [default_res["energy_pj"]], marker="^", s=50, c="0.4",
@@ -149,8 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
         ax.set_yscale("log")
         ax.set_xlabel("latency (ns)")
         ax.set_ylabel("energy (pJ)")
-        ax.set_title(f"Accelerator-v0, {wl}")
-        ax.legend(fontsize=7)
+        ax.set_title(f"Accelerator-v0, {wl}: latency-energy fronts")
         singles = [r for r in sys_res + [best_res, dram_res, default_res] if r["feasible"]]
 
         def best(metric_fn, rows):
@@ -174,8 +175,14 @@ def main(argv: list[str] | None = None) -> dict:
                 "energy": best(lambda r: r["energy_pj"], singles) / best(lambda r: r["energy_pj"], co_rows),
             },
         }
+    legend = {}                                # one legend for both panels, below them, off the data
+    for ax in axes[0]:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label if not label.startswith("evaluated") else "evaluated designs", h)
+    fig.legend(legend.values(), legend.keys(), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=8,
+               frameon=False)
     fig.tight_layout()
-    fig.savefig(out / "codesign_pareto.png", dpi=130)
+    fig.savefig(out / "codesign_pareto.png", dpi=130, bbox_inches="tight")
     table = analysis.ranking(data)
     cols = ["problem", "budget", "rank", "agent", "median", "mean", "ci95"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
