@@ -128,6 +128,7 @@ class MARLAgent(Agent):
     """
 
     name = "marl"
+    repeat_patience = 20  # as the SB3 searchers (archgym.agents.rl): a collapsed policy pays for its repeats
     hyperparameters = (
         HyperParameter("learning_rate", 0.01, float, 1e-5, 1.0, log=True, description="Adam step size"),
         HyperParameter("batch_size", 16, int, 2, 4096, log=True, description="joint actions per PPO update"),
@@ -163,7 +164,7 @@ class MARLAgent(Agent):
                     o, reward, _, _, info = view.step(action)
                     buf_obs.append(obs)
                     buf_act.append(action)
-                    buf_rew.append(scale(reward, info["feasible"]))
+                    buf_rew.append(scale(reward, info["feasible"], info.get("reused", False)))
                     obs = np.asarray(o[:learner.n_obs], dtype=np.float32)
                     if len(buf_rew) == self.batch_size:
                         learner.update(np.array(buf_obs), np.array(buf_act), np.array(buf_rew))

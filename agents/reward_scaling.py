@@ -22,7 +22,12 @@ Modes (``reward_scaling`` hyperparameter):
 In ``"rank"`` and ``"standard"`` an infeasible design is clipped into the
 feasible range as Bayesian optimization does (:mod:`archgym.agents.bayesian`):
 it counts as the worst feasible reward seen so far (before any feasible
-design, all infeasible designs tie, and the learner sees 0).
+design, all infeasible designs tie, and the learner sees 0).  A repeat that
+the environment answered from its record (``info["reused"]``, the repeat
+rule of :mod:`archgym.env`) evaluated nothing new: the learner sees the
+neutral reward 0 and the statistics do not change.  (Rewarding repeats
+with their recorded value makes a policy that found a good design collapse
+onto it and spend the rest of the run repeating it.)
 """
 from __future__ import annotations
 
@@ -49,10 +54,12 @@ class RewardScaler:
         self._count, self._mean, self._m2 = 0, 0.0, 0.0   # Welford over feasible rewards (standard mode)
         self._worst = math.inf
 
-    def __call__(self, reward: float, feasible: bool) -> float:
+    def __call__(self, reward: float, feasible: bool, reused: bool = False) -> float:
         reward = float(reward)
         if self.mode == "none":
             return reward
+        if reused:  # a repeat answered from the record evaluated nothing new: the neutral reward
+            return 0.0
         if feasible and math.isfinite(reward):
             self._worst = min(self._worst, reward)
             if self.mode == "rank":

@@ -108,6 +108,27 @@ class _BoxActions(gym.ActionWrapper):
         return self.env.unwrapped.space.unit_to_indices((np.asarray(action, dtype=np.float64) + 1.0) / 2.0)
 
 
+class _ObservationMemory:
+    """The observation a learner acts on: of the last evaluated design
+    (``"last"``), of the best one so far (``"best"``), or the environment's
+    reset observation (``"constant"``, all zeros)."""
+
+    def __init__(self, mode: str, size: int) -> None:
+        self.mode = mode
+        self._obs = np.zeros(size, dtype=np.float32)
+        self._best = -np.inf
+
+    def update(self, obs: np.ndarray, reward: float) -> None:
+        if self.mode == "last" or (self.mode == "best" and reward > self._best):
+            self._obs = np.asarray(obs, dtype=np.float32).copy()
+            self._best = max(self._best, reward)
+
+    def observation(self, reset_obs: np.ndarray | None = None) -> np.ndarray:
+        if self.mode == "constant":
+            return self._obs.copy() if reset_obs is None else reset_obs
+        return self._obs.copy()
+
+
 class _LearnerView(gym.Wrapper):
     """What a design-mode learner sees: the observation of the last evaluated
     design on every reset (``observation="last"``; the environment's reset
@@ -116,19 +137,17 @@ class _LearnerView(gym.Wrapper):
 
     def __init__(self, env: gym.Env, observation: str, scaler: RewardScaler) -> None:
         super().__init__(env)
-        self._carry = observation == "last"
+        self._memory = _ObservationMemory(observation, env.observation_space.shape[0])
         self._scaler = scaler
-        self._last = np.zeros(env.observation_space.shape, dtype=np.float32)
 
     def reset(self, **kwargs):
         obs, info = self.env.reset(**kwargs)
-        return (self._last.copy() if self._carry else obs), info
+        return self._memory.observation(obs), info
 
     def step(self, action):
         obs, reward, terminated, truncated, info = self.env.step(action)
-        if self._carry:
-            self._last = np.asarray(obs, dtype=np.float32).copy()
-        return obs, self._scaler(reward, info["feasible"]), terminated, truncated, info
+        self._memory.update(obs, reward)
+        return obs, self._scaler(reward, info["feasible"], info.get("reused", False)), terminated, truncated, info
 
 
 class _ParameterSteps(gym.Env):
@@ -150,9 +169,8 @@ class _ParameterSteps(gym.Env):
         self._head = dse.observation_space.shape[0]      # m + 1 + d
         self.observation_space = gym.spaces.Box(0.0, 1.0, shape=(self._head + 2 * d,), dtype=np.float32)
         self.action_space = gym.spaces.Discrete(int(self.nvec.max()))
-        self._carry = observation == "last"
+        self._memory = _ObservationMemory(observation, self._head)
         self._scaler = scaler
-        self._last = np.zeros(self._head, dtype=np.float32)
         self._partial: list[int] = []
 
     def valid_actions(self, obs: np.ndarray) -> np.ndarray:
@@ -168,7 +186,7 @@ class _ParameterSteps(gym.Env):
         built[:k] = (np.asarray(self._partial, dtype=np.float64) + 0.5) / self.nvec[:k]
         onehot = np.zeros(d)
         onehot[k] = 1.0
-        return np.concatenate([self._last, built, onehot]).astype(np.float32)
+        return np.concatenate([self._memory.observation(), built, onehot]).astype(np.float32)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -186,11 +204,10 @@ class _ParameterSteps(gym.Env):
         if len(self._partial) < len(self.nvec):
             return self._obs(), 0.0, False, False, {}
         head, reward, _, _, info = self.dse.step(np.array(self._partial, dtype=np.int64))  # one design evaluated
-        if self._carry:
-            self._last = np.asarray(head, dtype=np.float32).copy()
+        self._memory.update(head, reward)
         self._partial = []
         obs = self._obs()
-        return obs, self._scaler(reward, info["feasible"]), True, False, info
+        return obs, self._scaler(reward, info["feasible"], info.get("reused", False)), True, False, info
 
 
 # --------------------------------------------------------------------------- hyperparameters
@@ -206,8 +223,8 @@ def _net(width: int, depth: int) -> tuple[HyperParameter, HyperParameter]:
 _FORM = (
     HyperParameter("preset", "small_budget", str, choices=PRESETS,
                    description="defaults: small_budget (tuned), sb3 (SB3's own), archgym (ArchGym's)"),
-    HyperParameter("observation", "last", str, choices=("last", "constant"),
-                   description="last design + its metrics, or ArchGym's constant observation"),
+    HyperParameter("observation", "last", str, choices=("last", "best", "constant"),
+                   description="last (or best) design + its metrics, or ArchGym's constant observation"),
     HyperParameter("reward_scaling", "rank", str, choices=MODES,
                    description="learner's reward: rank, running standardization, or raw"),
     HyperParameter("reuse_evaluations", True, bool, description="repeats answered free (False: paid)"),
@@ -225,6 +242,9 @@ class _SB3Agent(Agent):
 
     algo: ClassVar[str] = ""
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
+    # a learner step costs model work even when the env answers it free, and 20 repeats in a row mean the
+    # policy has collapsed onto designs it knows: the env charges the next repeat (archgym.env's repeat rule)
+    repeat_patience: ClassVar[int] = 20
 
     def __init__(self, *args: Any, **params: Any) -> None:
         preset = params.get("preset", "small_budget")
