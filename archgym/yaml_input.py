@@ -49,10 +49,11 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], limit: int) -> int:
 
 
 def compose_yaml(text: str, source: str, error: type[UserInputError] = YamlInputError,
-                 max_nodes: int = MAX_NODES) -> yaml.Node | None:
-    """The document's node graph (safe loader), its expansion checked against ``max_nodes``."""
+                 max_nodes: int = MAX_NODES, loader: type = yaml.SafeLoader) -> yaml.Node | None:
+    """The document's node graph (``loader``: the safe loader or a subclass with
+    extra tags), its expansion checked against ``max_nodes``."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
@@ -65,12 +66,13 @@ def compose_yaml(text: str, source: str, error: type[UserInputError] = YamlInput
 
 
 def load_yaml(text: str, source: str, error: type[UserInputError] = YamlInputError,
-              max_nodes: int = MAX_NODES) -> Any:
-    """The data of a YAML document (safe loader; see the module docstring)."""
-    node = compose_yaml(text, source, error, max_nodes)
+              max_nodes: int = MAX_NODES, loader: type = yaml.SafeLoader) -> Any:
+    """The data of a YAML document (``loader``: the safe loader, or a subclass
+    of it that adds tags; see the module docstring)."""
+    node = compose_yaml(text, source, error, max_nodes, loader)
     if node is None:
         return None
     try:
-        return yaml.SafeLoader("").construct_document(node)
+        return loader("").construct_document(node)
     except yaml.YAMLError as exc:
         raise error(f"{source}: invalid YAML: {str(exc).splitlines()[0]}") from None

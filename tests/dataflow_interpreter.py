@@ -14,13 +14,19 @@ level's traffic by set differences -- no closed forms:
   unknown and otherwise keeps the whole tile (``SaveAndSubtractIfSameStride``).
 
 Child instances under one parent instance that receive an identical delta in
-the same step share one parent access (multicast / spatial reduction); the
-MACs read one word per operation.  Outputs follow first-read elision:
-``reads = updates - partition``, ``fills = drains - partition``.
+the same step share one parent access (multicast / spatial reduction), fan-out
+level by fan-out level (:func:`distinct_arrivals`); the MACs read one word per
+operation.  Outputs follow first-read elision: ``reads = updates - partition``,
+``fills = drains - partition``; the partition is the set of words an instance
+touches (``exact``) or Timeloop's chain of box sizes (``timeloop``: the outer
+partition times the level's tile over the tile at the outer level's spatial
+loops).  Container levels (dummy) hold nothing.
 """
 from __future__ import annotations
 
 import itertools
+import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -130,13 +136,40 @@ def mac_walk(problem, ds, loops, strides, spatial_fixed, mode):
     return steps
 
 
+def distinct_arrivals(deltas, groups):
+    """Words the parent sends for one step: children are index tuples over the spatial loops between
+    the parent and the child level, ``groups`` the positions of each fan-out level's loops (outer
+    first).  Level by level: children of the outer fan-out whose whole subtrees receive identical
+    data share one access; inside each distinct subtree the next fan-out is counted the same way."""
+    if not groups:
+        (only,) = deltas.values()
+        return len(only)
+    here = groups[0]
+    subtrees = {}
+    for combo, d in deltas.items():
+        subtrees.setdefault(tuple(combo[i] for i in here), {})[combo] = d
+    seen, total = set(), 0
+    for sub in subtrees.values():
+        key = tuple(sorted((tuple(v for i, v in enumerate(c) if i not in here), d) for c, d in sub.items()))
+        if key not in seen:
+            seen.add(key)
+            total += distinct_arrivals(sub, groups[1:])
+    return total
+
+
 def interpret(problem, arch, mapping, mode):
     """Per-instance counts ``{(level name, data space): {reads, fills, updates, capacity, instances}}``."""
     loops, first, strides = loops_of(problem, arch, mapping)
     L = len(arch.levels)
+    D = len(problem.dims)
     out = {}
     for ds in problem.dataspaces:
-        kept = [lv for lv in range(L) if lv == 0 or mapping.levels[lv].keep is None or ds.name in mapping.levels[lv].keep]
+        kept = [lv for lv in range(L) if lv == 0 or not arch.levels[lv].is_dummy and (
+            mapping.levels[lv].keep is None or ds.name in mapping.levels[lv].keep)]
+        box = lambda lo: len(_box(_points(problem, ds, loops, strides, {i: 0 for i in range(lo)}, lo))[0])
+        chain = [box(0)]  # Timeloop's partition chain over every level (timeloop mode)
+        for lv in range(1, L):
+            chain.append(chain[-1] * box(first[lv]) // box(first[lv - 1] + D))
         for lv in kept:
             above_s = {i: 0 for i in range(first[lv]) if loops[i][1] == "s"}
             own = walk(problem, ds, loops, strides, first[lv], above_s, mode)
@@ -145,25 +178,51 @@ def interpret(problem, arch, mapping, mode):
             drains = sum(w * len(d) for w, d in own)
             child = next((c for c in kept if c > lv), L)
             between = [i for i in range(first[lv], first[child]) if loops[i][1] == "s" and loops[i][3] > 1]
-            per_child = []
+            groups = [[k for k, i in enumerate(between) if loops[i][0] == f] for f in range(lv, child)]
+            groups = [g for g in groups if g]
+            per_child = {}
             for combo in itertools.product(*[range(loops[i][3]) for i in between]):
                 fixed = {**above_s, **{i: 0 for i in range(first[lv], first[child]) if loops[i][1] == "s"}}
                 fixed.update(zip(between, combo))
-                per_child.append(walk(problem, ds, loops, strides, first[child], fixed, mode) if child < L
-                                 else mac_walk(problem, ds, loops, strides, fixed, mode))
+                per_child[combo] = walk(problem, ds, loops, strides, first[child], fixed, mode) if child < L \
+                    else mac_walk(problem, ds, loops, strides, fixed, mode)
+            combos = list(per_child)
             arrivals = 0
-            for step in zip(*per_child):
-                arrivals += step[0][0] * sum(len(d) for d in {d for _, d in step})
+            for step in zip(*per_child.values()):
+                arrivals += step[0][0] * distinct_arrivals({c: d for c, (_, d) in zip(combos, step)}, groups)
             instances = int(np.prod([loops[i][3] for i in range(first[lv]) if loops[i][1] == "s"]))
             if ds.read_write:
-                time_all = [i for i in range(first[lv]) if loops[i][1] == "t"]
-                part = set()
-                for combo in itertools.product(*[range(loops[i][3]) for i in time_all]):
-                    part |= _points(problem, ds, loops, strides, {**above_s, **dict(zip(time_all, combo))}, first[lv])
-                p = len(part)
+                if mode == "exact":
+                    time_all = [i for i in range(first[lv]) if loops[i][1] == "t"]
+                    part = set()
+                    for combo in itertools.product(*[range(loops[i][3]) for i in time_all]):
+                        part |= _points(problem, ds, loops, strides, {**above_s, **dict(zip(time_all, combo))},
+                                        first[lv])
+                    p = len(part)
+                else:
+                    p = chain[lv]
                 row = {"reads": arrivals - p, "fills": drains - p if lv > 0 else 0, "updates": arrivals}
             else:
                 row = {"reads": arrivals, "fills": drains if lv > 0 else 0, "updates": 0}
             row.update(capacity=tile, instances=instances)
             out[(arch.levels[lv].name, ds.name)] = row
     return out
+
+
+def throttled_cycles(problem, arch, mapping, counts):
+    """Cycles under Timeloop's bandwidth throttling, from interpreted per-instance counts: the compute
+    cycles are the product of every temporal factor; each level with a bandwidth slows the nest by
+    ``bandwidth / demand`` where the per-instance demand is words per compute cycle (reads against the
+    read bandwidth, fills + updates against the write bandwidth, all against the shared one)."""
+    compute = 1
+    for lm in mapping.levels:
+        for f in lm.temporal.values():
+            compute *= int(f)
+    slowest = Fraction(1)
+    for level in arch.levels:
+        reads = sum(r["reads"] for (lv, _), r in counts.items() if lv == level.name)
+        writes = sum(r["fills"] + r["updates"] for (lv, _), r in counts.items() if lv == level.name)
+        for bw, words in ((level.read_bw, reads), (level.write_bw, writes), (level.shared_bw, reads + writes)):
+            if bw is not None and Fraction(words, compute) > Fraction(bw):
+                slowest = min(slowest, Fraction(bw) / Fraction(words, compute))
+    return math.ceil(compute / slowest), float(slowest)

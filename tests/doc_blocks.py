@@ -90,10 +90,15 @@ def skipped(command: str) -> str | None:
 def run_page(page: Path, folder: Path, fresh_namespace: bool = False, timeout: int = 600) -> dict:
     """Run ``page``'s blocks in ``folder`` (the process's working folder while
     they run); returns counts of what ran: ``python``, ``commands``, ``files``."""
+    from archgym import registry
+
     env = dict(os.environ)
     ran = {"python": 0, "commands": 0, "files": 0}
     ns: dict = {"__name__": "__main__"}
     here = os.getcwd()
+    registry.list_envs(), registry.list_agents()  # entry points loaded before the snapshot
+    tables = (registry._SIMS, registry._ENVS, registry._AGENTS)
+    saved = [dict(t) for t in tables]  # a page registers its examples' simulators as a reader would, once
     os.chdir(folder)
     try:
         for i, block in enumerate(blocks(page), start=1):
@@ -128,5 +133,8 @@ def run_page(page: Path, folder: Path, fresh_namespace: bool = False, timeout: i
                 if cp.has_section("options.entry_points"):
                     assert any(k.startswith("archgym.") for k in cp["options.entry_points"]), where
     finally:
+        for table, before in zip(tables, saved):
+            table.clear()
+            table.update(before)
         os.chdir(here)
     return ran

@@ -20,6 +20,7 @@ from archgym.simulators.dram import DRAMSimulator, run
 from archgym.simulators.dram.knobs import DEFAULT_MCCONFIG, KNOBS
 from archgym.simulators.systolic import SystolicSimulator
 from archgym.simulators.systolic import compute, memory
+from archgym.simulators.systolic.model import evaluate_arrays
 from archgym.simulators.workloads.layers import load_network
 
 LAYERS = load_network("resnet18") + load_network("bert_base_layer") + load_network("mobilenetv2")[:4]
@@ -101,24 +102,25 @@ def test_dram_part_equals_dram_v0_on_the_trace_file(tmp_path, mem, channels):
     res = dram.evaluate(mc)
     assert {k: res[k] for k in ours.metrics()} == ours.metrics()
     svc = serve_full(stream, sim.spec(mem), mc)
-    assert svc.dynamic_pj + svc.background_mw * theirs.energy.window_ns == pytest.approx(theirs.energy.total_pj)
+    assert svc.energy_pj(theirs.energy.window_ns) == pytest.approx(theirs.energy.total_pj)
 
 
 @settings(max_examples=10, deadline=None)
 @given(designs, st.sampled_from(SMALL), st.sampled_from(MEMORIES))
 @example(design(64, 32, "os", (16, 16, 16)), next(lay for lay in SMALL if lay.name == "block1_expand"), "ddr3-1600")
 def test_more_channels_never_stall_longer(cfg, layer, mem):
-    """Doubling the channels never increases the stall, up to 2 % of the cycles (a compute-bound
-    layer's stall is a tail latency: 16x4 ``os`` with 16 KB SRAMs on ``layer2.0.downsample``,
-    DDR3-1600, full stream: 136 stall cycles on 4 channels, 193 on 8; the worst case hypothesis
-    found, the explicit example: 64x32 ``os``, 16 KB SRAMs, MobileNetV2 ``block1_expand``,
-    DDR3-1600: 75 stall cycles on 4 channels, 820 on 8, 1.15 % of the 64,755 cycles)."""
+    """Doubling the channels never increases the stall, up to 5 % of the cycles (a compute-bound
+    layer's stall is a tail latency -- one request the FR-FCFS scheduler holds back behind row
+    hits: 64x32 ``os``, 16 KB SRAMs, MobileNetV2 ``block1_expand``, DDR3-1600, the default
+    staggered layout: 724 stall cycles on 4 channels, 3,038 on 8, 4.6 % of the 65,404 cycles;
+    the last request of the first fold of column fold 1 completes 3 us after its slot, with
+    the refresh off too)."""
     sim = AcceleratorSimulator(layer)
     res = [sim.evaluate({**cfg, "memory": mem, "channels": c}) for c in (1, 2, 4, 8)]
     if not res[0]["feasible"]:
         return
     for few, more in zip(res, res[1:]):
-        assert more["stall_cycles"] <= few["stall_cycles"] + 0.02 * few["cycles"]
+        assert more["stall_cycles"] <= few["stall_cycles"] + 0.05 * few["cycles"]
 
 
 @settings(max_examples=10, deadline=None)
@@ -143,31 +145,30 @@ def test_faster_standard_never_stalls_longer(cfg, layer, channels):
 
 
 @settings(max_examples=15, deadline=None)
-@given(designs, st.sampled_from(SMALL), st.sampled_from(MEMORIES))
-def test_latency_never_below_systolic_at_its_largest_bandwidth(cfg, layer, mem):
-    acc = AcceleratorSimulator(layer).evaluate({**cfg, "memory": mem})
-    ref = SystolicSimulator(layer).evaluate(systolic_config(cfg, 64))
-    if ref["feasible"]:
-        assert acc["latency_ns"] >= ref["latency_ns"]
+@given(designs, st.sampled_from(SMALL), st.sampled_from(MEMORIES), st.sampled_from([1, 2, 4, 8]))
+def test_latency_never_below_systolic_at_the_designs_peak_bandwidth(cfg, layer, mem, channels):
+    """Systolic-v0 at the design's peak bandwidth (channels x the standard's, in words per cycle)
+    is the bound a double-buffered schedule cannot beat; compute cycles are equal."""
+    sim = AcceleratorSimulator(layer)
+    acc = sim.evaluate({**cfg, "memory": mem, "channels": channels})
+    # Systolic-v0's model at a bandwidth its space (powers of two) cannot name
+    ref = evaluate_arrays(cfg["array_rows"], cfg["array_cols"], cfg["dataflow"], cfg["ifmap_sram_kb"],
+                          cfg["filter_sram_kb"], cfg["ofmap_sram_kb"], sim.peak_words_per_cycle(mem, channels), layer)
+    if bool(np.all(ref["feasible"])):
+        assert acc["cycles"] >= float(np.sum(ref["cycles"]))
 
 
-#: the windowed extrapolation's stated worst-case error (README "Co-design: Accelerator-v0", from
-#: experiments/benchmarks/results/accelerator.json, default window, 24 designs: latency worst 8.0 % /
-#: 12.6 %, DRAM energy 6.6 % / 8.0 % on ResNet-18 / BERT), rounded up; the saturated 64x16 os HBM2
-#: designs below miss DRAM energy by 15-16 %, hence its bound
-WINDOW_BOUND = {"latency_ns": 0.13, "dram_energy_pj": 0.20}
-
-
-@pytest.mark.parametrize("cfg", [design(32, 32, "ws"), design(16, 16, "is", (64, 32, 32), "ddr3-1600"),
-                                 design(64, 16, "os", (128, 64, 64), "hbm2", PagePolicy="ClosedAdaptive"),
-                                 design(64, 16, "os", (128, 64, 64), "hbm2", 8, PagePolicy="ClosedAdaptive"),
-                                 design(64, 16, "os", (128, 64, 64), "ddr3-1600", 4, PagePolicy="ClosedAdaptive")])
-def test_window_within_its_stated_error(cfg):
-    full = AcceleratorSimulator("bert_base_layer", window=None).evaluate(cfg)
-    win = AcceleratorSimulator("bert_base_layer").evaluate(cfg)
-    for m, bound in WINDOW_BOUND.items():
-        assert abs(win[m] / full[m] - 1) <= bound, m
-    assert win["onchip_energy_pj"] == full["onchip_energy_pj"]
+def test_exact_service_is_the_default_and_a_window_covering_every_stream_equals_it():
+    """The window's error is not bounded (docs/accelerator.md: worst 92-180 % at 4096), so the
+    default serves every request; a window no smaller than a layer's stream serves it whole."""
+    cfg = design(64, 16, "os", (128, 64, 64), "hbm2", 2, PagePolicy="ClosedAdaptive")
+    exact = AcceleratorSimulator("bert_base_layer")
+    assert exact.window is None
+    n = max(s.n_requests for s in exact.layer_streams(cfg)[1])
+    assert AcceleratorSimulator("bert_base_layer", window=n).evaluate(cfg) == exact.evaluate(cfg)
+    small = AcceleratorSimulator("bert_base_layer", window=1024).evaluate(cfg)
+    assert small["onchip_energy_pj"] == exact.evaluate(cfg)["onchip_energy_pj"]
+    assert small["latency_ns"] != exact.evaluate(cfg)["latency_ns"]
 
 
 def test_groups_are_declared_and_partition_the_space():

@@ -96,6 +96,8 @@ def tmp(tmp_path_factory) -> Path:
     (d / "bomb.yaml").write_text("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdef", "bcdefg")))
     (d / "binary.yaml").write_bytes(b"\x00\x01\x02binary junk\xff" * 20)
+    (d / "binary.json").write_bytes(b"\x00\x01\x02binary junk\xff" * 20)
+    (d / "folder.csv").mkdir()
     (d / "designs.json").write_text("")
     (d / "blank.jsonl").write_text("\n\n   \n")
     (d / "dupkey.json").write_text('{"x": 7, "x": 8, "y": 8, "mode": "a"}')
@@ -256,6 +258,16 @@ CASES = [
     ("proxy-dataset-out-folder", ["proxy", "dataset", "Toy-v0", "--n", "5", "--out", "{tmp}/folder"],
      ["folder", "is a folder"]),
     ("proxy-table-out-empty", ["proxy", "table", "Toy-v0", "--out", ""], ["--out", "''"]),
+    # --- workload files: missing, a folder, binary junk, alias bombs
+    ("graph-json-missing", ["info", "Scratchpad-v0", "--workload", "{tmp}/nope_graph.json"],
+     ["nope_graph.json", "no such file"]),
+    ("graph-json-binary", ["info", "Scratchpad-v0", "--workload", "{tmp}/binary.json"],
+     ["binary.json", "not a text file"]),
+    ("topology-csv-folder", ["info", "Systolic-v0", "--workload", "{tmp}/folder.csv"], ["folder.csv"]),
+    ("timeloop-yaml-binary", ["info", "DataflowMapping-v0", "--workload", "{tmp}/binary.yaml"],
+     ["binary.yaml", "not a text file"]),
+    ("timeloop-yaml-alias-bomb", ["info", "DataflowMapping-v0", "--workload", "{tmp}/bomb.yaml"],
+     ["bomb.yaml", "aliases"]),
     # --- simulator options refused by the constructor itself
     ("dataflow-bogus-option", ["evaluate", "DataflowMapping-v0", "--set", "bogus=1", "--config", "{}"],
      ["bogus", "options are"]),

@@ -14,7 +14,7 @@ from archgym.simulators.dataflow import (DataflowInputError, DataflowMappingSimu
                                          read_mapping, read_problem)
 from archgym.simulators.dataflow.costs import level_energy_per_word_pj
 from archgym.simulators.dataflow.mapping_space import MappingSpace
-from archgym.simulators.dataflow.timeloop_io import parse_architecture
+from archgym.simulators.dataflow.timeloop_io import parse_architecture, read_architecture
 
 CASE = "ex04_conv1d_oc_ic_3levelspatial_cp"
 ROW_KEYS = {"level", "dataspace", "reads_per_instance", "fills_per_instance", "updates_per_instance",
@@ -37,20 +37,66 @@ def _cli(capsys, *args):
 def test_cli_per_layer_rows_equal_timeloop(case_dir, capsys):
     code, out, err = _cli(capsys, "evaluate", "DataflowMapping-v0", "--workload", str(case_dir / "problem.yaml"),
                           "--set", f"arch={case_dir / 'arch.yaml'}", "--config", str(case_dir / "mapping.yaml"),
-                          "--per-layer", "--json", "--set", "reuse=timeloop")
+                          "--per-layer", "--json", "--set", "reuse=timeloop", "--set", f"ert={case_dir / 'ERT.yaml'}")
     assert code == 0, err
     rows = json.loads(out)
-    # the counts Timeloop reports; its energies (added to the reference data later) are checked by the energy model's tests
-    expected = [{k: r[k] for k in ROW_KEYS} for r in json.loads((case_dir / "expected.json").read_text())["rows"]]
-    assert [set(r) for r in rows] == [ROW_KEYS] * len(expected)
-    assert sorted(rows, key=lambda r: (r["level"], r["dataspace"])) == \
-        sorted(expected, key=lambda r: (r["level"], r["dataspace"]))
+    expected = json.loads((case_dir / "expected.json").read_text())["rows"]
+    assert [set(r) for r in rows] == [ROW_KEYS | {"energy_total_pj"}] * len(expected)
+    key = lambda r: (r["level"], r["dataspace"])  # noqa: E731
+    assert sorted(({k: r[k] for k in ROW_KEYS} for r in rows), key=key) == \
+        sorted(({k: r[k] for k in ROW_KEYS} for r in expected), key=key)
+    mine = {key(r): r["energy_total_pj"] for r in rows}
+    for r in expected:   # Timeloop's Energy (total) of the row, from the case's ERT.yaml
+        assert mine[key(r)] == pytest.approx(r["energy_total_pj"], rel=0.01), key(r)
     code, out, _ = _cli(capsys, "evaluate", "DataflowMapping-v0", "--workload", str(case_dir / "problem.yaml"),
                         "--set", f"arch={case_dir / 'arch.yaml'}", "--config", str(case_dir / "mapping.yaml"),
                         "--json")
     metrics = json.loads(out)
-    assert metrics["cycles"] == 3072 and metrics["macs"] == 49152 and metrics["feasible"]
+    assert metrics["cycles"] == 3072 and metrics["macs"] == 49152 and metrics["feasible"] and metrics["in_space"]
     assert metrics["dram_accesses"] == 3072 + 576 + 512   # MainMemory reads + updates (exact = timeloop here)
+    assert metrics["throttling"] == 1.0
+
+
+def test_energy_of_every_handed_over_case_within_one_percent(shared_data):
+    """The 11 handed-over cases with their ERT.yaml: every row's and the summed energy (expected.json;
+    its total sums the rows and the MACs, without leakage)."""
+    from archgym.simulators.dataflow.ert import read_ert
+
+    cases = sorted(p.name for p in (shared_data / "dataflow").iterdir() if (p / "ERT.yaml").exists())
+    assert len(cases) == 11
+    for case in cases:
+        d = shared_data / "dataflow" / case
+        prob, arch = read_problem(d / "problem.yaml"), read_architecture(d / "arch.yaml")
+        res = evaluate_mapping(prob, arch, read_mapping(d / "mapping.yaml", prob, arch), "timeloop",
+                               read_ert(d / "ERT.yaml", arch))
+        exp = json.loads((d / "expected.json").read_text())
+        got = {(r["level"], r["dataspace"]): r["energy_total_pj"] for r in res["rows"]}
+        for r in exp["rows"]:
+            assert got[(r["level"], r["dataspace"])] == pytest.approx(r["energy_total_pj"], rel=0.01, abs=0.01)
+        dynamic = res["metrics"]["energy_pj"] - res["metrics"]["leakage_pj"]
+        assert dynamic == pytest.approx(exp["energy_total_pj_sum_of_levels"], rel=0.01), case
+
+
+def test_mapping_outside_the_space_is_costed_with_in_space_false(case_dir, capsys):
+    """A temporal factor at the PE container's level has no place in the mapping space (container levels
+    get no slot): the file is costed anyway, as the model sees it, and says in_space: false."""
+    _edit(case_dir / "mapping.yaml", "factors: [C=2, K=32, R=3, P=1]", "factors: [C=1, K=32, R=3, P=1]")
+    text = (case_dir / "mapping.yaml").read_text()
+    (case_dir / "mapping.yaml").write_text(text + "- target: inter_PE_spatial\n  type: temporal\n  factors: [C=2]\n"
+                                           "  permutation: [C]\n")
+    prob = read_problem(case_dir / "problem.yaml")
+    arch = read_architecture(case_dir / "arch.yaml")
+    direct = evaluate_mapping(prob, arch, read_mapping(case_dir / "mapping.yaml", prob, arch))
+    code, out, err = _cli(capsys, "evaluate", "DataflowMapping-v0", "--workload", str(case_dir / "problem.yaml"),
+                          "--set", f"arch={case_dir / 'arch.yaml'}", "--config", str(case_dir / "mapping.yaml"),
+                          "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["in_space"] is False and res["feasible"]
+    assert res["edp"] == pytest.approx(direct["metrics"]["edp"]) and res["cycles"] == direct["metrics"]["cycles"]
+    sim = DataflowMappingSimulator(workload=str(case_dir / "problem.yaml"), arch=str(case_dir / "arch.yaml"))
+    cfg = sim.parse_config_file(str(case_dir / "mapping.yaml"))
+    assert sim.evaluate_details(cfg).to_dict(orient="records") == direct["rows"]
 
 
 def test_file_mapping_round_trips_through_the_design_space(shared_data):
@@ -113,7 +159,7 @@ BAD = [
     ("mapping.yaml", "factors: [C=2, K=32, R=3, P=1]", "factors: [C=2, K=32, R=3, Z=1]",
      "'GlobalBuffer': unknown dimension 'Z'"),
     ("mapping.yaml", "target: GlobalBuffer\n  type: temporal", "target: L2Buffer\n  type: temporal",
-     "temporal entry for 'L2Buffer': unknown level; levels: MainMemory, GlobalBuffer, RegisterFile"),
+     "temporal entry for 'L2Buffer': unknown level; levels: MainMemory, inter_PE_spatial, GlobalBuffer, RegisterFile"),
     ("mapping.yaml", "permutation: [R, P, K, C]", "permutation: [R, P, P, C]",
      "level 'RegisterFile': dimension 'P' repeated in permutation"),
     ("mapping.yaml", "permutation: [P, R, K, C]\n- target: GlobalBuffer\n  type: dataspace",
@@ -125,9 +171,16 @@ BAD = [
      "dimension 'P' bound must be a positive integer, got -16"),
     ("arch.yaml", "attributes: {datawidth: 8, width: 8, depth: 64}", "attributes: {datawidth: 8, width: 8, depth: -64}",
      "'RegisterFile' depth must be a positive integer, got -64"),
-    ("arch.yaml", "name: GlobalBuffer", "name: SharedBuffer", "unknown level; levels: MainMemory, SharedBuffer"),
-    ("arch.yaml", "  - !Component\n    name: MainMemory", "  - !Parallel\n    name: MainMemory",
-     "YAML tag !Parallel (line 7) is not supported"),
+    ("arch.yaml", "name: GlobalBuffer", "name: SharedBuffer",
+     "unknown level; levels: MainMemory, inter_PE_spatial, SharedBuffer"),
+    ("arch.yaml", "  - !Component\n    name: MainMemory", "  - !Systolic\n    name: MainMemory",
+     "YAML tag !Systolic (line 7) is not supported"),
+    ("mapping.yaml", "factors: [C=2, K=32, R=3, P=1]", "factors: C=2,1 K=32 R=3 P=1",
+     "residual factors ('C=2,1': imperfect factorization) are not supported"),
+    ("mapping.yaml", "keep: [Weights, Inputs, Outputs]\n  bypass: []\n- target: PE",
+     "keep: [Weights, Inputs, Outputs]\n  bypass: []\n- target: PE\n  type: spatial\n  factors: [C=16]\n"
+     "- target: PE\n  type: bypass\n  keep: [Inputs]\n- target: PE",
+     "'inter_PE_spatial' is a spatial container's level and holds no data; keep must be empty (got Inputs)"),
     ("arch.yaml", "attributes: {datawidth: 8, width: 64, depth: 32768}",
      "attributes: {datawidth: 8, width: 64, depth: {{ depth }}}", "Jinja templates are not supported"),
     ("arch.yaml", "class: regfile", "class: regfile\n    sparse_optimizations: {}",
@@ -156,7 +209,7 @@ def test_bad_options_raise_user_input_errors(case_dir):
     with pytest.raises(DataflowInputError, match="arch 'tpu'"):
         DataflowMappingSimulator(arch="tpu")
     with pytest.raises(UnsupportedFeatureError, match="compound components are not supported"):
-        parse_architecture({"compound_components": {}, "architecture": {}})
+        parse_architecture({"compound_components": {}})
     prob = read_problem(case_dir / "problem.yaml")
     other = eyeriss_like()
     with pytest.raises(MappingError, match="unknown level; levels: DRAM, shared_glb"):

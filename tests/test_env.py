@@ -96,3 +96,14 @@ def test_objective_and_backend_kwargs(toy_registered):
         archgym.make(toy_registered, backend="/no/such/proxy.pkl")
     with pytest.raises(ValueError, match="mode"):
         archgym.make(toy_registered, mode="weird")
+
+
+def test_gymnasium_check_env_passes_on_every_registered_env_that_is_not_a_simulator_env():
+    """Simulator envs are checked by check_simulator (tests/test_contract_checkers.py); the others here,
+    with Gymnasium's own checker exactly as a user runs it."""
+    from gymnasium.utils.env_checker import check_env
+
+    others = [e for e in archgym.list_envs() if e not in archgym.list_simulators()]
+    assert others  # ScratchpadSchedule-v0
+    for env_id in others:
+        check_env(archgym.make(env_id), skip_render_check=True)

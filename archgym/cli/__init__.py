@@ -18,6 +18,7 @@
     archgym leaderboard [RUNS.csv|STORE.db] ...
     archgym proxy dataset|train|evaluate|search|table|hash ...
     archgym workloads show|export MODEL ...
+    archgym map --arch ARCH --problem PROB [--mapper M] [--constraints C] [--set ert=ERT] [--budget N] ...
     archgym dashboard STORE [--port P] [--group run|problem] [--export optuna.db]
 
 :data:`COMMANDS` maps each command to ``"module:attribute"`` naming a
@@ -68,6 +69,7 @@ COMMANDS: dict[str, str] = {
     "proxy": "archgym.cli.proxy:PROXY",
     "workloads": "archgym.cli.workloads:WORKLOADS",
     "dashboard": "archgym.cli.dashboard:DASHBOARD",
+    "map": "archgym.cli.map:MAP",
 }
 
 

@@ -18,6 +18,13 @@ Coupling model (per layer, per design)
    addresses walking each operand's region sequentially in tile order
    (wrapping on refetch), issued evenly over the fold's ``L`` cycles (the
    rate compute demands), reads and writes interleaved in proportion.
+   Where the regions lie and how addresses map onto banks is stated and
+   configurable (:mod:`.placement`): by default a bank-interleaved mapping
+   (row:rank:bank:bankgroup:column; DRAMSys's stock mapping for DDR3/DDR4)
+   with the three regions staggered a third of the banks apart;
+   ``address_mapping="stock"`` keeps the standard's DRAMSys mapping (bank
+   bits above the row bits for LPDDR4 and HBM2), ``placement`` = ``packed``
+   or ``mib`` moves the regions.
 3. The DRAM controller core serves the stream (:mod:`.serve`): every
    request's completion, commands, row hits and DRAMPower energy, exactly
    as ``DRAM-v0`` would on that trace (``tests/test_accelerator.py`` writes
@@ -36,13 +43,19 @@ Coupling model (per layer, per design)
    batch completes after its slot ends, ``max_k(e_k - (k+1)*L)``; the
    prefetcher runs ahead of a stalled array (the stream is open loop, the
    trace player's backpressure throttles it).  The stall is never below
-   Systolic-v0's stall rule at the standard's peak bandwidth (per fold
-   ``max(V/bw - L, 0)``), which a double-buffered schedule cannot beat.
+   Systolic-v0's stall rule at the design's peak bandwidth (``channels`` x
+   the standard's, per fold ``max(V/bw - L, 0)``), which a double-buffered
+   schedule cannot beat; so latency is never below Systolic-v0's at that
+   bandwidth (and may be below it at any smaller one).
    Layer cycles = ``F*L + stall`` (times ``repeat`` for depthwise layers);
    layers run one after another, each from an idle controller.
 5. Energy = Systolic-v0's on-chip dynamic energy (MACs, PE registers, SRAMs;
-   its fixed pJ/byte DRAM term removed) + DRAMPower's energy (commands +
-   background and refresh over the layer's time).  EDP = energy x latency.
+   its fixed pJ/byte DRAM term removed) + DRAMPower's energy: commands,
+   background and refresh over the run's energy window, then the layer's
+   idle tail (from the last command to the layer's end) at the idle
+   background power -- precharged or active standby per page policy,
+   power-down if enabled, refreshes on the tREFI grid (:mod:`.idle`).
+   EDP = energy x latency.
 6. Activation buffer (second step, group ``on_chip``: ``act_buffer_kb``,
    ``act_buffer_policy`` = ``none`` | ``belady``; :mod:`.act_buffer`): the
    scratchpad scheduler's Belady plan on the network's operator graph
@@ -53,29 +66,27 @@ Coupling model (per layer, per design)
    all stay drops its ifmap reads (refetches included); those words are
    charged at the buffer's SRAM energy per byte, its area is added, and the
    lower bound on the stall is Systolic-v0's rule on the reduced traffic.
+   With policy ``none`` the buffer is present but unused: its area is
+   charged and nothing else changes (a searcher learns not to pay for it).
    Systolic layers map onto graph operators by one name table
    (:func:`.act_buffer.layer_ops`, checked by equal MACs).  The buffer must
    hold every operator's activations at once (the scratchpad model's rule);
    a smaller one is an infeasible design.  Networks with a graph: the
    ResNets and MobileNetV2 (batch 1, where ResNet-18 never spills above its
    largest operator: a feasible buffer keeps every activation).
-7. Speed: per layer, about ``window`` requests are simulated (saturated
-   samples of each fold class, spread over the layer, and one paced run) and
-   extrapolated with a fluid queue (:func:`.serve.serve_window`).  Its error
-   against serving the whole stream (``window=None``), on ResNet-18 and a
-   BERT-base encoder layer, is measured by
-   ``experiments/benchmarks/accelerator.py`` and quoted in the README: under
-   1 % at the median (latency 0.44 % / 0.42 %, ResNet-18 / BERT, 12 designs
-   each), not in the worst case (latency 8.0 % / 12.6 %, DRAM energy up to
-   16 % on saturated HBM2 designs): the row-conflict rate of the interleaved
-   operand streams varies along a layer more than a small sample captures.
-   With several channels each channel's sub-stream gets its own window.
+7. Service is exact by default: every request of every layer runs through
+   the controller core (``window=None``; median 0.08-0.24 s and 95th
+   percentile 1.6-1.8 s of CPU per design on BERT / ResNet-18,
+   ``experiments/benchmarks/accelerator.py``).  ``window=N`` simulates
+   about ``N`` requests per layer (saturated samples of each fold class and
+   one paced run) and extrapolates with a fluid queue
+   (:func:`.serve.serve_window`): 3-10x cheaper, but its error is not
+   bounded (latency median 1.6-1.7 %, worst 92-180 % at window 4096: the
+   row-conflict rate of the operand streams varies along a layer more than a
+   small sample captures); use it for screening only (docs/accelerator.md).
 
-Not modelled: ranks, on-chip leakage, DRAM state carried across layers.
-The window's refresh correction adds the refreshes a short saturated run
-misses (one tRFC per tREFI) and never removes any: HBM2's pseudo-channels
-refresh more often than one per tREFI, and stripping them underestimated a
-saturated HBM2 layer by ~35 % (now within the stated bound).
+Not modelled: ranks (beyond HBM2's two pseudo-channels in one DRAM-v0
+channel), on-chip leakage, DRAM state carried across layers.
 """
 from .simulator import GROUPS, MEMORIES, AcceleratorSimulator
 from .stream import LayerStream, layer_stream, write_stl

@@ -2,8 +2,9 @@
 
 Both paths return a :class:`LayerService`: how late the last request of any
 batch completes after its fold's slot ends (the stall the array sees, ns),
-the DRAM energy split into a per-request part and a background power, and
-row-hit / read-latency counts.
+the DRAM energy split into a per-request part, the background (+ refresh,
+power-down) energy over the served window and an idle-tail model for the
+rest of the layer (:mod:`.idle`), and row-hit / read-latency counts.
 
 * :func:`serve_full` runs the controller (:func:`archgym.simulators.dram.run`)
   on the layer's whole stream (exactly DRAM-v0 on that trace).  ``lateness``
@@ -31,7 +32,9 @@ row-hit / read-latency counts.
     is ``U_k = max(0, U_{k-1} + sigma_c*n_k - L)`` (Lindley) and batch ``k``
     is late by ``U_k + max(tau - L/(2 n_k), 0)``.
 
-  Energy = energy per request x requests + background power x layer time.
+  Energy = energy per request x requests + background power x the busy
+  time (to the last batch with requests, plus its lateness) + the idle tail
+  (:mod:`.idle`) for the rest of the layer.
   The error against :func:`serve_full` is measured by
   ``experiments/benchmarks/accelerator.py`` and bounded by
   ``tests/test_accelerator.py``.
@@ -46,40 +49,60 @@ import numpy as np
 from ..dram.controller import RunResult, run
 from ..dram.energy import refresh_energy_pj
 from ..dram.standards import MemSpec
+from .idle import IdleTail, idle_tail
 from .stream import LayerStream
 
-__all__ = ["LayerService", "serve_full", "serve_window", "batch_lateness_ns", "combine_channels"]
+__all__ = ["LayerService", "serve_full", "serve_window", "run_service", "batch_lateness_ns", "combine_channels"]
 
 
 @dataclass(frozen=True)
 class LayerService:
-    """DRAM service of one layer (one repeat).  Times in ns, energies in pJ, power in mW (pJ/ns)."""
+    """DRAM service of one layer (one repeat) on one channel, or several (``parts``).
+
+    Times in ns, energies in pJ.  ``busy_ns`` is the end of the served
+    stream's energy window (DRAMPower's: the last command's completion);
+    ``busy_background_pj`` the background, refresh and power-down energy up to
+    it, ``n_refresh`` the refreshes issued in it; the rest of the layer is
+    charged by ``idle`` (:mod:`.idle`).
+    """
 
     lateness_ns: float
     dynamic_pj: float
-    background_mw: float
+    busy_background_pj: float
+    busy_ns: float
+    n_refresh: float
     n_requests: int
     n_act: float
     n_reads: int
     read_latency_ns: float
     simulated: int
+    idle: IdleTail | None = None
+    parts: tuple["LayerService", ...] = ()
 
     def energy_pj(self, layer_ns: float) -> float:
-        """DRAM energy of the layer: per-request energy + background (incl. refresh) over ``layer_ns``."""
-        return self.dynamic_pj + self.background_mw * layer_ns
+        """DRAM energy of a layer lasting ``layer_ns``: per-request energy + background over the
+        served window + the idle tail's (summed over the channels)."""
+        if self.parts:
+            return sum(p.energy_pj(layer_ns) for p in self.parts)
+        e = self.dynamic_pj + self.busy_background_pj
+        if self.idle is not None:
+            e += self.idle.energy_pj(self.busy_ns, layer_ns, self.n_refresh)
+        return e
 
 
 def combine_channels(services: list[LayerService]) -> LayerService:
     """One layer's service over parallel channels: the array waits for the slowest channel
-    (lateness = max); energies, background power and counts add; read latency is the
-    read-weighted mean."""
+    (lateness = max); energies (each channel's own tail) and counts add; read latency is
+    the read-weighted mean."""
     if len(services) == 1:
         return services[0]
     reads = sum(s.n_reads for s in services)
     lat = sum(s.read_latency_ns * s.n_reads for s in services) / reads if reads else 0.0
     return LayerService(max(s.lateness_ns for s in services), sum(s.dynamic_pj for s in services),
-                        sum(s.background_mw for s in services), sum(s.n_requests for s in services),
-                        sum(s.n_act for s in services), reads, lat, sum(s.simulated for s in services))
+                        sum(s.busy_background_pj for s in services), max(s.busy_ns for s in services),
+                        sum(s.n_refresh for s in services), sum(s.n_requests for s in services),
+                        sum(s.n_act for s in services), reads, lat, sum(s.simulated for s in services),
+                        parts=tuple(services))
 
 
 def batch_lateness_ns(result: RunResult, slot: np.ndarray, slot_ns: float) -> float:
@@ -92,29 +115,37 @@ def batch_lateness_ns(result: RunResult, slot: np.ndarray, slot_ns: float) -> fl
 
 
 def _split(result: RunResult) -> tuple[float, float, float]:
-    """(per-request energy pJ, background power mW, mean read latency ns) of a run."""
+    """(per-request energy pJ, background + refresh + power-down energy pJ, mean read latency ns) of a run."""
     e = result.energy
     dyn = e.act_pj + e.pre_pj + e.read_pj + e.write_pj
-    bg = (e.refresh_pj + e.background_pj + e.powerdown_pj) / e.window_ns if e.window_ns > 0 else 0.0
+    bg = e.refresh_pj + e.background_pj + e.powerdown_pj
     rd = result.is_write == 0
     lat = float(np.mean((result.complete_ns - result.send_ns)[rd])) if rd.any() else 0.0
     return dyn, bg, lat
 
 
-def _empty() -> LayerService:
-    return LayerService(0.0, 0.0, 0.0, 0, 0.0, 0, 0.0, 0)
+def _empty(spec: MemSpec, mcconfig: Mapping[str, Any]) -> LayerService:
+    """No requests: the whole layer idles (precharged, refreshing)."""
+    return LayerService(0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0, 0.0, 0, idle_tail(spec, {**mcconfig, "PagePolicy": "Closed"}))
 
 
 def serve_full(stream: LayerStream, spec: MemSpec, mcconfig: Mapping[str, Any], *,
                jit: bool | None = None) -> LayerService:
     """Serve the whole stream (see the module docstring)."""
     if not stream.n_requests:
-        return _empty()
+        return _empty(spec, mcconfig)
     tr, slot = stream.trace()
     res = run(spec, tr, mcconfig, jit=jit)
-    dyn, bg, lat = _split(res)
-    return LayerService(batch_lateness_ns(res, slot, stream.L * stream.cycle_ns), dyn, bg, res.n_requests,
-                        float(res.n_act), tr.n_reads, lat, res.n_requests)
+    return run_service(res, spec, mcconfig, batch_lateness_ns(res, slot, stream.L * stream.cycle_ns))
+
+
+def run_service(result: RunResult, spec: MemSpec, mcconfig: Mapping[str, Any],
+                lateness_ns: float = 0.0) -> LayerService:
+    """The service of a whole controller run (its energy window, then the idle tail)."""
+    dyn, bg, lat = _split(result)
+    return LayerService(lateness_ns, dyn, bg, result.energy.window_ns, float(result.n_refresh), result.n_requests,
+                        float(result.n_act), int(np.sum(result.is_write == 0)), lat, result.n_requests,
+                        idle_tail(spec, mcconfig))
 
 
 def sample_requests(sizes: np.ndarray, batches: np.ndarray, budget: int, runs: int = 8) -> np.ndarray:
@@ -133,13 +164,6 @@ def sample_requests(sizes: np.ndarray, batches: np.ndarray, budget: int, runs: i
     cap = max(1, budget // pick.size)
     take = np.minimum(sizes[pick], cap)
     return np.repeat(first[pick], take) + (np.arange(int(take.sum())) - np.repeat(np.cumsum(take) - take, take))
-
-
-def refresh_power_mw(spec: MemSpec, mcconfig: Mapping[str, Any]) -> float:
-    """Average refresh power (one all-bank refresh per tREFI; 0 with ``RefreshPolicy=NoRefresh``)."""
-    if mcconfig.get("RefreshPolicy", "AllBank") == "NoRefresh":
-        return 0.0
-    return refresh_energy_pj(spec) / (spec.timing["REFI"] * spec.tck_ns)
 
 
 def serve_window(stream: LayerStream, spec: MemSpec, mcconfig: Mapping[str, Any], window: int, *,
@@ -179,10 +203,9 @@ def serve_window(stream: LayerStream, spec: MemSpec, mcconfig: Mapping[str, Any]
     tr, _ = stream.trace(np.arange(mid, mid + window // 2))
     paced = run(spec, tr, mcconfig, jit=jit)
     pe = paced.energy
-    # refresh: one all-bank refresh per tREFI, or the paced run's own rate where the standard refreshes
-    # more often (HBM2's pseudo-channels)
-    ref = refresh_power_mw(spec, mcconfig)
-    bg = (pe.background_pj + pe.powerdown_pj) / pe.window_ns + (max(ref, pe.refresh_pj / pe.window_ns) if ref else 0.0)
+    # refresh: one all-bank refresh per tREFI per rank (HBM2's pseudo-channels are two ranks)
+    ref_rate = spec.simulated_ranks / (t["REFI"] * spec.tck_ns) if refresh else 0.0       # refreshes per ns
+    bg = (pe.background_pj + pe.powerdown_pj) / pe.window_ns + ref_rate * refresh_energy_pj(spec)
     _, _, lat = _split(paced)
     tau = float(paced.complete_ns[0] - paced.send_ns[0])
     slot_ns = stream.L * stream.cycle_ns
@@ -191,6 +214,10 @@ def serve_window(stream: LayerStream, spec: MemSpec, mcconfig: Mapping[str, Any]
     U = S - np.minimum(np.minimum.accumulate(S), 0.0)
     busy = nk > 0
     late = U[busy] + np.maximum(tau - 0.5 * slot_ns / nk[busy], 0.0)
+    lateness = max(0.0, float(late.max()))
+    # busy until the last batch with requests is served; the folds after it idle (:mod:`.idle`)
+    busy_ns = (int(np.flatnonzero(busy)[-1]) + 1) * slot_ns + max(lateness, 0.0)
     n_reads = int(stream.counts[:, :3].sum())
-    return LayerService(max(0.0, float(late.max())), float(np.dot(eps[cls], nk)), bg, N,
-                        float(np.dot(act[cls], nk)), n_reads, lat, simulated + paced.n_requests)
+    return LayerService(lateness, float(np.dot(eps[cls], nk)), bg * busy_ns, busy_ns, ref_rate * busy_ns, N,
+                        float(np.dot(act[cls], nk)), n_reads, lat, simulated + paced.n_requests,
+                        idle_tail(spec, mcconfig))

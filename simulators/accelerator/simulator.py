@@ -49,6 +49,7 @@ from ..systolic.simulator import SystolicSimulator
 from ..workloads.network import as_network
 from ..scratchpad.baselines import InfeasibleError
 from . import act_buffer
+from .placement import Layout, check_layout_options, layout
 from .serve import LayerService, combine_channels, serve_full, serve_window
 from .stream import STREAMS, LayerStream, fold_classes, layer_stream, split_channels
 
@@ -98,15 +99,21 @@ class AcceleratorSimulator(Simulator):
         workload: as Systolic-v0 (network name, topology CSV, ONNX model, Layer(s));
             ``input_shapes``, ``onnx_unsupported`` for an ``.onnx`` path, as Systolic-v0.
         word_bytes, clock_mhz: as Systolic-v0 (1 byte, 1000 MHz).
-        window: requests simulated per layer before extrapolating
-            (:func:`.serve.serve_window`); ``None`` or 0 simulates every request.
+        window: ``None`` or 0 (the default) serves every request (exact); a number
+            simulates about that many requests per layer and extrapolates
+            (:func:`.serve.serve_window`, about 10x faster, error measured by
+            ``experiments/benchmarks/accelerator.py``, see docs/accelerator.md).
+        address_mapping: ``"interleaved"`` (default: row:rank:bank:bankgroup:column, every bank
+            in use) or ``"stock"`` (the standard file's DRAMSys mapping); :mod:`.placement`.
+        placement: where the operand regions start: ``"staggered"`` (default: a third of the
+            banks apart), ``"packed"`` or ``"mib"`` (1 MiB boundaries); :mod:`.placement`.
         ideal_memory: infinite bandwidth, zero latency, no DRAM energy (the
             consistency check against Systolic-v0's compute cycles).
         jit: numba for the DRAM core (None = if installed), as DRAM-v0.
     """
 
     name: ClassVar[str] = "Accelerator"
-    version: ClassVar[str] = "0.1.0"
+    version: ClassVar[str] = "0.2.1"
     default_objective: ClassVar[Any] = "latency_ns, energy_pj"
     workload_names: ClassVar[tuple[str, ...]] = SystolicSimulator.workload_names
     metrics: ClassVar[tuple[Metric, ...]] = (
@@ -125,8 +132,10 @@ class AcceleratorSimulator(Simulator):
     )
 
     def __init__(self, workload: Any = "resnet18", word_bytes: int = 1, clock_mhz: float = 1000.0, *,
-                 window: int | None = 4096, ideal_memory: bool = False, jit: bool | None = None,
+                 window: int | None = None, ideal_memory: bool = False, jit: bool | None = None,
+                 address_mapping: str = "interleaved", placement: str = "staggered",
                  input_shapes: Any = None, onnx_unsupported: str = "error") -> None:
+        check_layout_options(address_mapping, placement)
         self._network = as_network(workload, input_shapes, onnx_unsupported)  # an ONNX model, read once
         self._systolic = SystolicSimulator(self._network or workload, word_bytes=word_bytes, clock_mhz=clock_mhz)
         if window is not None and not (isinstance(window, (int, np.integer)) and window >= 0):
@@ -137,6 +146,8 @@ class AcceleratorSimulator(Simulator):
         self.clock_mhz = self._systolic.clock_mhz
         self.window = int(window) if window else None
         self.ideal_memory = bool(ideal_memory)
+        self.address_mapping = address_mapping
+        self.placement = placement
         self.jit = jit
         sp = self._systolic.space
         self.space = DesignSpace([*(sp[p] for p in COMPUTE + ON_CHIP),
@@ -160,6 +171,10 @@ class AcceleratorSimulator(Simulator):
         if name not in self._specs:
             self._specs[name] = load_standard(name)
         return self._specs[name]
+
+    def layout(self, name: str) -> Layout:
+        """Operand placement and address mapping on one channel of standard ``name``."""
+        return layout(self.spec(name), self.address_mapping, self.placement)
 
     def peak_words_per_cycle(self, name: str, channels: int = 1) -> float:
         """Peak bandwidth of ``channels`` channels of the standard in words per accelerator cycle."""
@@ -211,7 +226,7 @@ class AcceleratorSimulator(Simulator):
                 per["peak_stall"][i] = float(n_cls @ np.maximum(w.sum(axis=1) / bw - float(Ls[i]), 0.0))
         streams = [layer_stream(words_l[i], int(Fr[i]), int(Fc[i]), float(Ls[i]), regions[i],
                                 word_bytes=wb, burst_bytes=spec.burst_bytes, cycle_ns=self.cycle_ns,
-                                player_ns=1e3 / spec.trace_player_mhz)
+                                player_ns=1e3 / spec.trace_player_mhz, layout=self.layout(cfg["memory"]))
                    for i in range(len(self.layers))]
         return per, streams
 
@@ -233,7 +248,8 @@ class AcceleratorSimulator(Simulator):
 
     def _serve(self, stream: LayerStream, cfg: Mapping[str, Any], mc: dict) -> LayerService:
         key = (stream.counts.shape, stream.counts.tobytes(), stream.L, stream.region_bytes.tobytes(),
-               stream.bases.tobytes(), cfg["memory"], tuple(sorted(mc.items())), self.window)
+               stream.bases.tobytes(), stream.layout.key if stream.layout else None, cfg["memory"],
+               tuple(sorted(mc.items())), self.window)
         hit = self._cache.get(key)
         if hit is None:
             spec = self.spec(cfg["memory"])
@@ -323,7 +339,9 @@ class AcceleratorSimulator(Simulator):
             "area_mm2": area,
             "edp_pj_s": (onchip + dram_e) * lat * 1e-9,
             "dram_bytes": req * spec.burst_bytes,
-            "row_hit_rate": (1.0 - float(np.sum(d["n_act"])) / req) if req else 1.0,
+            # DRAM-v0's definition (RunResult.metrics): 1 - ACTs / requests, never negative
+            # (AllBank refresh can close rows a request then reopens: more ACTs than requests)
+            "row_hit_rate": max(req - float(np.sum(d["n_act"])), 0.0) / req if req else 0.0,
             "avg_read_latency_ns": (float(np.dot(reads, d["read_latency_ns"]) / reads.sum())
                                     if reads.sum() else 0.0),
             "utilization": macs / (cycles * R * C),

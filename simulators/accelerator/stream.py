@@ -13,10 +13,11 @@ requests:
   ofmap (partial-sum) reads.  Words become ``burst_bytes`` bursts with
   cumulative rounding per stream, so a stream's total is
   ``ceil(words * word_bytes / burst_bytes)``.
-* Addresses: each operand has its own region (ifmap at 0, filter and ofmap
-  at the next 1 MiB boundaries); a stream walks its region sequentially, one
-  burst after the other, and wraps around when the systolic model refetches
-  (tile order, sequential within a tile).
+* Addresses: each operand has its own region, placed and mapped onto the
+  channel's banks by a :class:`.placement.Layout` (default: bank-interleaved
+  mapping, regions staggered a third of the banks apart); a stream walks its
+  region sequentially, one burst after the other, and wraps around when the
+  systolic model refetches (tile order, sequential within a tile).
 * Times: a batch's requests are spread evenly over its fold's ``L`` cycles
   (the rate compute demands), the four streams interleaved in proportion to
   their volume (reads and writes mixed as the dataflow drains and prefetches
@@ -31,12 +32,12 @@ from pathlib import Path
 import numpy as np
 
 from ..dram.trace import Trace
+from .placement import Layout
 
 __all__ = ["STREAMS", "LayerStream", "layer_stream", "split_channels", "write_stl"]
 
 #: request streams, in tie-break order inside a batch; True for writes
 STREAMS = (("ifmap_read", False), ("filter_read", False), ("ofmap_read", False), ("ofmap_write", True))
-_REGION_ALIGN = 1 << 20
 
 
 def fold_classes(Fr: int, Fc: int) -> np.ndarray:
@@ -51,7 +52,9 @@ class LayerStream:
 
     ``counts``: int64 ``(F, 4)`` bursts per batch and stream (:data:`STREAMS`);
     ``L``: cycles per fold; ``cycle_ns``: accelerator clock period;
-    ``region_bytes``: per-stream region size; ``bases``: per-stream region start.
+    ``region_bytes``: per-stream region size; ``bases``: per-stream region start
+    (in the layout's address space); ``layout``: placement and address mapping
+    (trace addresses are :meth:`.placement.Layout.device_addresses` of those).
     """
 
     counts: np.ndarray
@@ -62,6 +65,7 @@ class LayerStream:
     bases: np.ndarray
     region_bytes: np.ndarray
     Fr: int = 1
+    layout: Layout | None = None
 
     @property
     def fold_class(self) -> np.ndarray:
@@ -123,17 +127,22 @@ class LayerStream:
         else:
             times = np.floor(key * (self.L * self.cycle_ns / self.player_ns) + 1e-9).astype(np.int64)
             times -= times[0]
-        tr = Trace(times, np.concatenate(writes)[order], np.concatenate(addrs)[order].astype(np.uint64), name=name)
+        addr = np.concatenate(addrs)[order].astype(np.uint64)
+        if self.layout is not None:
+            addr = self.layout.device_addresses(addr)
+        tr = Trace(times, np.concatenate(writes)[order], addr, name=name)
         return tr, slot
 
 
 def layer_stream(class_words: np.ndarray, Fr: int, Fc: int, L: float, region_words: np.ndarray, *,
-                 word_bytes: int, burst_bytes: int, cycle_ns: float, player_ns: float) -> LayerStream:
+                 word_bytes: int, burst_bytes: int, cycle_ns: float, player_ns: float,
+                 layout: Layout) -> LayerStream:
     """Batches of one layer from per-class words.
 
     ``class_words``: ``(4, 4)`` words per fold, rows = fold class
     ``2*(j>0) + (i>0)``, columns = :data:`STREAMS`; ``region_words``: the
-    operand sizes (ifmap footprint, filter, ofmap, ofmap) in words.
+    operand sizes (ifmap footprint, filter, ofmap, ofmap) in words;
+    ``layout``: where the regions lie (:mod:`.placement`).
     """
     j = np.repeat(np.arange(Fc), Fr)
     i = np.tile(np.arange(Fr), Fc)
@@ -145,12 +154,8 @@ def layer_stream(class_words: np.ndarray, Fr: int, Fc: int, L: float, region_wor
     counts = np.diff(bursts, axis=0, prepend=0)
     region = np.maximum(np.ceil(np.asarray(region_words, dtype=np.float64) * word_bytes / burst_bytes), 1)
     region = region.astype(np.int64) * burst_bytes
-    align = lambda b: -(-b // _REGION_ALIGN) * _REGION_ALIGN  # noqa: E731
-    b_filter = align(int(region[0]))
-    b_ofmap = b_filter + align(int(region[1]))
-    bases = np.array([0, b_filter, b_ofmap, b_ofmap], dtype=np.int64)
-    return LayerStream(counts, float(L), float(cycle_ns), int(burst_bytes), float(player_ns), bases, region,
-                       int(Fr))
+    return LayerStream(counts, float(L), float(cycle_ns), int(burst_bytes), float(player_ns), layout.bases(region),
+                       region, int(Fr), layout)
 
 
 def split_channels(stream: LayerStream, channels: int) -> list[LayerStream]:
@@ -163,19 +168,22 @@ def split_channels(stream: LayerStream, channels: int) -> list[LayerStream]:
     share of a batch is spread evenly over the fold's slot like the whole
     stream's (the literal split's request times differ from that by less
     than one request gap of the whole stream).  ``channels=1`` returns the
-    stream itself.  Every burst goes to exactly one channel.
+    stream itself.  Every burst goes to exactly one channel.  Each channel
+    places its share of the regions by the stream's layout.
     """
     C = int(channels)
     if C == 1:
         return [stream]
     B = np.cumsum(stream.counts, axis=0)                                  # cumulative bursts per stream
     nb = -(-(stream.region_bytes // stream.burst_bytes) // C)             # per-channel region, bursts
+    region = nb * stream.burst_bytes
+    bases = stream.layout.bases(region) if stream.layout is not None else stream.bases // C
     out = []
     for ch in range(C):
         cum = np.maximum((B + (C - 1 - ch)) // C, 0)                      # bursts b < B with b % C == ch
         counts = np.diff(cum, axis=0, prepend=0)
         out.append(LayerStream(counts, stream.L, stream.cycle_ns, stream.burst_bytes, stream.player_ns,
-                               stream.bases // C, nb * stream.burst_bytes, stream.Fr))
+                               bases, region, stream.Fr, stream.layout))
     return out
 
 

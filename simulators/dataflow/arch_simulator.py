@@ -27,7 +27,9 @@ Metrics (network totals): ``cycles`` (sum over layers), ``energy_pj`` (sum),
 ``workload`` (network name, default ``resnet18``, or anything
 :func:`archgym.simulators.workloads.as_layers` takes, an ONNX model included;
 ``input_shapes``, ``onnx_unsupported`` for an ``.onnx`` path), ``mapper_budget``
-(mappings per distinct layer, default 200), ``mapper_seed`` (default 0),
+(mappings per distinct layer, default 1000; how far that is from a converged
+mapper is measured in ``experiments/benchmarks/dataflow.py`` and stated in
+``docs/dataflow.md``), ``mapper_seed`` (default 0),
 ``mapper_objective`` (``edp``/``energy``/``cycles``), ``reuse``.  The last
 ``CACHE_DESIGNS`` designs' per-layer results are memoized per instance (the
 mapper is deterministic, so a repeated design costs nothing and returns the
@@ -57,7 +59,7 @@ class AcceleratorArchSimulator(Simulator):
     """Architecture search over a whole network with a per-layer internal mapper (module docstring)."""
 
     name = "AcceleratorArch"
-    version = "1.0.0"
+    version = "2.0.0"
     default_objective = "edp"
     workload_names = ("resnet18", "vgg16", "alexnet", "mobilenetv2", "resnet20_cifar")
     metrics = (
@@ -70,7 +72,7 @@ class AcceleratorArchSimulator(Simulator):
     #: designs whose per-layer results are kept (per instance)
     CACHE_DESIGNS = 256
 
-    def __init__(self, workload: Any = "resnet18", mapper_budget: int = 200, mapper_seed: int = 0,
+    def __init__(self, workload: Any = "resnet18", mapper_budget: int = 1000, mapper_seed: int = 0,
                  mapper_objective: str = "edp", reuse: str = "exact", input_shapes: Any = None,
                  onnx_unsupported: str = "error", **options: Any) -> None:
         if options:

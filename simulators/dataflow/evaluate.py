@@ -16,13 +16,16 @@ import numpy as np
 
 from .arch import Architecture
 from .costs import costs
+from .ert import EnergyTable
 from .errors import DataflowInputError
 from .mapping import Mapping, capacity_reasons, nest_of, structural_reasons, subset
 from .model import REUSE_MODES, Nest, analyze
 from .problem import Problem
 
-__all__ = ["evaluate_nest", "evaluate_mapping", "count_rows", "check_reuse"]
+__all__ = ["evaluate_nest", "evaluate_mapping", "count_rows", "level_rows", "check_reuse"]
 
+#: per-level arrays of :func:`.costs.costs` moved from the metrics into the counts
+LEVEL_ARRAYS = ("level_energy_pj", "dataspace_energy_pj", "level_throttling")
 ROW_KEYS = ("reads_per_instance", "fills_per_instance", "updates_per_instance", "utilized_instances",
             "utilized_capacity", "partition_size")
 
@@ -33,10 +36,12 @@ def check_reuse(reuse: str) -> str:
     return reuse
 
 
-def evaluate_nest(problem: Problem, arch: Architecture, nest: Nest,
-                  reuse: str = "exact") -> tuple[dict[str, np.ndarray], np.ndarray, dict]:
+def evaluate_nest(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exact",
+                  table: EnergyTable | None = None) -> tuple[dict[str, np.ndarray], np.ndarray, dict]:
     """Metric arrays, reason strings (``""`` = feasible; metrics NaN otherwise) and raw counts
-    (zeros for mappings rejected by the cheap structural checks, which skip the model)."""
+    (zeros for mappings rejected by the cheap structural checks, which skip the model) with the
+    per-level energy and throttling arrays (``LEVEL_ARRAYS``).  ``table``: energy per action
+    (default: the built-in 45 nm table)."""
     check_reuse(reuse)
     n = nest.n
     reasons = structural_reasons(problem, arch, nest)
@@ -48,7 +53,9 @@ def evaluate_nest(problem: Problem, arch: Architecture, nest: Nest,
         full[ok] = v
         counts[k] = full
     reasons[ok] = capacity_reasons(problem, arch, sub["capacity"])
-    metrics = costs(arch, counts, problem.macs)
+    metrics = costs(arch, counts, problem.macs, table)
+    for k in LEVEL_ARRAYS:
+        counts[k] = metrics.pop(k)
     bad = reasons != ""
     for v in metrics.values():
         v[bad] = np.nan
@@ -70,14 +77,29 @@ def count_rows(problem: Problem, arch: Architecture, counts: dict, i: int = 0) -
                 "utilized_instances": int(counts["instances"][i, lv]),
                 "utilized_capacity": int(counts["capacity"][i, lv, s]),
                 "partition_size": int(counts["partition"][i, lv, s]),
+                "energy_total_pj": float(counts["dataspace_energy_pj"][i, lv, s]),
             })
     return rows
 
 
-def evaluate_mapping(problem: Problem, arch: Architecture, mapping: Mapping, reuse: str = "exact") -> dict:
-    """Counts and metrics of one mapping: ``{"rows", "metrics", "feasible", "reason"}``."""
+def level_rows(arch: Architecture, counts: dict, i: int = 0) -> list[dict[str, Any]]:
+    """One row per level (outermost first, then the MACs): ``level``, ``energy_pj`` (leakage included),
+    ``throttling`` (1 = keeps up with compute)."""
+    rows = []
+    for lv, level in enumerate(arch.levels):
+        if not level.is_dummy:
+            rows.append({"level": level.name, "energy_pj": float(counts["level_energy_pj"][i, lv]),
+                         "throttling": float(counts["level_throttling"][i, lv])})
+    rows.append({"level": arch.compute.name, "energy_pj": float(counts["level_energy_pj"][i, -1]), "throttling": 1.0})
+    return rows
+
+
+def evaluate_mapping(problem: Problem, arch: Architecture, mapping: Mapping, reuse: str = "exact",
+                     table: EnergyTable | None = None) -> dict:
+    """Counts and metrics of one mapping: ``{"rows", "levels", "metrics", "feasible", "reason"}``."""
     mapping.check(problem, arch)
     nest = nest_of([mapping], problem, arch)
-    metrics, reasons, counts = evaluate_nest(problem, arch, nest, reuse)
-    return {"rows": count_rows(problem, arch, counts), "metrics": {k: float(v[0]) for k, v in metrics.items()},
+    metrics, reasons, counts = evaluate_nest(problem, arch, nest, reuse, table)
+    return {"rows": count_rows(problem, arch, counts), "levels": level_rows(arch, counts),
+            "metrics": {k: float(v[0]) for k, v in metrics.items()},
             "feasible": reasons[0] == "", "reason": str(reasons[0])}

@@ -21,7 +21,7 @@ from .model import Nest
 from .problem import Problem
 from .sets import group_rows
 
-__all__ = ["LevelMapping", "Mapping", "nest_of", "structural_reasons", "capacity_reasons", "subset"]
+__all__ = ["LevelMapping", "Mapping", "nest_of", "mapping_of", "structural_reasons", "capacity_reasons", "subset"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,9 @@ class Mapping:
                 if d not in seen and lm.temporal.get(d, 1) > 1:
                     raise MappingError(f"level {lv.name!r}: dimension {d!r} (factor {lm.temporal[d]}) missing from "
                                        "the permutation")
+            if lv.is_dummy and lm.keep:
+                raise MappingError(f"level {lv.name!r} is a spatial container's level and holds no data; keep must "
+                                   f"be empty (got {', '.join(sorted(lm.keep))})")
             for name in lm.keep or ():
                 if name not in dsn:
                     raise MappingError(f"level {lv.name!r}: unknown data space {name!r}; data spaces: "
@@ -80,7 +83,8 @@ class Mapping:
             if prod[d] != problem.bounds[d]:
                 parts = []
                 for lv, f, lm in zip(arch.levels, arch.fanouts, self.levels):
-                    parts.append(f"{lv.name} {lm.temporal.get(d, 1)}")
+                    if not lv.is_dummy or lm.temporal.get(d, 1) > 1:
+                        parts.append(f"{lv.name} {lm.temporal.get(d, 1)}")
                     sp = (lm.spatial_x or {}).get(d, 1) * (lm.spatial_y or {}).get(d, 1)
                     if sp > 1:
                         parts.append(f"{f.name if f is not None else lv.name + ' spatial'} {sp}")
@@ -110,9 +114,24 @@ def nest_of(mappings: Sequence[Mapping], problem: Problem, arch: Architecture) -
             listed = [d for d in lm.order if d in idx]
             full = [d for d in dims if d not in listed] + listed
             order[i, lv] = [idx[d] for d in full]
-            if lm.keep is not None:
+            if arch.levels[lv].is_dummy:
+                keep[i, lv] = False
+            elif lm.keep is not None:
                 keep[i, lv] = [ds.name in lm.keep for ds in problem.dataspaces]
     return Nest(tf, sx, sy, order, keep)
+
+
+def mapping_of(nest: Nest, i: int, problem: Problem, arch: Architecture) -> Mapping:
+    """Mapping ``i`` of ``nest`` as a :class:`Mapping` (the inverse of :func:`nest_of`): factors above 1,
+    the full loop order, the kept data spaces of every level but the backing store."""
+    dims = list(problem.dims)
+    levels = []
+    for lv in range(len(arch.levels)):
+        fac = lambda arr: {dims[j]: int(arr[i, lv, j]) for j in range(len(dims)) if arr[i, lv, j] > 1}  # noqa: E731
+        keep = None if lv == 0 else frozenset(ds.name for s, ds in enumerate(problem.dataspaces) if nest.keep[i, lv, s])
+        levels.append(LevelMapping(fac(nest.tf), tuple(dims[j] for j in nest.order[i, lv]), fac(nest.sx), fac(nest.sy),
+                                   keep))
+    return Mapping(tuple(levels))
 
 
 def _by_key(rows: np.ndarray, keys: np.ndarray, text) -> np.ndarray:

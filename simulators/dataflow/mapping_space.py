@@ -14,6 +14,14 @@ Parameters (dimensions with bound 1 are left out; all are finite):
 * ``keep_<level>_<dataspace>`` for every level but the backing store:
   ``keep`` or ``bypass``.
 
+Container levels (nested fan-outs) hold nothing and get no temporal slot, order
+or keep parameter.  Timeloop constraints (:mod:`.constraints`) fix factors
+(those primes leave the parameters), forbid slots, fix the innermost loops of
+an order (the values are the permutations of the rest; dimensions fixed to 1
+at a level do not loop there) and fix keep/bypass choices (those parameters
+disappear).  A mapping the space cannot express raises :class:`NotInSpace` in
+:meth:`MappingSpace.config_of` and is costed outside the space.
+
 :class:`MappingSpace` turns canonical index matrices (``(N, params)``) into a
 :class:`.model.Nest` with numpy gathers only, so a batch of mappings costs a
 few array operations, and converts a :class:`.mapping.Mapping` (e.g. read
@@ -30,11 +38,12 @@ from archgym.space import Categorical, DesignSpace
 
 from .arch import Architecture
 from .errors import MappingError
-from .mapping import Mapping
+from .constraints import Constraints
+from .mapping import Mapping, nest_of
 from .model import Nest
 from .problem import Problem
 
-__all__ = ["divisors", "prime_factors", "MappingSpace", "MAX_ORDER_DIMS"]
+__all__ = ["divisors", "prime_factors", "MappingSpace", "NotInSpace", "MAX_ORDER_DIMS"]
 
 #: loop orders are enumerated (n! values); more active dimensions than this are refused
 MAX_ORDER_DIMS = 8
@@ -57,76 +66,155 @@ def prime_factors(n: int) -> list[int]:
     return out + ([n] if n > 1 else [])
 
 
-class MappingSpace:
-    """Design space and fast decoding for mappings of ``problem`` on ``arch`` (see the module docstring)."""
+class NotInSpace(MappingError):
+    """A mapping the space cannot express (costed outside the space, ``in_space: False``)."""
 
-    def __init__(self, problem: Problem, arch: Architecture) -> None:
+
+class MappingSpace:
+    """Design space and fast decoding for mappings of ``problem`` on ``arch`` (see the module docstring),
+    narrowed by Timeloop ``constraints`` (:class:`.constraints.Constraints`)."""
+
+    def __init__(self, problem: Problem, arch: Architecture, constraints: Constraints | None = None) -> None:
         self.problem, self.arch = problem, arch
+        c = self.constraints = constraints or Constraints()
         self.dims = list(problem.dims)
         self.active = [d for d in self.dims if problem.bounds[d] > 1]
         if len(self.active) > MAX_ORDER_DIMS:
             raise MappingError(f"problem {problem.name!r} has {len(self.active)} dimensions with bound > 1; the "
                                f"mapping space enumerates loop orders of at most {MAX_ORDER_DIMS}")
-        self.sep = "" if all(len(d) == 1 for d in self.active) else ","
-        self.orders = [self.sep.join(p) for p in itertools.permutations(self.active)]
+        self.sep = "" if all(len(d) == 1 for d in self.dims) else ","
         didx = {d: i for i, d in enumerate(self.dims)}
-        inactive = [didx[d] for d in self.dims if d not in self.active]
-        # order table: (n_orders, D) dimension indices outer -> inner (inactive dims outermost)
-        self._order_table = np.array([inactive + [didx[d] for d in reversed(p)]
-                                      for p in itertools.permutations(self.active)], dtype=np.int64)
-        # slots: (name, kind, level) with kind "t" (temporal), "x" or "y" (spatial below the level)
+        L, D = len(arch.levels), len(self.dims)
+        # slots: (name, kind, level) with kind "t" (temporal), "x" or "y" (spatial below the level); container
+        # levels have no temporal slot (their loops would sit where the level above's innermost loops are)
         self.slots: list[tuple[str, str, int]] = []
         for lv, level in enumerate(arch.levels):
-            self.slots.append((level.name, "t", lv))
+            if not level.is_dummy:
+                self.slots.append((level.name, "t", lv))
             f = arch.fanouts[lv]
             if f is not None:
                 for axis, size in (("x", f.mesh_x), ("y", f.mesh_y)):
                     if size > 1:
                         self.slots.append((f"{f.name}.{axis.upper()}", axis, lv))
-        slot_names = [s[0] for s in self.slots]
+        slot_id = {(k, lv): i for i, (_, k, lv) in enumerate(self.slots)}
+        self._fixed = np.ones((3, L, D), dtype=np.int64)  # factors constraints fix (kind t/x/y, level, dim)
         params: list = []
-        self._factors: list[tuple[int, int, int]] = []  # (param, dim, prime)
+        self._factors: list[tuple[int, int, int, np.ndarray]] = []  # (param, dim, prime, value -> slot)
         for d in self.active:
-            for i, p in enumerate(prime_factors(problem.bounds[d])):
-                self._factors.append((len(params), didx[d], p))
-                params.append(Categorical(f"f_{d}_{i}", slot_names,
-                                          f"where prime factor {p} of {d} (bound {problem.bounds[d]}) is mapped"))
+            j = didx[d]
+            primes = prime_factors(problem.bounds[d])
+            banned: set[int] = set()
+            for lv, fac in c.temporal.items():
+                if d in fac:
+                    if ("t", lv) not in slot_id and fac[d] > 1:
+                        raise MappingError(f"constraint: temporal factor {d}={fac[d]} at {arch.levels[lv].name!r}, a "
+                                           "container's level (only 1 is allowed there)")
+                    self._fix(primes, fac[d], ("t", lv), slot_id, j, d)
+                    banned.add(slot_id.get(("t", lv), -1))
+            for lv, fac in c.spatial.items():
+                if d in fac:
+                    axis = "y" if d in c.spatial_y.get(lv, set()) or ("x", lv) not in slot_id else "x"
+                    if fac[d] > 1 and (axis, lv) not in slot_id:
+                        raise MappingError(f"constraint: spatial factor {d}={fac[d]} at {arch.levels[lv].name!r} has no "
+                                           "fan-out axis to go to")
+                    self._fix(primes, fac[d], (axis, lv), slot_id, j, d)
+                    banned |= {slot_id.get(("x", lv), -1), slot_id.get(("y", lv), -1)}
+            for lv, names in c.spatial_y.items():
+                if d in names:
+                    banned.add(slot_id.get(("x", lv), -1))
+            for lv, names in c.spatial_x.items():
+                if d in names:
+                    banned.add(slot_id.get(("y", lv), -1))
+            allowed = [i for i in range(len(self.slots)) if i not in banned]
+            if primes and not allowed:
+                raise MappingError(f"constraints over-constrain dimension {d!r}: every level fixes its factor and the "
+                                   f"fixed factors leave {int(np.prod(primes))} of the bound {problem.bounds[d]}")
+            for i, pr in enumerate(primes):
+                self._factors.append((len(params), j, pr, np.array(allowed, dtype=np.int64)))
+                params.append(Categorical(f"f_{d}_{i}", [self.slots[a][0] for a in allowed],
+                                          f"where prime factor {pr} of {d} (bound {problem.bounds[d]}) is mapped"))
+        # loop orders per level: dimensions fixed innermost by constraints, then a permutation of the rest
+        # (dimensions whose factor there is fixed to 1 never loop and stay outermost)
         self._order: list[tuple[int, int]] = []
-        self._keep: list[tuple[int, int, int]] = []
+        self._order_tables: dict[int, np.ndarray] = {}
+        self._order_values: dict[int, list[str]] = {}
         for lv, level in enumerate(arch.levels):
-            self._order.append((len(params), lv))
-            params.append(Categorical(f"order_{level.name}", self.orders,
-                                      f"loop order at {level.name}, innermost first"))
+            if level.is_dummy:
+                continue
+            inner = [d for d in c.inner.get(lv, []) if d in self.active]
+            fixed1 = {d for d, f in c.temporal.get(lv, {}).items() if f == 1}
+            free = [d for d in self.active if d not in inner and d not in fixed1]
+            rest = [d for d in self.dims if d not in inner and d not in free]
+            perms = list(itertools.permutations(free))
+            self._order_values[lv] = [self.sep.join(inner + list(p)) for p in perms]
+            self._order_tables[lv] = np.array([[didx[d] for d in rest] + [didx[d] for d in reversed(inner + list(p))]
+                                               for p in perms], dtype=np.int64)
+            if len(perms) > 1:
+                self._order.append((len(params), lv))
+                params.append(Categorical(f"order_{level.name}", self._order_values[lv],
+                                          f"loop order at {level.name}, innermost first"))
+        self.orders = self._order_values[0]
+        self._keep: list[tuple[int, int, int]] = []
+        self._keep_fixed = np.ones((L, len(problem.dataspaces)), dtype=bool)
         for lv, level in enumerate(arch.levels):
             if lv == 0:
                 continue
             for s, ds in enumerate(problem.dataspaces):
-                self._keep.append((len(params), lv, s))
-                params.append(Categorical(f"keep_{level.name}_{ds.name}", ("keep", "bypass"),
-                                          f"whether {level.name} holds {ds.name}"))
+                if level.is_dummy:
+                    self._keep_fixed[lv, s] = False
+                elif ds.name in c.keep.get(lv, {}):
+                    self._keep_fixed[lv, s] = c.keep[lv][ds.name]
+                else:
+                    self._keep.append((len(params), lv, s))
+                    params.append(Categorical(f"keep_{level.name}_{ds.name}", ("keep", "bypass"),
+                                              f"whether {level.name} holds {ds.name}"))
+        if not params:  # the constraints fix everything: a space of one design
+            params.append(Categorical("mapping_fixed", ("fixed by the constraints",), "nothing left to choose"))
         self.space = DesignSpace(params)
         self.names = self.space.names
         self._slot_kind = np.array(["txy".index(k) for _, k, _ in self.slots], dtype=np.int64)
         self._slot_level = np.array([lv for _, _, lv in self.slots], dtype=np.int64)
-        self._by_dim = [(d, np.array([p for p, dd, _ in self._factors if dd == d], dtype=np.int64),
-                         np.array([q for _, dd, q in self._factors if dd == d], dtype=np.int64))
-                        for d in sorted({dd for _, dd, _ in self._factors})]
+        self._by_dim = [(d, np.array([p for p, dd, _, _ in self._factors if dd == d], dtype=np.int64),
+                         np.array([q for _, dd, q, _ in self._factors if dd == d], dtype=np.int64),
+                         [tab for _, dd, _, tab in self._factors if dd == d])
+                        for d in sorted({dd for _, dd, _, _ in self._factors})]
+
+    def _fix(self, primes: list[int], value: int, slot: tuple[str, int], slot_id: dict, j: int, d: str) -> None:
+        """Take ``value``'s primes out of ``primes`` and fix them at ``slot``."""
+        for q in prime_factors(value):
+            if q not in primes:
+                raise MappingError(f"constraints over-constrain dimension {d!r}: fixed factor {value} does not divide "
+                                   f"what the other constraints leave of the bound {self.problem.bounds[d]}")
+            primes.remove(q)
+        if value > 1:
+            kind, lv = slot
+            self._fixed["txy".index(kind), lv, j] *= value
 
     # ------------------------------------------------------------------ decoding
+    def slot_of(self, idx: np.ndarray) -> np.ndarray:
+        """Global slot index of every prime-factor parameter ``(N, primes)`` (in ``self._factors`` order)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        if not self._factors:
+            return np.zeros((idx.shape[0], 0), dtype=np.int64)
+        return np.stack([tab[idx[:, p]] for p, _, _, tab in self._factors], axis=1)
+
     def nest(self, idx: np.ndarray) -> Nest:
         """Nest of canonical index rows ``(N, params)`` (numpy gathers only)."""
         idx = np.asarray(idx, dtype=np.int64)
         n = idx.shape[0]
         L, D, S = len(self.arch.levels), len(self.dims), len(self.problem.dataspaces)
-        fac = np.ones((n, 3, L, D), dtype=np.int64)  # kind (t, x, y), level, dim
-        for d, params, primes in self._by_dim:
-            chosen = idx[:, params]  # (n, primes of d): slot of each prime
+        fac = np.repeat(self._fixed[None], n, axis=0)  # (n, kind, level, dim)
+        for d, params, primes, tabs in self._by_dim:
+            chosen = np.stack([tab[idx[:, p]] for p, tab in zip(params, tabs)], axis=1)  # slot of each prime
             for s in range(len(self.slots)):
-                fac[:, self._slot_kind[s], self._slot_level[s], d] = np.prod(np.where(chosen == s, primes, 1), axis=1)
+                fac[:, self._slot_kind[s], self._slot_level[s], d] *= np.prod(np.where(chosen == s, primes, 1), axis=1)
         order = np.empty((n, L, D), dtype=np.int64)
+        order[:] = np.arange(D)[None, None, :]
+        for lv, table in self._order_tables.items():
+            order[:, lv] = table[0]
         for p, lv in self._order:
-            order[:, lv] = self._order_table[idx[:, p]]
-        keep = np.ones((n, L, S), dtype=bool)
+            order[:, lv] = self._order_tables[lv][idx[:, p]]
+        keep = np.repeat(self._keep_fixed[None], n, axis=0)
         for p, lv, s in self._keep:
             keep[:, lv, s] = idx[:, p] == 0
         return Nest(fac[:, 0], fac[:, 1], fac[:, 2], order, keep)
@@ -141,38 +229,75 @@ class MappingSpace:
 
     # ------------------------------------------------------------------ files -> designs
     def config_of(self, mapping: Mapping) -> dict:
-        """The design of this space that is ``mapping`` (raises :class:`MappingError` if it cannot be)."""
-        cfg: dict[str, Any] = {}
-        for d in self.active:
-            pool: list[str] = []  # one slot name per prime factor, ascending primes
-            for name, kind, lv in self.slots:
-                lm = mapping.levels[lv]
-                fac = lm.temporal if kind == "t" else (lm.spatial_x if kind == "x" else lm.spatial_y) or {}
-                pool += [f"{p}:{name}" for p in prime_factors(int(fac.get(d, 1)))]
-            for lv, lm in enumerate(mapping.levels):
-                f = self.arch.fanouts[lv]
-                for axis, fac in (("x", lm.spatial_x or {}), ("y", lm.spatial_y or {})):
-                    size = (f.mesh_x if axis == "x" else f.mesh_y) if f is not None else 1
-                    if int(fac.get(d, 1)) > size:
-                        where = f"fan-out {f.name!r}" if f is not None else \
-                            f"level {self.arch.levels[lv].name!r} (no fan-out below)"
-                        raise MappingError(f"{where}: spatial {axis.upper()} factor {d}={fac[d]} exceeds the "
-                                           f"{axis.upper()} size {size}")
-            pool.sort(key=lambda t: int(t.split(":")[0]))
-            for i, item in enumerate(pool):
-                cfg[f"f_{d}_{i}"] = item.split(":", 1)[1]
-        for lv, (level, lm) in enumerate(zip(self.arch.levels, mapping.levels)):
-            listed = [d for d in lm.order if d in self.active]
-            full = [d for d in self.active if d not in listed] + listed
-            cfg[f"order_{level.name}"] = self.sep.join(reversed(full))
-            if lv > 0:
-                for ds in self.problem.dataspaces:
-                    held = lm.keep is None or ds.name in lm.keep
-                    cfg[f"keep_{level.name}_{ds.name}"] = "keep" if held else "bypass"
+        """The design of this space that is ``mapping``; :class:`NotInSpace` (one line) if the space
+        cannot express it (a factor where the space or its constraints allow none, an order or keep the
+        constraints fix otherwise, spatial factors over a fan-out)."""
+        nest = nest_of([mapping], self.problem, self.arch)
+        want = np.stack([nest.tf[0], nest.sx[0], nest.sy[0]])
+        cfg: dict[str, Any] = {"mapping_fixed": self.space["mapping_fixed"].values[0]} if "mapping_fixed" in self.names else {}
+        for d, params, primes, tabs in self._by_dim:
+            name = self.dims[d]
+            pool: list[tuple[int, int]] = []  # (prime, slot) one per prime factor beyond the fixed ones
+            for s, (sname, kind, lv) in enumerate(self.slots):
+                k = "txy".index(kind)
+                rest = int(want[k, lv, d]) // int(self._fixed[k, lv, d])
+                if int(want[k, lv, d]) % int(self._fixed[k, lv, d]):
+                    raise NotInSpace(f"{sname}: factor {name}={int(want[k, lv, d])} is not a multiple of the "
+                                     f"constrained {int(self._fixed[k, lv, d])}")
+                pool += [(q, s) for q in prime_factors(rest)]
+            covered = {(k, lv) for _, k, lv in self.slots}
+            for k in range(3):
+                for lv in range(len(self.arch.levels)):
+                    if ("txy"[k], lv) not in covered and want[k, lv, d] != self._fixed[k, lv, d]:
+                        where = self.arch.levels[lv].name
+                        raise NotInSpace(f"level {where!r}: factor {name}={int(want[k, lv, d])} has no place in the "
+                                         "mapping space")
+            pool.sort()
+            for (p, dd, q, tab), (q2, s) in zip([f for f in self._factors if f[1] == d], pool):
+                if s not in tab:
+                    raise NotInSpace(f"{self.slots[s][0]}: factor of {name} is fixed by the constraints")
+                cfg[self.space.names[p]] = self.slots[s][0]
+        for p, lv in self._order:
+            lm = mapping.levels[lv]
+            tf = {dd: f for dd, f in lm.temporal.items() if f > 1}
+            values = self._order_values[lv]
+            inner_first = [dd for dd in reversed(lm.order) if dd in self.active]
+            inner_first += [dd for dd in self.active if dd not in inner_first]
+            match = [v for v in values if self._same_order(v, inner_first, tf)]
+            if not match:
+                raise NotInSpace(f"level {self.arch.levels[lv].name!r}: loop order {''.join(inner_first)} is not "
+                                 "allowed by the constraints")
+            exact = self.sep.join(inner_first)
+            cfg[self.space.names[p]] = exact if exact in values else match[0]
+        keep = nest.keep[0]
+        for lv in range(1, len(self.arch.levels)):
+            for s, ds in enumerate(self.problem.dataspaces):
+                held = bool(keep[lv, s]) and not self.arch.levels[lv].is_dummy
+                if any(q == lv and t == s for _, q, t in self._keep):
+                    cfg[f"keep_{self.arch.levels[lv].name}_{ds.name}"] = "keep" if held else "bypass"
+                elif held != bool(self._keep_fixed[lv, s]):
+                    raise NotInSpace(f"level {self.arch.levels[lv].name!r}: keeping {ds.name} is fixed by the "
+                                     "constraints")
+        for lv, f in enumerate(self.arch.fanouts):
+            for axis, k in (("X", 1), ("Y", 2)):
+                size = (f.mesh_x if axis == "X" else f.mesh_y) if f is not None else 1
+                use = int(np.prod(want[k, lv]))
+                if use > size:
+                    where = f"fan-out {f.name!r}" if f is not None else f"level {self.arch.levels[lv].name!r}"
+                    raise NotInSpace(f"{where}: spatial {axis} factors use {use} > mesh{axis} {size}")
         return self.space.validate(cfg)
 
+    def _same_order(self, value: str, inner_first: list[str], tf: dict[str, int]) -> bool:
+        """Whether the order ``value`` (innermost first) nests the looping dimensions ``tf`` alike."""
+        vals = value.split(self.sep) if self.sep else list(value)
+        a = [d for d in vals if d in tf]
+        b = [d for d in inner_first if d in tf]
+        return a == b and set(a) == set(tf)
+
     def baseline_config(self) -> dict:
-        """Every loop at the backing store, nothing spatial, every level keeps everything: always
-        within capacity (one word per data space per level)."""
-        cfg = {p.name: p.values[0] for p in self.space}
+        """Every free loop at the backing store, nothing spatial, every free keep choice "keep"."""
+        cfg = {}
+        for p in self.space:
+            cfg[p.name] = self.arch.levels[0].name if p.name.startswith("f_") and self.arch.levels[0].name in \
+                p.values else p.values[0]
         return self.space.validate(cfg)

@@ -17,7 +17,14 @@ and below.  Counts are *per instance*, in words, with Timeloop's conventions
   each element reads nothing), ``fills = drains - partition``;
 * across a fan-out, children whose tiles are identical share one parent access
   (multicast for inputs, spatial reduction for outputs): the parent sees one
-  access per *distinct* child tile.
+  access per *distinct* child tile.  Nested fan-outs (through container levels
+  that hold nothing) apply this level by level: a child of an outer fan-out is
+  the whole subtree below it, and the distinct counts multiply (Eyeriss's
+  ``PE_column`` then ``PE``: columns differ, then PEs within a column differ);
+* partition (the words one instance owns): ``exact`` counts the distinct words
+  an instance touches; ``timeloop`` follows Timeloop's chain, the outer
+  partition times the level's tile over the union of the sibling tiles at the
+  fan-out above it (integer division).
 
 Tile walk (fills / drains of a level)
 -------------------------------------
@@ -166,6 +173,9 @@ def analyze(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exac
     order = nest.order.astype(np.int64)
     keep = nest.keep.astype(bool).copy()
     keep[:, 0, :] = True
+    for lv, level in enumerate(arch.levels):
+        if level.is_dummy:
+            keep[:, lv, :] = False  # a container's level holds nothing: data passes through
     n, L, D = tf.shape
     S = len(problem.dataspaces)
     bounds = np.array([problem.bounds[d] for d in problem.dims], dtype=np.int64)
@@ -201,9 +211,17 @@ def analyze(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exac
             ext = inner[:, lv]
             sizes = [_set_size(t, ext, exact) for t in terms]
             tile[:, lv] = np.prod(np.stack(sizes, axis=1), axis=1) if sizes else 1
-            pext = bounds[None, :] // np.maximum(1, instances_dims(sf, lv))
-            psz = [_set_size(t, pext, exact) for t in terms]
-            part[:, lv] = np.prod(np.stack(psz, axis=1), axis=1) if psz else 1
+            if exact:
+                pext = bounds[None, :] // np.maximum(1, instances_dims(sf, lv))
+                psz = [_set_size(t, pext, exact) for t in terms]
+                part[:, lv] = np.prod(np.stack(psz, axis=1), axis=1) if psz else 1
+            elif lv == 0:
+                part[:, lv] = tile[:, 0]
+            else:  # Timeloop's chain: outer partition x tile / (union of the sibling tiles at the outer fan-out)
+                uext = inner[:, lv] * sf[:, lv - 1]
+                usz = [_set_size(t, uext, exact) for t in terms]
+                union = np.prod(np.stack(usz, axis=1), axis=1) if usz else np.ones(n, dtype=np.int64)
+                part[:, lv] = part[:, lv - 1] * tile[:, lv] // union
             walk[:, lv] = tile[:, lv] + _walk_extra(lv * D, n_k, w_k, tau, terms, ext, tile[:, lv], exact)
         # child of each level for this data space, and the counts
         for lv in range(L):
@@ -217,7 +235,8 @@ def analyze(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exac
                 m = child == c
                 dd = np.ones(n, dtype=np.int64)
                 for t in terms:
-                    dd = dd * _distinct(t, sf, inner, lv, int(c))
+                    for f in range(lv, min(int(c), L)):  # level by level: nested fan-outs multicast separately
+                        dd = dd * _distinct(t, sf, inner, f, f + 1)
                 dist[m] = dd[m]
                 from_child[m] = walk[m, c] if c < L else macs_pi[m]
             arrivals = from_child * dist
@@ -236,7 +255,7 @@ def analyze(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exac
             partition[:, lv, s] = np.where(kept, part[:, lv], 0)
     return {"reads": reads, "fills": fills, "updates": updates, "capacity": capacity, "partition": partition,
             "instances": instances, "macs_per_instance": macs_pi, "mac_instances": mac_instances, "keep": keep,
-            "inner": inner}
+            "inner": inner, "sx": np.prod(nest.sx, axis=2), "sy": np.prod(nest.sy, axis=2)}
 
 
 def instances_dims(sf: np.ndarray, lv: int) -> np.ndarray:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from archgym.simulator import WorkloadError
+from archgym.userfiles import read_text
 
 __all__ = ["GraphError", "KINDS", "Tensor", "Op", "Graph", "graph_from_dict", "load_graph", "as_graph"]
 
@@ -342,8 +343,7 @@ def graph_from_dict(data: Mapping[str, Any]) -> Graph:
 def load_graph(path: str | os.PathLike) -> Graph:
     """Read a workload graph from a JSON file (see the module docstring)."""
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        data = json.loads(read_text(path, "operator-graph JSON", GraphError))
     except json.JSONDecodeError as e:
         raise GraphError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
     return graph_from_dict(data)

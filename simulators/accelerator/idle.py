@@ -1,0 +1,94 @@
+"""DRAM energy of a layer's idle tail: after the last command until the layer ends.
+
+A layer's request stream may end long before the layer does (an activation
+buffer or a large SRAM leaves only a few early reads).  The controller run
+covers its energy window (to the last command's completion, as DRAMPower
+counts it); the rest of the layer the channel idles, and DRAMPower charges
+that time at the idle background currents, not at the busy period's
+average:
+
+* rows left open: with ``PagePolicy`` Open or OpenAdaptive the last rows stay
+  open (active standby, IDD3N) until the first refresh of the tail, whose
+  PREA closes them; with Closed or ClosedAdaptive every access
+  auto-precharges, so the tail is precharged standby (IDD2N) throughout;
+* refresh (``RefreshPolicy`` AllBank): one refresh per tREFI per rank over
+  the whole layer, ``ranks * floor(layer / tREFI)`` in all; those the run
+  did not issue fall in the tail (none if the run already issued as many,
+  e.g. by pulling refreshes in), each costing DRAMPower's refresh energy and
+  tRFC - tRP active cycles.  They are owed even when there is no tail (a
+  memory-bound layer whose run postponed its last refreshes): otherwise a
+  layer's energy could fall when requests are added to it;
+* power-down (``PowerDownPolicy`` Staggered): the controller powers down as
+  soon as it is idle, so the tail's open-row time is active power-down
+  (IDD3P) and its precharged time precharge power-down (IDD2P1).
+
+The energies come from DRAM-v0's DRAMPower equations
+(:func:`archgym.simulators.dram.energy.energy_from_stats`) on the tail's
+cycle counts.  Not modelled: the PREA's own precharge energy, and a
+refresh's exit from power-down (tXP), both a few cycles per refresh.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..dram import _core as C
+from ..dram.energy import energy_from_stats
+from ..dram.standards import MemSpec
+
+__all__ = ["IdleTail", "idle_tail"]
+
+
+@dataclass(frozen=True)
+class IdleTail:
+    """Idle-tail energy model of one channel under one controller configuration."""
+
+    spec: MemSpec
+    open_rows: bool
+    refresh: bool
+    power_down: bool
+
+    def cycles(self, busy_ns: float, layer_ns: float, n_refresh_run: float) -> dict[str, float]:
+        """Tail cycle counts: ``open``, ``precharged`` (standby or power-down), ``refreshes``."""
+        tck = self.spec.tck_ns
+        t = self.spec.timing
+        tail = max(layer_ns - busy_ns, 0.0) / tck
+        n_ref = 0.0
+        if self.refresh:                      # owed even with no tail: the run may have postponed them
+            due = self.spec.simulated_ranks * math.floor(layer_ns / tck / t["REFI"] + 1e-9)
+            n_ref = max(0.0, due - float(n_refresh_run))
+        idle = max(tail - n_ref * (t["RFC"] - t["RP"]), 0.0)
+        if not self.open_rows:
+            open_ = 0.0
+        elif n_ref > 0:                       # open until the tail's first refresh precharges all banks
+            open_ = min(idle, t["REFI"] - (busy_ns / tck) % t["REFI"])
+        else:
+            open_ = idle
+        return {"open": open_, "precharged": idle - open_, "refreshes": n_ref}
+
+    def energy_pj(self, busy_ns: float, layer_ns: float, n_refresh_run: float) -> float:
+        """DRAM energy (pJ) from ``busy_ns`` (end of the run's energy window) to ``layer_ns``,
+        given the refreshes the run issued."""
+        c = self.cycles(busy_ns, layer_ns, n_refresh_run)
+        if not any(c.values()):
+            return 0.0
+        t = self.spec.timing
+        st = np.zeros(C.S_LEN, np.float64)
+        st[C.S_NREF] = c["refreshes"]
+        st[C.S_ACTC] = c["open"] + c["refreshes"] * (t["RFC"] - t["RP"])
+        st[C.S_PREC] = c["precharged"]
+        if self.power_down:
+            st[C.S_APDC] = c["open"]
+            st[C.S_PPDC] = c["precharged"]
+        return energy_from_stats(self.spec, st).total_pj
+
+
+def idle_tail(spec: MemSpec, mcconfig: Mapping[str, Any]) -> IdleTail:
+    """The idle-tail model for ``spec`` under controller knobs ``mcconfig`` (DRAMSys names;
+    missing keys take DRAM-v0's defaults: Open pages, AllBank refresh, no power-down)."""
+    return IdleTail(spec, mcconfig.get("PagePolicy", "Open") in ("Open", "OpenAdaptive"),
+                    mcconfig.get("RefreshPolicy", "AllBank") == "AllBank",
+                    mcconfig.get("PowerDownPolicy", "NoPowerDown") == "Staggered")
