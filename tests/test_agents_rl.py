@@ -219,7 +219,7 @@ def test_rank_scaling_values_ties_and_infeasible_clipping():
     assert s(0.4, True) == pytest.approx(0.0)          # ties with the infeasible one (the worst feasible)
     assert s(0.6, True) == pytest.approx((2.5 / 3 - 0.5) * r12)
     assert s(-1.0, False) == pytest.approx((1.5 / 4 - 0.5) * r12)  # clipped to 0.4: ties with 0.4 and 1 infeasible
-    assert s(0.3, True) == pytest.approx((0.5 / 5 - 0.5) * r12)     # new worst feasible: infeasible ones tie with it
+    assert s(0.3, True) == pytest.approx((1.5 / 5 - 0.5) * r12)     # new worst feasible: the 2 infeasible ones tie with it
 
 
 def test_standard_scaling_uses_feasible_rewards_and_clips_infeasible_ones():
