@@ -42,6 +42,21 @@ process:
   orders of magnitude slower.  The error is remembered: later calls raise it
   again without retrying.
 
+Native code (``Kernel(..., returns="int64")``): importing numba and loading
+its cache costs a process most of a second (numba 0.3 s, the numpy and scipy
+modules its typing pulls in 0.3 s, more under load), more than a small kernel
+runs.  A kernel that declares its scalar result type is compiled through a C
+entry (a numba ``cfunc`` taking each array as a data pointer and its shape),
+and that entry's machine code, a relocatable object, is saved in the kernel's
+cache folder, named by a key of the machine (target triple, CPU name and
+features), the Python ABI and the numba and llvmlite versions.  A later
+process loads it with llvmlite's MCJIT (about 0.05 s) and never imports
+numba; symbols that only numba's error paths use are bound to ``abort`` (the
+kernels never raise).  Its arguments must be C-contiguous writable arrays of
+the example's dtypes and dimensions, and the example's scalar types; anything
+else is a ``TypeError``, as from numba's dispatcher.  A missing, foreign or
+damaged object (checksummed) is compiled again.
+
 ``ARCHGYM_NOJIT=1`` (any value but ``""``, ``0``, ``false``, ``no``) is the
 explicit opt-in to the pure path: :meth:`Kernel.select` then returns the
 plain function, :meth:`Kernel.compiled` raises, and numba is never imported.
@@ -53,6 +68,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
+import json
 import os
 import re
 import sys
@@ -149,16 +165,21 @@ class Kernel:
     ``label``: what it is, for messages ("the DRAM controller kernel").
     ``example``: returns example arguments; their numba types are the one
     signature compiled.  ``expected_s``: rough compile time for the notice.
+    ``returns``: the numba type name of the kernel's scalar result
+    (``"int64"``, ``"float64"``, ...); given, the kernel is kept as native
+    code that later processes load without importing numba (see the module
+    docstring; its arguments must then be C-contiguous arrays and scalars).
     ``options``: passed to ``numba.njit`` for every function of the kernel.
     Creating one does no work.
     """
 
     def __init__(self, func: Callable, *, label: str, example: Callable[[], tuple], expected_s: float = 1.0,
-                 **options: Any) -> None:
+                 returns: str | None = None, **options: Any) -> None:
         self.py_func = func
         self.label = label
         self._example = example
         self._expected_s = expected_s
+        self._returns = returns
         self._options = options
         self._compiled: Callable | None = None
         self._error: JitError | None = None
@@ -189,7 +210,9 @@ class Kernel:
             if self._compiled is None:
                 if self._error is None:
                     try:
-                        self._compiled = self._compile()
+                        self._compiled = self._load_native() if self._returns else None
+                        if self._compiled is None:
+                            self._compiled = self._compile()
                     except JitError as e:
                         self._error = e
                 if self._error is not None:
@@ -210,16 +233,39 @@ class Kernel:
             raise self._fail("numba cannot be imported, so it cannot compile", e) from e
         funcs = _callees(self.py_func, self.py_func.__module__.split(".")[0])
         cache_dir = self._cache_dir(funcs)
-        entry, cached = self._dispatchers(numba, funcs, cache_dir)
+        native = self._returns is not None
+        entry, cached = self._dispatchers(numba, funcs, cache_dir, native)
         try:
-            sig = tuple(numba.typeof(a) for a in self._example())
+            example = self._example()
             notice = _notice_listener(event, self._notice(cache_dir if cached else None))
             with event.install_listener("numba:compile", notice):
-                entry.compile(sig)
+                if native:
+                    cfunc, spec = _c_entry(numba, self.py_func, entry.__globals__, example, self._returns,
+                                           self._options)
+                else:
+                    entry.compile(tuple(numba.typeof(a) for a in example))
         except Exception as e:  # noqa: BLE001 - any failure inside numba is reported as one error
             raise self._fail("numba failed to compile", e) from e
-        entry.disable_compile()
-        return entry
+        if not native:
+            entry.disable_compile()
+            return entry
+        code = _NativeCode(cfunc.native_name, spec, self._returns, _undefined_symbols(cfunc._library),
+                           cfunc._library._get_compiled_object())
+        if cached:
+            code.save(cache_dir)
+        self._keepalive = cfunc
+        return _native_caller(cfunc.address, spec, self._returns, self.label)
+
+    def _load_native(self) -> Callable | None:
+        """The kernel from its native code in the cache, without numba; None if there is none
+        for this source, machine and toolchain (or it cannot be loaded: compile instead)."""
+        funcs = _callees(self.py_func, self.py_func.__module__.split(".")[0])
+        try:
+            code, engine = _NativeCode.load(self._cache_dir(funcs))
+        except Exception:  # noqa: BLE001 - a missing, foreign or damaged file: compile instead
+            return None
+        self._keepalive = engine
+        return _native_caller(engine.get_function_address(code.symbol), code.spec, code.returns, self.label)
 
     def _cache_dir(self, funcs: list[types.FunctionType]) -> str:
         digest = hashlib.sha1(repr((self.label, sorted(self._options.items()), _CALLEE_OPTIONS)).encode())
@@ -228,10 +274,14 @@ class Kernel:
         slug = re.sub(r"[^a-z0-9]+", "-", self.label.lower()).strip("-")
         return os.path.join(cache_root(inspect.getfile(self.py_func)), f"{slug}-{digest.hexdigest()[:12]}")
 
-    def _dispatchers(self, numba: Any, funcs: list[types.FunctionType], cache_dir: str) -> tuple[Any, bool]:
+    def _dispatchers(self, numba: Any, funcs: list[types.FunctionType], cache_dir: str,
+                     native: bool = False) -> tuple[Any, bool]:
         """A numba dispatcher per function, each seeing its callees (by name or as attributes
         of a module) as dispatchers; only the entry (last) is cached, in ``cache_dir``: its
-        machine code includes the callees'."""
+        machine code includes the callees'.  ``native``: the entry gets no dispatcher (its
+        body becomes the C entry of :func:`_c_entry`, which :meth:`_compile` caches as native
+        code; the entry returned is the plain function in its namespace), and the second value
+        says whether ``cache_dir`` is writable."""
         namespaces: dict[str, dict] = {}
         dispatchers: dict[types.FunctionType, Any] = {}
         entry, cached = None, False
@@ -241,6 +291,9 @@ class Kernel:
             copy.__qualname__ = f.__qualname__
             if f is not self.py_func:
                 dispatchers[f] = numba.njit(**_CALLEE_OPTIONS, **self._options)(copy)
+                continue
+            if native:       # its body becomes the C entry (_c_entry): no dispatcher of its own
+                entry, cached = copy, _writable(cache_dir)
                 continue
             saved = numba.config.CACHE_DIR
             numba.config.CACHE_DIR = cache_dir
@@ -294,3 +347,184 @@ def _notice_listener(event: Any, line: str | None) -> Any:
             pass
 
     return Notice()
+
+
+def _writable(folder: str) -> bool:
+    """True if ``folder`` exists or can be made, and can be written."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
+
+
+# -- native code: the compiled kernel as one relocatable object, loaded without numba --------------
+
+#: ctypes types of the scalar numba types a native kernel takes or returns
+_C_SCALARS = {"int64": "c_int64", "int32": "c_int32", "uint64": "c_uint64", "float64": "c_double",
+              "bool": "c_bool", "none": None}
+
+
+def _c_entry(numba: Any, func: types.FunctionType, namespace: dict, example: tuple, returns: str,
+             options: dict) -> tuple[Any, list]:
+    """A C-callable numba ``cfunc`` with ``func``'s body: its array arguments become a data
+    pointer and the dimensions each (the body starts by rebuilding the arrays with
+    ``numba.carray``), its scalars stay themselves.  The body is ``func``'s own source,
+    compiled in ``namespace`` (its module's, with the callees as dispatchers), so the kernel
+    is compiled and optimised once, as the cfunc.  Returns the cfunc and the argument spec:
+    per argument ``("array", dtype string, ndim)`` or ``("scalar", numba type name)``."""
+    import ast
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    fn = tree.body[0]
+    names = [a.arg for a in fn.args.args]
+    if len(names) != len(example) or fn.args.vararg or fn.args.kwarg or fn.args.kwonlyargs or fn.decorator_list:
+        raise TypeError(f"{func.__qualname__}: a native kernel takes exactly its example's positional arguments")
+    params, prologue, sig, spec = [], [], [], []
+    for name, a in zip(names, example):
+        if hasattr(a, "__array_interface__"):
+            if not a.flags.c_contiguous:
+                raise TypeError(f"argument {name} of the example is not C-contiguous; a native kernel needs that")
+            dims = [f"{name}__n{k}" for k in range(a.ndim)]
+            params += [f"{name}__p", *dims]
+            sig += [numba.types.CPointer(numba.from_dtype(a.dtype)), *[numba.types.int64] * a.ndim]
+            prologue.append(f"{name} = __archgym_carray({name}__p, ({''.join(d + ', ' for d in dims)}))")
+            spec.append(("array", a.dtype.str, a.ndim))
+        else:
+            t = numba.typeof(a)
+            if str(t) not in _C_SCALARS:
+                raise TypeError(f"argument {name} of the example has type {t}; a native kernel takes arrays and "
+                                f"the scalar types {', '.join(k for k in _C_SCALARS if k != 'none')}")
+            params.append(name)
+            sig.append(t)
+            spec.append(("scalar", str(t)))
+    fn.name = "__archgym_c_entry"
+    fn.args = ast.parse(f"def f({', '.join(params)}): pass").body[0].args
+    fn.body = [*ast.parse("\n".join(prologue)).body, *fn.body]
+    namespace["__archgym_carray"] = numba.carray
+    exec(compile(ast.fix_missing_locations(tree), inspect.getsourcefile(func) or "<kernel>", "exec"),  # noqa: S102
+         namespace)
+    restype = getattr(numba.types, returns)
+    cfunc_options = {k: v for k, v in options.items() if k != "_nrt"}   # carray needs numba's runtime
+    return numba.cfunc(restype(*sig), **cfunc_options)(namespace.pop("__archgym_c_entry")), spec
+
+
+def _undefined_symbols(library: Any) -> list[tuple[str, str]]:
+    """``(name, "function" | "data")`` of every symbol a numba library's code takes from
+    outside it (LLVM intrinsics excepted)."""
+    module = library._final_module
+    out = [(f.name, "function") for f in module.functions if f.is_declaration and not f.name.startswith("llvm.")]
+    out += [(g.name, "data") for g in module.global_variables if g.is_declaration]
+    return out
+
+
+def _native_caller(address: int, spec: list, returns: str, label: str) -> Callable:
+    """A Python function calling the C entry at ``address`` with the kernel's own arguments:
+    each array is checked (dtype, dimensions, C-contiguous, writable: otherwise
+    ``TypeError``, as numba's dispatcher would raise) and passed as its data pointer and
+    shape.  The GIL is released during the call."""
+    import ctypes
+    import numpy as np
+
+    argtypes: list = []
+    for kind, *what in spec:
+        if kind == "array":
+            argtypes += [ctypes.c_void_p] + [ctypes.c_int64] * what[1]
+        else:
+            argtypes.append(getattr(ctypes, _C_SCALARS[what[0]]))
+    restype = _C_SCALARS[returns]
+    cfunc = ctypes.CFUNCTYPE(restype and getattr(ctypes, restype), *argtypes)(address)
+    arrays = [(i, np.dtype(what[0]), what[1]) for i, (kind, *what) in enumerate(spec) if kind == "array"]
+    n_args = len(spec)
+
+    def call(*args: Any) -> Any:
+        if len(args) != n_args:
+            raise TypeError(f"{label} takes {n_args} arguments, got {len(args)}")
+        flat = list(args)
+        for i, dtype, ndim in reversed(arrays):
+            a = args[i]
+            if (type(a) is not np.ndarray or a.dtype != dtype or a.ndim != ndim or not a.flags.c_contiguous
+                    or not a.flags.writeable):
+                raise TypeError(f"{label}: argument {i} must be a writable C-contiguous {ndim}-d {dtype} array, "
+                                f"got {type(a).__name__} {getattr(a, 'dtype', '')}")
+            flat[i:i + 1] = (a.ctypes.data, *a.shape)
+        return cfunc(*flat)
+
+    return call
+
+
+class _NativeCode:
+    """A kernel's C entry as machine code: saved next to numba's cache after a compile, and
+    loaded by later processes through llvmlite's MCJIT (which numba brings) without
+    importing numba.  Files are named by a key of the machine (target triple, CPU name and
+    features), the Python ABI and the numba and llvmlite versions, so a cache folder shared
+    between machines never hands one another's code; a checksum guards the object."""
+
+    def __init__(self, symbol: str, spec: list, returns: str, undefined: list, obj: bytes) -> None:
+        self.symbol, self.spec, self.returns, self.undefined, self.obj = symbol, spec, returns, undefined, obj
+
+    @staticmethod
+    def _paths(cache_dir: str) -> tuple[str, str]:
+        import llvmlite
+        import llvmlite.binding as llvm
+
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        numba_spec = importlib.util.find_spec("numba")
+        version_file = Path(numba_spec.origin).with_name("_version.py") if numba_spec and numba_spec.origin else None
+        key = repr((sys.implementation.cache_tag, llvmlite.__version__,
+                    hashlib.sha1(version_file.read_bytes()).hexdigest() if version_file else "",
+                    llvm.get_process_triple(), llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(),
+                    [os.environ.get(k) for k in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES", "NUMBA_OPT",
+                                                 "NUMBA_ENABLE_AVX")]))
+        stem = os.path.join(cache_dir, "native-" + hashlib.sha1(key.encode()).hexdigest()[:16])
+        return stem + ".json", stem + ".o"
+
+    def save(self, cache_dir: str) -> None:
+        """Write the object and its description (atomically; a failure to write is ignored:
+        later processes then compile again)."""
+        try:
+            meta_path, obj_path = self._paths(cache_dir)
+            meta = {"symbol": self.symbol, "spec": self.spec, "returns": self.returns,
+                    "undefined": self.undefined, "sha256": hashlib.sha256(self.obj).hexdigest()}
+            for path, data in ((obj_path, self.obj), (meta_path, json.dumps(meta).encode())):
+                tmp = f"{path}.{os.getpid()}.tmp"
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, path)
+        except Exception:  # noqa: BLE001 - the cache is an optimisation
+            pass
+
+    @classmethod
+    def load(cls, cache_dir: str) -> tuple["_NativeCode", Any]:
+        """The saved code and an execution engine holding it (raises if there is none or it
+        is damaged).  Symbols the process lacks that only numba's error paths use (its
+        helpers and runtime, absent without numba) are bound to ``abort``: the kernel never
+        raises, so they are never called."""
+        import ctypes
+
+        import llvmlite.binding as llvm
+
+        meta_path, obj_path = cls._paths(cache_dir)
+        meta = json.loads(Path(meta_path).read_text())
+        obj = Path(obj_path).read_bytes()
+        if hashlib.sha256(obj).hexdigest() != meta["sha256"]:
+            raise ValueError("damaged native object")
+        process = ctypes.CDLL(None)
+        stubs = []
+        for name, kind in meta["undefined"]:
+            if hasattr(process, name) or llvm.address_of_symbol(name):
+                continue
+            if kind != "function" or not name.startswith(("numba_", "NRT_")):
+                raise LookupError(f"symbol {name} not found")
+            stubs.append(f"define void @{name}() {{\n  call void @abort()\n  unreachable\n}}")
+        module = llvm.parse_assembly("declare void @abort()\n" + "\n".join(stubs))
+        machine = llvm.Target.from_default_triple().create_target_machine(codemodel="jitdefault")
+        engine = llvm.create_mcjit_compiler(module, machine)
+        engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        engine.finalize_object()
+        code = cls(meta["symbol"], [tuple(s) for s in meta["spec"]], meta["returns"], meta["undefined"], obj)
+        if not engine.get_function_address(code.symbol):
+            raise LookupError("entry not found in the native object")
+        return code, engine

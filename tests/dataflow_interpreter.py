@@ -32,27 +32,46 @@ import numpy as np
 
 
 def loops_of(problem, arch, mapping):
-    """Explicit loops outer to inner: (level, kind 't'|'s', dim, n); kind 's' loops of a level
-    come after its temporal loops.  Also the index of each level's first loop."""
+    """Explicit loops outer to inner: (level, kind 't'|'s', dim, n, residual end); kind 's' loops of a
+    level come after its temporal loops.  Also the index of each level's first loop."""
     loops, first = [], []
     for lv, lm in enumerate(mapping.levels):
         first.append(len(loops))
         order = list(lm.order) + []
         order = [d for d in problem.dims if d not in order] + order
         for d in order:
-            loops.append((lv, "t", d, int(lm.temporal.get(d, 1))))
+            n = int(lm.temporal.get(d, 1))
+            loops.append((lv, "t", d, n, int((lm.residual or {}).get(d, n))))
         for fac in (lm.spatial_x or {}, lm.spatial_y or {}):
             for d in problem.dims:
-                loops.append((lv, "s", d, int(fac.get(d, 1))))
+                loops.append((lv, "s", d, int(fac.get(d, 1)), int(fac.get(d, 1))))
     first.append(len(loops))
     strides = []
-    for i, (_, _, d, _) in enumerate(loops):
+    for i, loop in enumerate(loops):
         s = 1
-        for (_, _, d2, n2) in loops[i + 1:]:
-            if d2 == d:
-                s *= n2
+        for other in loops[i + 1:]:
+            if other[2] == loop[2]:
+                s *= other[3]
         strides.append(s)
     return loops, first, strides
+
+
+def tuples(loops, positions, fixed):
+    """Index tuples of the loops at ``positions`` (outer to inner) given the outer indices ``fixed``,
+    with Timeloop's residual rule: a loop runs its residual end when every loop of its dimension
+    outside it is in its last iteration (index >= that loop's residual end - 1), else its full end."""
+    def rec(k, vals):
+        if k == len(positions):
+            yield tuple(vals[p] for p in positions)
+            return
+        i = positions[k]
+        last = all(vals.get(j, 0) >= loops[j][4] - 1 for j in range(i) if loops[j][2] == loops[i][2])
+        for v in range(loops[i][4] if last else loops[i][3]):
+            vals[i] = v
+            yield from rec(k + 1, vals)
+        vals.pop(i, None)
+
+    yield from rec(0, dict(fixed))
 
 
 def _points(problem, ds, loops, strides, fixed, lo):
@@ -62,7 +81,7 @@ def _points(problem, ds, loops, strides, fixed, lo):
         base[loops[i][2]] += v * strides[i]
     inner = [i for i in range(lo, len(loops)) if loops[i][3] > 1]
     pts = set()
-    for combo in itertools.product(*[range(loops[i][3]) for i in inner]):
+    for combo in tuples(loops, inner, fixed):
         idx = dict(base)
         for i, v in zip(inner, combo):
             idx[loops[i][2]] += v * strides[i]
@@ -82,7 +101,7 @@ def walk(problem, ds, loops, strides, lo, spatial_fixed, mode):
     steps = []
     if mode == "exact":
         prev = None
-        for combo in itertools.product(*[range(loops[i][3]) for i in time_loops]):
+        for combo in tuples(loops, time_loops, spatial_fixed):
             fixed = {**spatial_fixed, **dict(zip(time_loops, combo))}
             cur = _points(problem, ds, loops, strides, fixed, lo)
             steps.append((1, frozenset(cur - prev if prev is not None else cur)))
@@ -126,6 +145,9 @@ def mac_walk(problem, ds, loops, strides, spatial_fixed, mode):
     time_loops = [i for i in range(len(loops)) if loops[i][1] == "t"]
     if mode == "exact":
         choices = [[(v, 1) for v in range(loops[i][3])] for i in time_loops]
+        if any(loop[3] != loop[4] for loop in loops):
+            return [(1, frozenset(_points(problem, ds, loops, strides, {**spatial_fixed, **dict(zip(time_loops, c))},
+                                          len(loops)))) for c in tuples(loops, time_loops, spatial_fixed)]
     else:
         choices = [[(0, 1)] + ([(1, loops[i][3] - 1)] if loops[i][3] >= 2 else []) for i in time_loops]
     steps = []
@@ -160,6 +182,8 @@ def distinct_arrivals(deltas, groups):
 def interpret(problem, arch, mapping, mode):
     """Per-instance counts ``{(level name, data space): {reads, fills, updates, capacity, instances}}``."""
     loops, first, strides = loops_of(problem, arch, mapping)
+    if mode != "exact" and any(loop[3] != loop[4] for loop in loops):
+        raise NotImplementedError("residual loops are interpreted in exact mode only")
     L = len(arch.levels)
     D = len(problem.dims)
     out = {}
@@ -195,7 +219,7 @@ def interpret(problem, arch, mapping, mode):
                 if mode == "exact":
                     time_all = [i for i in range(first[lv]) if loops[i][1] == "t"]
                     part = set()
-                    for combo in itertools.product(*[range(loops[i][3]) for i in time_all]):
+                    for combo in tuples(loops, time_all, above_s):
                         part |= _points(problem, ds, loops, strides, {**above_s, **dict(zip(time_all, combo))},
                                         first[lv])
                     p = len(part)
@@ -211,13 +235,14 @@ def interpret(problem, arch, mapping, mode):
 
 def throttled_cycles(problem, arch, mapping, counts):
     """Cycles under Timeloop's bandwidth throttling, from interpreted per-instance counts: the compute
-    cycles are the product of every temporal factor; each level with a bandwidth slows the nest by
+    cycles are the temporal iterations one instance runs (the product of every temporal factor when
+    there are no residuals); each level with a bandwidth slows the nest by
     ``bandwidth / demand`` where the per-instance demand is words per compute cycle (reads against the
     read bandwidth, fills + updates against the write bandwidth, all against the shared one)."""
-    compute = 1
-    for lm in mapping.levels:
-        for f in lm.temporal.values():
-            compute *= int(f)
+    loops, _, _ = loops_of(problem, arch, mapping)
+    time_loops = [i for i, loop in enumerate(loops) if loop[1] == "t" and loop[3] > 1]
+    spatial = {i: 0 for i, loop in enumerate(loops) if loop[1] == "s"}
+    compute = sum(1 for _ in tuples(loops, time_loops, spatial))
     slowest = Fraction(1)
     for level in arch.levels:
         reads = sum(r["reads"] for (lv, _), r in counts.items() if lv == level.name)

@@ -102,7 +102,12 @@ def test_dram_part_equals_dram_v0_on_the_trace_file(tmp_path, mem, channels):
     res = dram.evaluate(mc)
     assert {k: res[k] for k in ours.metrics()} == ours.metrics()
     svc = serve_full(stream, sim.spec(mem), mc)
-    assert svc.energy_pj(theirs.energy.window_ns) == pytest.approx(theirs.energy.total_pj)
+    assert svc.dynamic_pj + svc.busy_background_pj == pytest.approx(theirs.energy.total_pj)
+    # at the window's end the layer also owes the refreshes the run postponed (see .idle)
+    spec = sim.spec(mem)
+    owed = spec.simulated_ranks * int(theirs.energy.window_ns / spec.tck_ns / spec.timing["REFI"]) - theirs.n_refresh
+    tail = svc.energy_pj(theirs.energy.window_ns) - theirs.energy.total_pj
+    assert np.sign(tail) == np.sign(owed)    # owed < 0: the run pulled refreshes in, taken off
 
 
 @settings(max_examples=10, deadline=None)
@@ -127,7 +132,10 @@ def test_more_channels_never_stall_longer(cfg, layer, mem):
 @given(designs, st.sampled_from(SMALL), st.sampled_from([1, 4]))
 def test_faster_standard_never_stalls_longer(cfg, layer, channels):
     """At the same channel count, every standard stalls no longer than LPDDR4-3200 (one x16
-    channel, 6.4 GB/s, the least peak bandwidth), up to 1 % of the cycles.
+    channel, 6.4 GB/s, the least peak bandwidth), up to 5 % of the cycles (a compute-bound
+    layer's stall is a tail latency, and an idle controller pulls refreshes in, DRAM-v0 >= 1.2:
+    32x16 ``is``, 16 KB SRAMs, BERT ``attn_context_h0``, 4 channels: HBM2 stalls 193 cycles,
+    LPDDR4-3200 90, of 4,634).
 
     Peak bandwidth per channel orders nothing else (findings, full stream, 16x4 ``os`` with
     16 KB SRAMs on ``layer2.0.downsample``, one channel): DDR4-2400 (19.2 GB/s) stalls 27,851
@@ -141,7 +149,7 @@ def test_faster_standard_never_stalls_longer(cfg, layer, channels):
         return
     slow = res["lpddr4-3200"]
     for mem in ("ddr3-1600", "ddr4-2400", "hbm2"):
-        assert res[mem]["stall_cycles"] <= slow["stall_cycles"] + 0.01 * slow["cycles"], mem
+        assert res[mem]["stall_cycles"] <= slow["stall_cycles"] + 0.05 * slow["cycles"], mem
 
 
 @settings(max_examples=15, deadline=None)

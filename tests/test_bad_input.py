@@ -99,11 +99,30 @@ def tmp(tmp_path_factory) -> Path:
     (d / "binary.json").write_bytes(b"\x00\x01\x02binary junk\xff" * 20)
     (d / "folder.csv").mkdir()
     (d / "designs.json").write_text("")
+    (d / "folder.stl").mkdir()
+    (d / "junk.stl").write_bytes(b"\x00\x9f\x92\x96binary\xff" * 10)
+    (d / "extra.stl").write_text("0:\tread\t0x0\n1:\tread\t0x40\tsize=64\n")
+    (d / "frac.csv").write_text("time,command,address\n0,r,0x0\n10.5,r,0x40\n")
+    (d / "cols.csv").write_text("time,command,address,bytes\n0,r,0x0,64\n")
+    (d / "late.stl").write_text("0:\tread\t0x0\n99999999999999999999:\tread\t0x40\n")
+    (d / "wrap.stl").write_text("0:\tread\t0x0\n9223372036854775000:\tread\t0x40\n")
+    (d / "addr.stl").write_text("0:\tread\t0x1ffffffffffffffffff\n")
+    (d / "cap.stl").write_text("0:\tread\t0x0\n1:\tread\t0x40000000\n")
     (d / "blank.jsonl").write_text("\n\n   \n")
     (d / "dupkey.json").write_text('{"x": 7, "x": 8, "y": 8, "mode": "a"}')
     (d / "syntax_plugin.py").write_text("def broken(:\n")
     (d / "raising_plugin.py").write_text("raise RuntimeError('plugin exploded')\n")
     (d / "store_file").write_text("a file where a folder is expected\n")
+    # issue 28: Timeloop residual factors (the conv1d exercise: R=3, P=16 on MainMemory -> Buffer)
+    ex01 = TESTS / "data" / "dataflow_exercises" / "ex01_conv1d_2level_os" / "parsed-processed-input.yaml"
+    (d / "conv1d.yaml").write_text(ex01.read_text())
+    for name, main_f, buf_f in (("resid_ok", "R=1 P=4", "R=3 P=5,1"), ("resid_three", "R=1 P=4", "R=3 P=5,1,1"),
+                                ("resid_over", "R=1 P=4", "R=3 P=5,6"), ("resid_cover", "R=1 P=4", "R=3 P=5,2"),
+                                ("resid_semicolon", "R=1 P=4", "R=3 P=5;")):
+        (d / f"{name}.yaml").write_text(
+            f"mapping:\n- {{target: MainMemory, type: temporal, factors: '{main_f}', permutation: PR}}\n"
+            f"- {{target: Buffer, type: temporal, factors: '{buf_f}', permutation: RP}}\n")
+    (d / "mapper_hybrid.yaml").write_text("mapspace: {template: hybrid}\n")
     return d
 
 
@@ -161,7 +180,32 @@ CASES = [
      ["'ddr9'", "ddr4-2400"]),
     ("dram-fixed-not-mapping", ["evaluate", "DRAM-v0", "--config", "{}", "--set", "fixed=3"], ["fixed", "mapping", "3"]),
     ("dram-trace-missing", ["run", "DRAM-v0", "--agent", "random", "--budget", "2", "--workload", "{tmp}/no.stl"],
-     ["no.stl", "does not exist"]),
+     ["no.stl", "no such file"]),
+    # --- issue 22, DRAM traces and options
+    ("dram-trace-folder", ["info", "DRAM-v0", "--workload", "{tmp}"], ["bad_input", "folder"]),
+    ("dram-trace-folder-stl", ["evaluate", "DRAM-v0", "--workload", "{tmp}/folder.stl", "--config", "{}"],
+     ["folder.stl", "folder"]),
+    ("dram-trace-binary", ["run", "DRAM-v0", "--agent", "random", "--budget", "2", "--workload", "{tmp}/junk.stl"],
+     ["junk.stl", "not a text file"]),
+    ("dram-trace-extra-field", ["run", "DRAM-v0", "--agent", "random", "--budget", "2", "--workload",
+                                "{tmp}/extra.stl"], ["extra.stl:2", "'size=64'", "unexpected field"]),
+    ("dram-trace-fraction", ["run", "DRAM-v0", "--agent", "random", "--budget", "2", "--workload", "{tmp}/frac.csv"],
+     ["frac.csv:3", "10.5", "whole number"]),
+    ("dram-trace-csv-column", ["run", "DRAM-v0", "--agent", "random", "--budget", "2", "--workload",
+                               "{tmp}/cols.csv"], ["cols.csv:1", "'bytes'", "unknown"]),
+    ("dram-trace-huge-time", ["run", "DRAM-v0", "--agent", "random", "--budget", "2", "--workload",
+                              "{tmp}/late.stl"], ["late.stl:2", "99999999999999999999", "64 bits"]),
+    ("dram-trace-wrapping-time", ["run", "DRAM-v0", "--agent", "random", "--budget", "2", "--workload",
+                                  "{tmp}/wrap.stl"], ["wrap.stl:2", "9223372036854775000", "26 days"]),
+    ("dram-trace-huge-address", ["run", "DRAM-v0", "--agent", "random", "--budget", "2", "--workload",
+                                 "{tmp}/addr.stl"], ["addr.stl:1", "0x1ffffffffffffffffff", "64 bits"]),
+    ("dram-trace-beyond-capacity", ["run", "DRAM-v0", "--agent", "random", "--budget", "2", "--workload",
+                                    "{tmp}/cap.stl"], ["cap.stl:2", "0x40000000", "capacity"]),
+    ("dram-fixed-unknown-knob", ["evaluate", "DRAM-v0", "--config", "{}", "--set", "fixed={\"Bogus\": 1}"],
+     ["fixed", "'Bogus'", "CmdMux"]),
+    ("dram-fixed-design-knob", ["evaluate", "DRAM-v0", "--config", "{}", "--set", "fixed={\"PagePolicy\": \"Open\"}"],
+     ["fixed", "'PagePolicy'", "design parameter"]),
+    ("serve-trace-missing", ["serve", "DRAM-v0", "--workload", "{tmp}/no.stl"], ["no.stl", "no such file"]),
     ("scratchpad-solver-unknown", ["run", "Scratchpad-v0", "--agent", "random", "--budget", "2", "--option",
                                    "solver=foo"], ["'foo'", "highs", "cbc"]),
     ("backend-missing", RUN + ["--option", "backend={tmp}/no_proxy.pkl"], ["no_proxy.pkl", "no such file"]),
@@ -271,6 +315,24 @@ CASES = [
     # --- simulator options refused by the constructor itself
     ("dataflow-bogus-option", ["evaluate", "DataflowMapping-v0", "--set", "bogus=1", "--config", "{}"],
      ["bogus", "options are"]),
+    # --- issue 28: residual factors (imperfect factorization)
+    *[(f"dataflow-{name}", ["evaluate", "DataflowMapping-v0", "--workload", "{tmp}/conv1d.yaml", "--set",
+                            "arch={tmp}/conv1d.yaml", *extra, "--config", f"{{tmp}}/{name}.yaml"], needles)
+      for name, extra, needles in (
+          ("resid_three", [], ["'P=5,1,1'", "DIM=N,R"]),
+          ("resid_over", [], ["'P=5,6'", "from 1 to the factor 5"]),
+          ("resid_cover", [], ["'P'", "cover 17 indices", "bound is 16"]),
+          ("resid_semicolon", [], ["'P=5;'", "DIM=N,R"]),
+          ("resid_ok", ["--set", "reuse=timeloop"], ["reuse=exact only"]))],
+    ("dataflow-imperfect-not-bool", ["evaluate", "DataflowMapping-v0", "--set", "imperfect=maybe", "--config", "{}"],
+     ["imperfect 'maybe'", "true or false"]),
+    ("dataflow-imperfect-timeloop", ["evaluate", "DataflowMapping-v0", "--set", "imperfect=true", "--set",
+                                     "reuse=timeloop", "--config", "{}"], ["imperfect=true needs reuse=exact"]),
+    ("map-imperfect-timeloop", ["map", "--arch", "{tmp}/conv1d.yaml", "--problem", "{tmp}/conv1d.yaml", "--set",
+                                "imperfect=true", "--set", "reuse=timeloop", "--budget", "5"],
+     ["imperfect=true needs reuse=exact"]),
+    ("map-mapspace-template", ["map", "--arch", "{tmp}/conv1d.yaml", "--problem", "{tmp}/conv1d.yaml", "--mapper",
+                               "{tmp}/mapper_hybrid.yaml", "--budget", "5"], ["'hybrid'", "uber, ruby"]),
     ("sweep-store-other-sqlite", ["sweep", "{tmp}/good.yaml", "--store", "{tmp}/other.db"],
      ["other.db", "not an archgym"]),
 ]
@@ -394,7 +456,34 @@ API_CASES = [
     ("multi-line-message", lambda tmp: _toy_env().step(np.arange(60).reshape(20, 3)), ["MultiDiscrete"]),
     ("option-string-for-int", lambda tmp: archgym.make_simulator("Systolic-v0", word_bytes="2"),
      ["word_bytes", "integer", "'2'"]),
+    # --- issue 22, the DRAM generator's options (a generator spec is a DRAM workload)
+    ("dram-gen-span-zero", lambda tmp: _dram_gen(span=0), ["span", ">= 64", "0"]),
+    ("dram-gen-gap-nan", lambda tmp: _dram_gen(gap=float("nan")), ["gap", "finite", "nan"]),
+    ("dram-gen-start-negative", lambda tmp: _dram_gen(start=-64), ["start", "-64"]),
+    ("dram-gen-read-fraction", lambda tmp: _dram_gen(pattern="mixed", read_fraction=2), ["read_fraction", "[0, 1]"]),
+    ("dram-gen-stride-zero", lambda tmp: _dram_gen(pattern="strided", stride=0), ["stride", "0"]),
+    ("dram-gen-n-huge", lambda tmp: _dram_gen(n=1e10), ["n", "0..10000000", "10000000000.0"]),
+    ("dram-gen-n-bool", lambda tmp: _dram_gen(n=True), ["n", "number", "True"]),
+    ("dram-gen-unknown-key", lambda tmp: _dram_gen(bogus=1), ["bogus", "allowed"]),
+    ("dram-gen-too-long", lambda tmp: _dram_gen(n=100, gap=1e30), ["n=100", "26 days"]),
+    ("dram-fixed-bad-value", lambda tmp: archgym.make_simulator("DRAM-v0", fixed={"CmdMux": "Weird"}),
+     ["fixed", "CmdMux", "'Weird'", "Oldest"]),
+    ("dram-trace-arrays-fraction", lambda tmp: _dram_arrays(times=[0.0, 2.5]), ["request 1", "2.5", "whole number"]),
+    ("dram-trace-arrays-direction", lambda tmp: _dram_arrays(writes=[0, 2]), ["request 1", "direction", "2"]),
 ]
+
+
+def _dram_gen(**spec):
+    sim = archgym.make_simulator("DRAM-v0", workload={"pattern": "random", "n": 100, **spec})
+    return sim.evaluate(sim.reference_config())
+
+
+def _dram_arrays(times=(0, 1), writes=(0, 0)):
+    from archgym.simulators.dram import Trace
+
+    tr = Trace(np.asarray(times), np.asarray(writes, np.int8), np.array([0, 64], np.uint64), False, "arrays")
+    sim = archgym.make_simulator("DRAM-v0", workload=tr)
+    return sim.evaluate(sim.reference_config())
 
 
 @pytest.mark.parametrize("call, needles", [c[1:] for c in API_CASES], ids=[c[0] for c in API_CASES])

@@ -176,7 +176,11 @@ BAD = [
     ("arch.yaml", "  - !Component\n    name: MainMemory", "  - !Systolic\n    name: MainMemory",
      "YAML tag !Systolic (line 7) is not supported"),
     ("mapping.yaml", "factors: [C=2, K=32, R=3, P=1]", "factors: C=2,1 K=32 R=3 P=1",
-     "residual factors ('C=2,1': imperfect factorization) are not supported"),
+     "level 'GlobalBuffer': residual factor C=2,1 below the spatial loop of 'C' at 'inter_PE_spatial'"),
+    ("mapping.yaml", "factors: [C=2, K=32, R=3, P=1]", "factors: C=2 K=10,3 R=3 P=1",
+     "dimension 'K': factors with residuals cover 3 indices"),
+    ("mapping.yaml", "factors: [C=2, K=32, R=3, P=1]", "factors: C=2 K=32,33 R=3 P=1",
+     "residual factor 'K=32,33': the residual must be from 1 to the factor 32"),
     ("mapping.yaml", "keep: [Weights, Inputs, Outputs]\n  bypass: []\n- target: PE",
      "keep: [Weights, Inputs, Outputs]\n  bypass: []\n- target: PE\n  type: spatial\n  factors: [C=16]\n"
      "- target: PE\n  type: bypass\n  keep: [Inputs]\n- target: PE",

@@ -1,7 +1,8 @@
 """The analytical counts equal a literal loop-nest interpreter on random small problems, both reuse modes.
 
 The random cases cover container levels (nested fan-outs, multicast counted level by level), bypass,
-Timeloop's partition chain, and bandwidths (cycles under Timeloop's throttling)."""
+Timeloop's partition chain, and bandwidths (cycles under Timeloop's throttling); the imperfect cases
+add Timeloop's residual factors (``reuse=exact``: the interpreter runs the partial last iterations)."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,9 @@ from hypothesis import given, settings, strategies as st
 from archgym.simulators.dataflow import (Architecture, DataSpace, Fanout, LevelMapping, Mapping, Problem,
                                          StorageLevel, analyze)
 from archgym.simulators.dataflow.arch import dummy_level
-from archgym.simulators.dataflow.mapping import nest_of
-from archgym.simulators.dataflow.mapping_space import prime_factors
+from archgym.simulators.dataflow.mapping import mapping_of, nest_of, structural_reasons
+from archgym.simulators.dataflow.residual import covered, imperfect_rows
+from archgym.simulators.dataflow.mapping_space import MappingSpace, prime_factors
 from archgym.simulators.dataflow.costs import costs
 from dataflow_interpreter import interpret, throttled_cycles
 
@@ -54,8 +56,36 @@ def random_case(seed: int):
     return problem, arch, Mapping(tuple(lms))
 
 
-def _check(seed: int, mode: str) -> None:
+def random_imperfect_case(seed: int):
+    """:func:`random_case` with residuals: some temporal loops outside every spatial loop of their dimension
+    grow by 0-2 iterations and get a random residual end; the bounds become what the loops cover."""
     problem, arch, mapping = random_case(seed)
+    rng = np.random.default_rng(seed + 1)
+    levels = []
+    spatial_above: set = set()
+    for lm in mapping.levels:
+        temporal, residual = dict(lm.temporal), {}
+        for d in problem.dims:
+            if d not in spatial_above and rng.random() < 0.5:
+                e = temporal.get(d, 1) + int(rng.integers(0, 3))
+                if e > 1:
+                    temporal[d] = e
+                    residual[d] = int(rng.integers(1, e + 1))
+        order = tuple(lm.order) + tuple(d for d in problem.dims if d not in lm.order)
+        levels.append(LevelMapping(temporal, order, lm.spatial_x, lm.spatial_y, lm.keep, residual))
+        spatial_above |= {d for d, f in {**(lm.spatial_x or {}), **(lm.spatial_y or {})}.items() if f > 1}
+    mapping = Mapping(tuple(levels))
+    cov = covered(nest_of([mapping], problem, arch))[0]
+    bounds = {d: int(c) for d, c in zip(problem.dims, cov)}
+    return Problem(problem.name, problem.dims, bounds, problem.dataspaces), arch, mapping
+
+
+def _check(seed: int, mode: str, case=random_case) -> None:
+    problem, arch, mapping = case(seed)
+    _compare(problem, arch, mapping, mode, seed)
+
+
+def _compare(problem, arch, mapping, mode: str, seed: int) -> None:
     mapping.check(problem, arch)
     got = analyze(problem, arch, nest_of([mapping], problem, arch), mode)
     want = interpret(problem, arch, mapping, mode)
@@ -98,3 +128,96 @@ def test_random_cases_exercise_fanouts_bypass_and_both_reuse_rules():
         throttled += throttled_cycles(problem, arch, mapping, want)[1] < 1
     assert spatial >= 10 and bypass >= 10 and differ >= 5 and nested >= 3 and throttled >= 5, \
         (spatial, bypass, differ, nested, throttled)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10 ** 9))
+def test_residual_factors_equal_interpreter(seed):
+    """Imperfect mappings (nested fan-outs, bypass, bandwidth limits included) count exactly what the
+    interpreter counts when it runs every partial last iteration."""
+    _check(seed, "exact", random_imperfect_case)
+
+
+def test_imperfect_cases_are_imperfect():
+    """The imperfect generator is not vacuous: residuals that change the counts, next to fan-outs and limits."""
+    resid = nested = throttled = changed = 0
+    for seed in range(60):
+        problem, arch, mapping = random_imperfect_case(seed)
+        res = [d for lm in mapping.levels for d, r in (lm.residual or {}).items() if r != lm.temporal.get(d, 1)]
+        resid += bool(res)
+        if res:
+            used = [any(v > 1 for v in [*lm.spatial_x.values(), *lm.spatial_y.values()]) for lm in mapping.levels]
+            nested += any(used[a] and used[b] and all(lv.is_dummy for lv in arch.levels[a + 1:b + 1])
+                          for a in range(len(used)) for b in range(a + 1, len(used)))
+            want = interpret(problem, arch, mapping, "exact")
+            throttled += throttled_cycles(problem, arch, mapping, want)[1] < 1
+            padded = Mapping(tuple(LevelMapping(lm.temporal, lm.order, lm.spatial_x, lm.spatial_y, lm.keep)
+                                   for lm in mapping.levels))
+            big = Problem(problem.name, problem.dims, {d: int(c) for d, c in zip(
+                problem.dims, covered(nest_of([padded], problem, arch))[0])}, problem.dataspaces)
+            changed += interpret(big, arch, padded, "exact") != want
+    assert resid >= 30 and nested >= 3 and throttled >= 5 and changed >= 20, (resid, nested, throttled, changed)
+
+
+def test_timeloop_mode_refuses_residuals_in_one_line():
+    from archgym.errors import UserInputError
+
+    for seed in range(40):
+        problem, arch, mapping = random_imperfect_case(seed)
+        if any(r != lm.temporal.get(d, 1) for lm in mapping.levels for d, r in (lm.residual or {}).items()):
+            with pytest.raises(UserInputError, match="reuse=exact only"):
+                analyze(problem, arch, nest_of([mapping], problem, arch), "timeloop")
+            return
+    raise AssertionError("no imperfect case")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10 ** 9))
+def test_imperfect_mapping_space_designs_equal_interpreter(seed):
+    """``MappingSpace(imperfect=True)`` decodes designs whose loops cover the bounds (Timeloop's formula) and
+    whose imperfect mappings count what the interpreter counts."""
+    problem, arch, _ = random_case(seed)
+    ms = MappingSpace(problem, arch, imperfect=True)
+    rng = np.random.default_rng(seed)
+    nest = ms.nest(np.stack([rng.integers(0, n, 6) for n in ms.space.nvec], axis=1))
+    reasons = structural_reasons(problem, arch, nest)
+    assert not any("cover" in r or "multiply" in r for r in reasons), reasons
+    for i in imperfect_rows(nest):
+        if not reasons[i]:
+            _compare(problem, arch, mapping_of(nest, int(i), problem, arch), "exact", seed)
+
+
+def test_imperfect_space_is_an_option():
+    """Off by default (the perfect-only space and its parameters, unchanged); on, it adds one ``resid_<dim>`` per
+    free dimension and decodes some designs with residuals."""
+    with_resid = decoded = 0
+    for seed in range(12):
+        problem, arch, _ = random_case(seed)
+        plain, imp = MappingSpace(problem, arch), MappingSpace(problem, arch, imperfect=True)
+        assert not [n for n in plain.names if n.startswith("resid_")]
+        assert [n for n in imp.names if not n.startswith("resid_")] == plain.names
+        with_resid += any(n.startswith("resid_") for n in imp.names)
+        rng = np.random.default_rng(0)
+        decoded += imperfect_rows(imp.nest(np.stack([rng.integers(0, n, 50) for n in imp.space.nvec], axis=1))).size
+    assert with_resid >= 5 and decoded >= 20, (with_resid, decoded)
+
+
+def test_a_nest_with_a_residual_below_a_spatial_loop_is_infeasible_with_a_reason():
+    """Spatial residuals are outside the model: a hand-built nest with one is rejected before the counts."""
+    from archgym.simulators.dataflow.evaluate import evaluate_nest
+
+    for seed in range(200):
+        problem, arch, mapping = random_case(seed)
+        nest = nest_of([mapping], problem, arch)
+        sf = nest.sx[0] * nest.sy[0]
+        hit = [(lv, d) for lv in range(1, sf.shape[0]) for d in range(sf.shape[1])
+               if np.any(sf[:lv, d] > 1) and not arch.levels[lv].is_dummy]
+        if hit:
+            lv, d = hit[0]
+            nest.tf[0, lv, d] += 1
+            nest.rt = nest.tf.copy()
+            nest.rt[0, lv, d] = 1
+            _, reasons, _ = evaluate_nest(problem, arch, nest)
+            assert "below a spatial loop" in reasons[0], reasons[0]
+            return
+    raise AssertionError("no case with a spatial loop above a data level")

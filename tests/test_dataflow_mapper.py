@@ -101,4 +101,40 @@ def test_bad_constraints_energy_tables_and_mapper_files_are_one_line(capsys, tmp
     m = tmp_path / "mapper.yaml"
     m.write_text("mapper: {optimization_metrics: [last_level_accesses]}\n")
     assert "optimization_metrics ['last_level_accesses'] not supported" in _bad(capsys, tmp_path, "--mapper", str(m))
-    assert "--set color: unknown option; allowed: ert, reuse" in _bad(capsys, tmp_path, "--set", "color=red")
+    assert "--set color: unknown option; allowed: ert, reuse, imperfect" in _bad(capsys, tmp_path, "--set", "color=red")
+
+
+def test_map_cli_imperfect_space_writes_residuals_that_evaluate_to_the_same_edp(capsys, tmp_path):
+    """``--set imperfect=true``: the best mapping of a layer whose bounds have large primes (P=Q=7, C=M=...)
+    may carry residual factors; the written Timeloop mapping re-evaluates (outside the perfect space) to
+    the EDP the mapper printed."""
+    out = tmp_path / "map.yaml"
+    args = ["--arch", "three_level", "--problem", "resnet18:layer4.0.conv2", "--budget", "600", "--json"]
+    code, text, err = _cli(capsys, "map", *args, "--set", "imperfect=true", "--out", str(out))
+    assert code == 0, err
+    res = json.loads(text)
+    factors = " ".join(str(e.get("factors", "")) for e in load_yaml(out)["mapping"])
+    code, text, err = _cli(capsys, "evaluate", "DataflowMapping-v0", "--workload", "resnet18:layer4.0.conv2",
+                           "--set", "arch=three_level", "--config", str(out), "--json")
+    assert code == 0, err
+    again = json.loads(text)
+    assert again["edp"] == pytest.approx(res["metrics"]["edp"], rel=1e-12)
+    assert ("," in factors) == (again["in_space"] is False)
+
+
+def test_ruby_mapspace_template_searches_the_imperfect_space(capsys, tmp_path):
+    """A mapper file with Timeloop's ``mapspace: {template: ruby}`` (imperfect factors) searches what
+    ``--set imperfect=true`` searches; ``uber`` (Timeloop's default) the perfect-only space."""
+    args = ["map", "--arch", "three_level", "--problem", "resnet18:layer4.0.conv2", "--budget", "300", "--json"]
+    runs = {}
+    for template in ("ruby", "uber"):
+        mapper = tmp_path / f"{template}.yaml"
+        mapper.write_text(f"mapper: {{optimization_metrics: [edp]}}\nmapspace: {{template: {template}}}\n")
+        code, text, err = _cli(capsys, *args, "--mapper", str(mapper))
+        assert code == 0, err
+        runs[template] = json.loads(text)["mapping"]
+    for key, opt in (("ruby", "true"), ("uber", "false")):
+        code, text, err = _cli(capsys, *args, "--set", f"imperfect={opt}")
+        assert code == 0, err
+        assert json.loads(text)["mapping"] == runs[key]
+    assert runs["ruby"] != runs["uber"]

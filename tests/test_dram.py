@@ -104,7 +104,7 @@ def test_relative_trace_times():
 def test_stl_parser_errors_name_file_and_line(tmp_path):
     p = tmp_path / "bad.stl"
     p.write_text("0:\tread\t0x0\n1:\tfetch\t0x40\n")
-    with pytest.raises(ValueError, match=r"bad\.stl:2: malformed"):
+    with pytest.raises(ValueError, match=r"bad\.stl:2: command .fetch. is not read or write"):
         load_trace(p)
     p.write_text("5:\tread\t0x0\n1:\tread\t0x40\n")
     with pytest.raises(ValueError, match=r"bad\.stl:2: timestamps not sorted"):
@@ -249,3 +249,107 @@ def test_strict_cmdmux_with_grouping_scheduler_is_a_clear_deadlock():
     res = sim.evaluate({**sim.reference_config(), "Scheduler": "FrFcfsGrp", "PagePolicy": "Closed"})
     assert not res["feasible"] and "no progress" in res["reason"]
     assert run(DDR3, tr, {**cfg, "Scheduler": "FrFcfs"}).total_time_ns > 0
+
+
+#: total times (ns) printed by the DRAMSys binary ArchGym ships (sims/DRAM/binary/DRAMSys/DRAMSys of
+#: srivatsankrishnan/oss-arch-gym at 53f745af, its ddr3-example.json and policy.json), run on
+#: stream.stl, which the shipped "stream" workload reproduces bit for bit
+_BINARY_STREAM = [
+    ({"Scheduler": "FrFcfsGrp", "Arbiter": "Fifo", "MaxActiveTransactions": 2, "RefreshMaxPostponed": 2}, 89805.0),
+    ({"Scheduler": "FrFcfsGrp", "Arbiter": "Fifo", "MaxActiveTransactions": 2, "RefreshMaxPostponed": 4}, 89647.5),
+    ({"Scheduler": "FrFcfs", "Arbiter": "Reorder", "MaxActiveTransactions": 2, "RefreshMaxPostponed": 1}, 89840.0),
+    ({"Scheduler": "FrFcfsGrp", "Arbiter": "Fifo", "MaxActiveTransactions": 2, "RefreshPolicy": "NoRefresh"}, 89380.0),
+]
+
+
+@pytest.mark.parametrize("override, dramsys_ns", _BINARY_STREAM)
+def test_refresh_between_requests_matches_the_dramsys_binary(override, dramsys_ns):
+    """With two requests outstanding the buffer runs empty between them: DRAMSys's refresh
+    manager then sees every bank machine idle and refreshes at once instead of postponing."""
+    cfg = {"PagePolicy": "Open", "SchedulerBuffer": "Bankwise", "RequestBufferSize": 8, "RespQueue": "Fifo",
+           "RefreshPolicy": "AllBank", "RefreshMaxPulledin": 8, **override}
+    assert simulate("stream", cfg).total_time_ns == dramsys_ns
+
+
+# ---- unusual but valid traces: idle gaps of any length ----------------------------
+
+def test_requests_a_billion_cycles_apart_are_simulated_with_refresh_in_between():
+    """Reads at player cycle 0 and 10^9: the second is served like the first (refresh ran
+    through the gap as DRAMSys's manager does when idle: RefreshMaxPulledin refreshes pulled
+    in, then one per tREFI), and a 10^15-cycle gap costs no more, thanks to the idle fast-forward."""
+    tr = _trace([0, 10**9], [0, 0x40])
+    res = run(DDR3, tr, {})
+    first = run(DDR3, _trace([0], [0]), {})
+    lat = res.complete_ns - res.send_ns
+    assert res.send_ns[1] == 10**9 * 1.25 and lat[0] == first.total_time_ns and 0 < lat[1] < 200
+    refi_ns = DDR3.timing["REFI"] * DDR3.tck_ns                 # idle: one per tREFI, plus 8 pulled in
+    assert res.n_refresh == res.total_time_ns // refi_ns + 8
+    far = run(DDR3, _trace([0, 10**15], [0, 0x40]), {})       # ~14 days of idle refresh
+    assert far.send_ns[1] == 10**15 * 1.25 and far.n_refresh == far.total_time_ns // refi_ns + 8
+
+
+_GAP_CONFIGS = [{}, {"RefreshMaxPostponed": 1, "RefreshMaxPulledin": 2},
+                {"PagePolicy": "Closed", "RefreshMaxPulledin": 4, "Arbiter": "Fifo", "MaxActiveTransactions": 2},
+                {"PowerDownPolicy": "Staggered", "RefreshMaxPulledin": 1}, {"RefreshPolicy": "NoRefresh"}]
+
+
+@pytest.mark.skipif(not jit_available(), reason="compares the compiled core with the pure one")
+@pytest.mark.parametrize("memory", ["ddr3-1600", "ddr4-2400", "hbm2", "lpddr4-3200"])
+@pytest.mark.parametrize("cfg", _GAP_CONFIGS, ids=range(len(_GAP_CONFIGS)))
+def test_idle_fast_forward_equals_stepping_through_every_refresh(memory, cfg, monkeypatch):
+    """Requests in bursts with idle gaps of 10^5 to 3*10^5 player cycles: the compiled core
+    (which skips whole idle refresh intervals) and the pure core made to step through every
+    cycle agree on every response time, command count and energy term."""
+    from archgym.simulators.dram._core import idle
+
+    rng = np.random.default_rng(len(memory) + len(cfg))
+    t = np.cumsum(rng.choice([0, 1, 3, 10**5, 3 * 10**5], size=10))
+    tr = Trace(t.astype(np.int64), rng.integers(0, 2, 10).astype(np.int8),
+               (rng.integers(0, 1 << 22, 10) * 64).astype(np.uint64), False, "bursts")
+    spec = load_standard(memory)
+    fast = run(spec, tr, cfg)
+    monkeypatch.setattr(idle, "_periodic", lambda *args: False)   # never skip: step through every cycle
+    slow = run(spec, tr, cfg, jit=False)
+    assert np.array_equal(fast.send_ns, slow.send_ns) and np.array_equal(fast.complete_ns, slow.complete_ns)
+    assert (fast.n_refresh, fast.n_commands, fast.energy) == (slow.n_refresh, slow.n_commands, slow.energy)
+
+
+def test_trace_fingerprint_follows_the_requests_not_the_name(tmp_path):
+    """cloud-2 copied to cloud-1.stl is another workload for a proxy made on cloud-1."""
+    from archgym.standin import check_identity, simulator_identity
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "cloud-1.stl").write_text("0:\tread\t0x0\n1:\tread\t0x40\n")
+    (b / "cloud-1.stl").write_text("0:\tread\t0x0\n1:\tread\t0x80\n")
+    (b / "same.stl").write_text("# the same requests as a/cloud-1.stl\n0:  read 0x0\n\n1: read 64\n")
+    sim_a, sim_b = DRAMSimulator("cloud-1", trace_dir=a), DRAMSimulator("cloud-1", trace_dir=b)
+    assert sim_a.workload_label == sim_b.workload_label == "cloud-1"
+    assert sim_a.workload.fingerprint() != sim_b.workload.fingerprint()
+    assert load_trace(b / "same.stl").fingerprint() == sim_a.workload.fingerprint()
+    assert _trace([0, 1], [0, 64], relative=True).fingerprint() != sim_a.workload.fingerprint()
+    meta = {"simulator": simulator_identity(sim_a)}
+    assert meta["simulator"]["workload_sha256"] == sim_a.workload.fingerprint()
+    check_identity("p.npz", meta, sim_a, None, kind="proxy", remedy="retrain", error=ValueError)
+    with pytest.raises(ValueError, match="other workload content"):
+        check_identity("p.npz", meta, sim_b, None, kind="proxy", remedy="retrain", error=ValueError)
+
+
+def test_serve_answers_each_design_line_like_evaluate():
+    """``archgym serve``: one JSON line per design line, errors as lines, the loop goes on."""
+    import subprocess
+    import sys
+
+    sim = DRAMSimulator("stream")
+    good = sim.reference_config()
+    other = sim.space.sample(3)
+    lines = [json.dumps(good), "", "not json", json.dumps({**good, "PagePolicy": "Sideways"}), json.dumps(other)]
+    out = subprocess.run([sys.executable, "-m", "archgym.cli", "serve", "DRAM-v0", "--workload", "stream"],
+                         input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    replies = [json.loads(x) for x in out.stdout.splitlines()]
+    assert len(replies) == 4
+    assert replies[0] == sim.evaluate(good) and replies[3] == sim.evaluate(other)
+    assert replies[1]["error"].startswith("line 3: not JSON")
+    assert replies[2]["error"].startswith("line 4:") and "'Sideways'" in replies[2]["error"]

@@ -141,7 +141,8 @@ def test_cache_root_is_the_users_choice_or_the_user_cache_never_the_package(monk
 def test_dram_kernel_cold_compile_one_notice_one_signature_each_and_parseable_json(tmp_path):
     """The DRAM kernel on an empty cache: the notice names it; every part of the core is
     compiled for exactly one signature (no literal re-specialisation); then a CLI call with
-    the warm cache prints nothing on stderr and parseable JSON on stdout."""
+    the warm cache prints nothing on stderr and parseable JSON on stdout, and a process
+    running the kernel does not import numba."""
     cache = str(tmp_path / "cache")
     code = ("import json\n"
             "from archgym.simulators.dram.controller import KERNEL\n"
@@ -159,3 +160,70 @@ def test_dram_kernel_cold_compile_one_notice_one_signature_each_and_parseable_js
                          timeout=600)
     assert out.returncode == 0 and out.stderr == "", out.stderr
     assert json.loads(out.stdout)["total_time_ns"] > 0
+    warm = _run("import sys\nfrom archgym.simulators.dram import simulate\n"
+                "print(simulate('stream', {}).total_time_ns, 'numba' in sys.modules)\n", tmp_path,
+                NUMBA_CACHE_DIR=cache)
+    assert warm.stdout.split() == ["50025.0", "False"] and warm.stderr == ""   # native code, no numba
+
+
+# a native kernel (``returns=``): a 2-d array, a 1-d float array, a bool and an int
+NATIVE = {
+    "nativesample/__init__.py": "",
+    "nativesample/core.py": """
+        import numpy as np
+        from archgym.jit import Kernel
+
+        def fill(grid, weights, flip, k):
+            s = 0.0
+            for i in range(grid.shape[0]):
+                for j in range(grid.shape[1]):
+                    grid[i, j] = (i * grid.shape[1] + j) * k
+                    s += grid[i, j] * weights[j]
+            return -s if flip else s
+
+        KERNEL = Kernel(fill, label="the native sample kernel", returns="float64",
+                        example=lambda: (np.zeros((2, 3), np.int64), np.ones(3), False, 1))
+    """,
+}
+NATIVE_RUN = ("import sys, numpy as np\n"
+              "from nativesample.core import KERNEL\n"
+              "g = np.zeros((3, 4), np.int64)\n"
+              "print(KERNEL.compiled()(g, np.arange(4.0), True, 2), int(g.sum()))\n"
+              "print('numba' in sys.modules)\n")
+
+
+def _write(root, files):
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def test_native_kernel_loads_without_numba_and_checks_its_arguments(tmp_path):
+    """Compiled once (one notice), a native kernel's later processes load its machine code
+    without importing numba and give the same result; arguments numba would refuse are a
+    TypeError; a damaged object is compiled again."""
+    _write(tmp_path, NATIVE)
+    cache = tmp_path / "cache"
+    expected = str(-sum((i * 4 + j) * 2 * j for i in range(3) for j in range(4)))
+    cold = _run(NATIVE_RUN, tmp_path, NUMBA_CACHE_DIR=str(cache))
+    assert cold.stdout.split() == [f"{expected}.0", "132", "True"]
+    assert cold.stderr.startswith("archgym: compiling the native sample kernel for this machine")
+    warm = _run(NATIVE_RUN, tmp_path, NUMBA_CACHE_DIR=str(cache))
+    assert warm.stdout.split() == [f"{expected}.0", "132", "False"] and warm.stderr == ""
+    bad = ("import numpy as np\n"
+           "from nativesample.core import KERNEL\n"
+           "k = KERNEL.compiled()\n"
+           "for args in [(np.zeros((3, 4), np.int32), np.ones(4), True, 2),\n"
+           "             (np.zeros((4, 3), np.int64).T, np.ones(4), True, 2),\n"
+           "             (np.zeros(3, np.int64), np.ones(4), True, 2), (np.zeros((3, 4), np.int64),)]:\n"
+           "    try:\n"
+           "        k(*args)\n"
+           "    except TypeError as e:\n"
+           "        print('TypeError')\n")
+    assert _run(bad, tmp_path, NUMBA_CACHE_DIR=str(cache)).stdout.split() == ["TypeError"] * 4
+    [obj] = list(cache.rglob("native-*.o"))
+    obj.write_bytes(obj.read_bytes()[:-8] + b"damaged!")
+    again = _run(NATIVE_RUN, tmp_path, NUMBA_CACHE_DIR=str(cache))
+    assert again.stdout.split()[0] == f"{expected}.0" and "compiling the native sample kernel" in again.stderr
+    assert _run(NATIVE_RUN, tmp_path, NUMBA_CACHE_DIR=str(cache)).stdout.split()[2] == "False"

@@ -59,6 +59,7 @@ COMMANDS: dict[str, str] = {
     "list": "archgym.cli.core:LIST",
     "info": "archgym.cli.core:INFO",
     "evaluate": "archgym.cli.core:EVALUATE",
+    "serve": "archgym.cli.serve:SERVE",
     "run": "archgym.cli.core:RUN",
     "sweep": "archgym.cli.study:SWEEP",
     "report": "archgym.cli.study:REPORT",

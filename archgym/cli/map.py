@@ -3,7 +3,7 @@
 ::
 
     archgym map --arch ARCH --problem PROB [--mapper mapper.yaml] [--constraints C.yaml]
-                [--set ert=ERT.yaml] [--set reuse=timeloop] [--budget N] [--seed S] [--restarts R]
+                [--set ert=ERT.yaml] [--set reuse=timeloop] [--set imperfect=true] [--budget N] [--seed S] [--restarts R]
                 [--searcher NAME] [--json] [--out map.yaml]
 
 Reads what timeloop-mapper reads (a Timeloop v0.4 architecture or Timeloop's
@@ -32,11 +32,13 @@ METRIC_OBJECTIVES = {("edp",): "edp", ("delay", "energy"): "cycles", ("delay",):
 def _configure(s: argparse.ArgumentParser) -> None:
     s.add_argument("--arch", required=True, help="Timeloop architecture YAML (or a built-in: eyeriss_like, three_level)")
     s.add_argument("--problem", required=True, help="Timeloop problem YAML or NETWORK:LAYER (e.g. resnet18:conv1)")
-    s.add_argument("--mapper", help="Timeloop mapper.yaml (optimization_metrics; other search settings are ignored: "
-                                    "the search is budgeted by --budget)")
+    s.add_argument("--mapper", help="Timeloop mapper.yaml (optimization_metrics; mapspace template uber or ruby, "
+                                    "ruby = imperfect factors; other search settings are ignored: the search is "
+                                    "budgeted by --budget)")
     s.add_argument("--constraints", help="Timeloop constraints YAML, added to the architecture's")
     s.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="simulator option: ert=ERT.yaml, reuse=exact|timeloop")
+                   help="simulator option: ert=ERT.yaml, reuse=exact|timeloop, imperfect=true (residual factors, "
+                        "reuse=exact)")
     s.add_argument("--budget", type=int_arg(1, "--budget"), default=10000, help="mappings evaluated (default 10000)")
     s.add_argument("--seed", type=int_arg(0, "--seed"), default=0)
     s.add_argument("--restarts", type=int_arg(1, "--restarts"), default=2,
@@ -65,6 +67,21 @@ def _objective(args) -> str:
     return METRIC_OBJECTIVES[metrics]
 
 
+def _template(args) -> str:
+    """The mapper file's ``mapspace: {template: uber|ruby}`` (Timeloop's perfect-factor space, or Ruby's with
+    imperfect factors: ``ruby`` turns ``imperfect`` on unless ``--set imperfect`` says otherwise)."""
+    if not args.mapper:
+        return "uber"
+    from archgym.simulators.dataflow.timeloop_io import load_yaml
+
+    doc = load_yaml(args.mapper)
+    section = doc.get("mapspace") if isinstance(doc, dict) else None
+    template = str(section.get("template", "uber")) if isinstance(section, dict) else "uber"
+    if template not in ("uber", "ruby"):
+        raise UsageError(f"{args.mapper}: mapspace template {template!r} not supported; supported: uber, ruby")
+    return template
+
+
 def _run(args) -> int:
     import time
 
@@ -77,10 +94,12 @@ def _run(args) -> int:
     from archgym.simulators.dataflow.timeloop_io import mapping_document
 
     options = key_values(args.set)
-    unknown = sorted(set(options) - {"ert", "reuse"})
+    unknown = sorted(set(options) - {"ert", "reuse", "imperfect"})
     if unknown:
-        raise UsageError(f"--set {unknown[0]}: unknown option; allowed: ert, reuse")
+        raise UsageError(f"--set {unknown[0]}: unknown option; allowed: ert, reuse, imperfect")
     objective = _objective(args)
+    if "imperfect" not in options and _template(args) == "ruby":
+        options["imperfect"] = True
     kw = dict(workload=args.problem, arch=args.arch, constraints=args.constraints, **options)
     sim = DataflowMappingSimulator(**kw)
     t0 = time.process_time()

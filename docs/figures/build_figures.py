@@ -176,13 +176,22 @@ def dram() -> list[str]:
     table = [("in-process `run`, requests/s (CPU)", "/speed/archgym/{t}/requests_per_s", "", 1.0),
              ("DRAMSys's recorded wall time / our CPU time, median over configs",
               "/vs_recorded_dramsys/{t}/median_speedup", "x", 1.0),
-             ("this core / the unsplit core, requests/s in the same run", "/before_after/speed/{t}.stl/after_over_before",
-              "x", 1.0)]
+             ("this version / the previous one, requests/s in the same run (`--against`)",
+              "/before_after/speed/{t}.stl/after_over_before", "x", 1.0)]
     side = resolve("dram.json", "/side_by_side")
     if isinstance(side, dict):  # a run with a DRAMSys binary (--dramsys) measured both side by side
-        table += [("one DRAMSys 4.0 process / one in-process `evaluate` (wall, median of 5 designs)",
-                   "/side_by_side/{t}/median_speedup", "x", 1.0),
-                  ("the same, worst design", "/side_by_side/{t}/min_speedup", "x", 1.0)]
+        s = "/side_by_side/{t}"
+        table += [("one DRAMSys process / one in-process `evaluate` (wall, median of the designs)",
+                   s + "/dramsys_wall_over_ours_wall/median", "x", 1.0),
+                  ("the same, worst design", s + "/dramsys_wall_over_ours_wall/min", "x", 1.0),
+                  ("DRAMSys's own reported simulation time / our CPU time, worst design",
+                   s + "/dramsys_reported_sim_over_ours_cpu/min", "x", 1.0),
+                  ("one `archgym evaluate` CLI process / one DRAMSys process (wall, median)",
+                   s + "/cli_wall_over_dramsys_wall/median", "x", 1.0),
+                  ("one DRAMSys process / one design through `archgym serve` (wall round trip, median)",
+                   s + "/dramsys_wall_over_serve_round_trip/median", "x", 1.0),
+                  ("`archgym evaluate --config designs.jsonl`, CPU per design (100 designs, whole process)",
+                   s + "/jsonl_cpu_per_design_s", "ms", 1e3)]
     for label, template, unit, scale in table:
         figs = [Fig(label, "dram.json", template.format(t=t), unit, scale, digits=2 if unit == "x" else 3)
                 for t in TRACES]
@@ -206,17 +215,26 @@ def dram() -> list[str]:
             scale=1e3),
         Fig("a fresh simulator per design (CPU)", "dram.json", "/batch/single_per_design_cpu_s", "ms", scale=1e3),
         Fig("`import archgym` (CPU)", "dram.json", "/startup/import_archgym_cpu_s", "s", digits=2),
-        Fig("`import numba` (CPU)", "dram.json", "/startup/import_numba_cpu_s", "s", digits=2),
-        Fig("cold `archgym evaluate DRAM-v0`, warm numba cache (CPU)", "dram.json",
+        Fig("`import numpy` (CPU)", "dram.json", "/startup/import_numpy_cpu_s", "s", digits=2),
+        Fig("`import llvmlite.binding`, which loads the saved kernel (CPU)", "dram.json",
+            "/startup/import_llvmlite_binding_cpu_s", "s", digits=2),
+        Fig("cold `archgym evaluate DRAM-v0`, kernel cache warm (CPU)", "dram.json",
             "/startup/cold_cli_evaluate_cpu_s", "s", digits=3),
+        Fig("the same (wall)", "dram.json", "/startup/cold_cli_evaluate_wall_s", "s", digits=3),
         Fig("first call: compiling the core (CPU)", "dram.json", "/startup/first_call_compile_cpu_s", "s", digits=3),
-        Fig("first call on a cold cache, this core (CPU)", "dram.json",
+        Fig("first call on a cold cache, this version (CPU)", "dram.json",
             "/before_after/first_call/after/cold_first_run_cpu_s", "s", digits=3),
-        Fig("first call on a cold cache, the unsplit core (CPU, same run)", "dram.json",
+        Fig("first call on a cold cache, the previous version (CPU, same run)", "dram.json",
             "/before_after/first_call/before/cold_first_run_cpu_s", "s", digits=3),
+        Fig("first call on a warm cache, this version (CPU)", "dram.json",
+            "/before_after/first_call/after/warm_first_run_cpu_s", "s", digits=3),
+        Fig("first call on a warm cache, the previous version (CPU, same run)", "dram.json",
+            "/before_after/first_call/before/warm_first_run_cpu_s", "s", digits=3),
     ]
-    note = "" if isinstance(side, dict) else (f" The side-by-side run against a DRAMSys process is not in this "
-                                              f"results file (`dram.json#/side_by_side`: \"{side}\").")
+    note = (f" Side by side with the DRAMSys binary `sims/{side['binary'].rsplit('/sims/', 1)[-1]}` from ArchGym's "
+            f"repository: {side['protocol']}; {side['repeats']} repeats." if isinstance(side, dict) else
+            f" The side-by-side run against a DRAMSys process is not in this results file "
+            f"(`dram.json#/side_by_side`: \"{side}\").")
     return (["## DRAM-v0 (`dram.py`)", "",
              f"CPU time unless it says wall; load average {load_avg('dram.json', '/load_average')}." + note, ""]
             + rows + [""] + figure_table(figs))

@@ -191,9 +191,18 @@ def plan(suite: Suite, runs, seeds: int | None = None) -> list[dict]:
     BO and TPE, whose cost per evaluation grows with the data)."""
     out = []
     n_seeds = seeds or len(suite.seeds)
-    for (problem, searcher), g in runs.groupby(["problem", "searcher"], sort=False):
+    # rows of a problem's older version (not yet rerun) stand in for its timing; rows of a
+    # problem or searcher the suite no longer has are history, not part of the grid
+    names = {p.name: p for p in suite.problems}
+    searchers = {s.name for s in suite.searchers}
+    runs = runs.assign(_name=runs["problem"].str.split("@").str[0])
+    runs = runs[runs["_name"].isin(names) & runs["searcher"].isin(searchers)]
+    current = runs["problem"] == runs["_name"].map(lambda n: names[n].label)
+    runs = runs[current | ~runs["_name"].isin(set(runs.loc[current, "_name"]))]
+    for (name, searcher), g in runs.groupby(["_name", "searcher"], sort=False):
         per_eval = float((g["wall_s"] / g["n_evaluations"]).median())
-        p, s = suite.problem(problem), suite.searcher(searcher)
+        p, s = names[name], suite.searcher(searcher)
+        problem = p.label
         budget = suite.run_budget(p, s)
         out.append({"problem": problem, "searcher": searcher, "s_per_eval": per_eval, "budget": budget,
                     "cpu_s": per_eval * budget * n_seeds})

@@ -25,7 +25,15 @@ average is recorded at the start and the end.
     old figure, mapper at AcceleratorArch-v0's default budget vs the best of
     the long random search alone;
 (d) AcceleratorArch-v0 on ResNet-18 (Eyeriss's shape): CPU seconds per design
-    and network EDP at mapper budgets 20 ... 3,000 over the EDP at 10,000.
+    and network EDP at mapper budgets 20 ... 3,000 over the EDP at 10,000;
+(e) imperfect factorization (``imperfect=true``, residual factors): the mapper at
+    ``archgym map``'s defaults (10,000 mappings, 2 restarts, seeds 0-2) in the
+    imperfect space over the perfect-only space, same budget, ``reuse=exact``
+    (residuals are costed in that mode only), on the cases of (b) and the
+    ResNet-18 layers of (c) on the Eyeriss-like architecture; EDP ratio per seed
+    (below 1: the imperfect space found a better mapping), CPU seconds per
+    search, and the kernel's mappings per second on random imperfect designs.
+    ``--only imperfect`` runs just this part and merges it into the results file.
 """
 from __future__ import annotations
 
@@ -161,13 +169,72 @@ def arch_budgets(budgets: list[int], top: int) -> dict:
     return {"workload": "resnet18", "design": cfg, "top_budget": top, "edp_at_top": ref, "by_budget": out}
 
 
+def imperfect_vs_perfect(budget: int, restarts: int, seeds: int, n_kernel: int) -> dict:
+    """(e): the imperfect space against the perfect-only one at the same budget (``reuse=exact``)."""
+    cases = [(d.name, dict(workload=str(d / "parsed-processed-input.yaml"), arch=str(d / "parsed-processed-input.yaml"),
+                           ert=str(d / "ERT.yaml")))
+             for d in sorted(p for p in EXERCISES.iterdir() if (p / "map.yaml").exists())]
+    cases += [(f"{name} / eyeriss_like", dict(workload=name, arch="eyeriss_like")) for name in MAPPER_LAYERS]
+    rows = []
+    for case, kw in cases:
+        row: dict = {"case": case}
+        for imperfect in (False, True):
+            sim = DataflowMappingSimulator(**kw, imperfect=imperfect)
+            edps, cpu, resid = [], [], 0
+            for seed in range(seeds):
+                c0 = time.process_time()
+                res = map_layer(sim.problem, sim.arch, budget, seed, "exact", "edp", space=sim.mspace, table=sim.table,
+                                restarts=restarts)
+                cpu.append(time.process_time() - c0)
+                edps.append(res.metrics["edp"])
+                nest = sim.mspace.nest(res.indices[None, :])
+                resid += bool(nest.rt is not None and np.any(nest.rt != nest.tf))
+            key = "imperfect" if imperfect else "perfect"
+            row[key] = {"edp_by_seed": edps, "cpu_s_median": statistics.median(cpu), "params": len(sim.space.names)}
+            if imperfect:
+                row[key]["best_has_residuals_seeds"] = resid
+        row["ratio_by_seed"] = [a / b for a, b in zip(row["imperfect"]["edp_by_seed"], row["perfect"]["edp_by_seed"])]
+        row["ratio_median"] = float(np.median(row["ratio_by_seed"]))
+        row["ratio_of_best"] = min(row["imperfect"]["edp_by_seed"]) / min(row["perfect"]["edp_by_seed"])
+        rows.append(row)
+        print(f"  {case:44s} imperfect/perfect EDP {' '.join(f'{r:.3f}' for r in row['ratio_by_seed'])}  CPU "
+              f"{row['perfect']['cpu_s_median']:.1f} -> {row['imperfect']['cpu_s_median']:.1f} s", flush=True)
+    kernel = {}
+    for imperfect in (False, True):
+        sim = DataflowMappingSimulator(workload=LAYER, arch="three_level", imperfect=imperfect)
+        idx = sim.space.sample_indices(np.random.default_rng(0), n=n_kernel)
+        sim.evaluate_indices(idx[:200])
+        t = cpu_and_wall(lambda: sim.evaluate_indices(idx), 3)
+        kernel["imperfect" if imperfect else "perfect"] = {**t, "mappings": n_kernel,
+                                                          "mappings_per_s": n_kernel / t["cpu_s"]}
+    return {"budget": budget, "restarts": restarts, "seeds": seeds, "reuse": "exact", "cases": rows,
+            "median_ratio": float(np.median([r["ratio_median"] for r in rows])),
+            "cases_better": sum(r["ratio_median"] < 1 - 1e-9 for r in rows),
+            "cases_worse": sum(r["ratio_median"] > 1 + 1e-9 for r in rows),
+            "best_of_seeds_median_ratio": float(np.median([r["ratio_of_best"] for r in rows])),
+            "kernel_random_designs": kernel}
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run; writes nothing)")
+    ap.add_argument("--only", choices=("imperfect",), help="run one part and merge it into the results file")
     args = ap.parse_args(argv)
     q = args.quick
     out = {"machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
                        "load_avg": os.getloadavg()}}
+    if args.only == "imperfect" or not args.only:
+        print("imperfect vs perfect-only space (reuse=exact, same budget):", flush=True)
+        part = imperfect_vs_perfect(2000 if q else MAP_BUDGET, MAP_RESTARTS, 1 if q else 3, 2000 if q else 10000)
+        part["load_avg"] = [out["machine"]["load_avg"], os.getloadavg()]
+        if args.only:
+            print(json.dumps({k: v for k, v in part.items() if k != "cases"}, indent=1, default=str))
+            if not q:
+                merged = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+                merged["imperfect"] = part
+                RESULTS.write_text(json.dumps(merged, indent=1, default=str) + "\n")
+            return part
+        out["imperfect"] = part
     out["kernel"] = kernel_speed(20000 if q else 100000, 3 if q else 5)
     print("mapper vs timeloop-mapper:", flush=True)
     out["versus_timeloop"] = versus_timeloop(2000 if q else MAP_BUDGET, MAP_RESTARTS, 1 if q else 3)

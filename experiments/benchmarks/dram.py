@@ -1,8 +1,9 @@
-"""DRAM simulator benchmark: speed (requests/s) and fidelity against DRAMSys 4.0.
+"""DRAM simulator benchmark: speed (requests/s) and fidelity against DRAMSys 4.0, side by side with its binary.
 
 Usage::
 
-    python -m archgym.experiments.benchmarks.dram [--no-fidelity] [--pure] [--out PATH]
+    python experiments/benchmarks/dram.py [--no-fidelity] [--pure] [--out PATH]
+        [--dramsys BIN [--agreement N]] [--against PYTHON] [--X-only ...]
 
 Speed: requests simulated per second, single core, median of 5 runs after one
 warm-up (so numba's compile time is excluded), measured in process CPU time
@@ -14,11 +15,16 @@ workloads, under ArchGym's baseline controller configuration.
 Fidelity: every DRAMSys 4.0 reference case in
 ``../shared/data/dram/dramsys_reference.json`` (trace + full mcconfig) is
 simulated; total time and average power errors are summarized per memory
-(cases within 2 % / 1 %, worst cases).
+(cases within 2 % / 1 %, worst cases).  LPDDR4-3200 and HBM2: total time on the
+20 configurations x 3 traces per memory in ``../shared/data/dram/lpddr4_hbm2/``.
 
-LPDDR4-3200 and HBM2: total time on the 20 configurations x 3 traces per
-memory handed over in ``../shared/data/dram/lpddr4_hbm2/`` (DRAMSys 4.0 on
-its stock memspecs; DRAMSys has no power model for them).
+Profile (``profile``): where a run's time goes, per request and per command,
+on ArchGym's four traces x 5 designs: the Python around the kernel (file
+parsing, trace decoding, knob encoding and state allocation, results,
+metrics; CPU time) and the kernel split into the controller's parts by the
+CPU's cycle counter (a generated copy of the loop with every part's calls
+timed; the timers' own cost taken out, preempted regions dropped, shares
+scaled to the real kernel's CPU time).
 
 Against DRAMSys (ratios, never absolute rates):
 
@@ -26,34 +32,41 @@ Against DRAMSys (ratios, never absolute rates):
   time DRAMSys 4.0 took for the same trace and mcconfig when the DDR3
   reference was recorded (``wall_s`` in ``dramsys_reference.json``; another
   run, another load: indicative only);
-* side by side (``--dramsys BIN --dramsys-sim SIM.json [--dramsys-resources
-  DIR]``): the DRAMSys 4.0 binary and this model on ArchGym's four traces x 5
-  configurations, interleaved, in the same run, median of 3 (wall time of
-  one DRAMSys process against one in-process ``DRAMSimulator(trace).evaluate``).
-  ``SIM.json`` is a DRAMSys simulation file (e.g. ArchGym's
-  ``ddr3-example.json``) whose ``mcconfig`` entry names a file this script
-  rewrites per design and whose trace this script points at each trace in
-  turn (linked into ``DIR/traces``), as ArchGym's wrapper does; ``DIR`` is
-  DRAMSys's resources folder, passed as its second argument.  First the
-  binary is checked against the recorded DRAMSys 4.0 total times (52 DDR3
-  cases on ArchGym's traces), and both total times are kept per design.
-  ``--side-by-side-only`` updates just that entry of the results file.
+* side by side (``--dramsys BIN``, the binary ArchGym ships:
+  ``sims/DRAM/binary/DRAMSys/DRAMSys`` of srivatsankrishnan/oss-arch-gym, its
+  resources and ``ddr3-example.json`` found next to it as laid out there, or
+  given with ``--dramsys-resources`` / ``--dramsys-sim``): run as ArchGym's
+  wrapper runs it (one process per design, the mcconfig rewritten), on a
+  private copy of its configuration.  First the binary is checked against the
+  recorded DRAMSys 4.0 total times; ``--agreement N`` compares total time and
+  energy on N random designs per trace.  Then ArchGym's four traces x 5 designs,
+  interleaved, median of 3: a DRAMSys process (wall, CPU of the process, its
+  own reported simulation time) against one in-process ``evaluate`` (a reused
+  simulator; and a fresh one), one ``archgym evaluate`` CLI process, and one
+  design through a running ``archgym serve``; per trace also ``archgym
+  evaluate --config designs.jsonl`` over 100 designs (CPU per design) and the
+  server's CPU per design over the same 100; and a DRAMSys process on a
+  one-request trace (its start-up cost).  Ratios are DRAMSys / ours; the load
+  average is recorded.  ``--side-by-side-only`` updates just that entry.
 
-Start-up: ``import archgym`` time, a cold ``archgym evaluate DRAM-v0`` with
-a warm numba cache (median of 3 processes), and the first call's compile
-time (fresh cache folder, median of 3 processes).  Batch: ``evaluate_batch``
-over 20 designs of one trace against 20 fresh single-design simulators.
+Start-up: the pieces of a CLI call (Python, numpy, archgym, the DRAM
+package, llvmlite, loading the native kernel) and a cold ``archgym evaluate
+DRAM-v0`` with a warm kernel cache (median of 3 processes, .pyc files
+written), and the first call's compile time (fresh cache folder, median of 3
+processes).  Batch: ``evaluate_batch`` over 20 designs of one trace against
+20 fresh single-design simulators.
 
 Before/after (``--against PYTHON``, e.g. the interpreter of a checkout of an
 earlier version with its own install): the same measurements for both
 interpreters in one run, interleaved -- requests/s per workload (one
 long-lived worker process per interpreter, alternating run by run, CPU time,
-median) and the first-ever call on a fresh numba cache folder (alternating
-fresh processes, median): whole-process CPU, the first ``run``'s CPU and
-wall time, and the first ``run`` of a new process once the cache is warm.
-``--against-only`` updates just that entry of the results file.
+median) and the first-ever call on a fresh cache folder (alternating fresh
+processes, median): whole-process CPU, the first ``run``'s CPU and wall time,
+and the first ``run`` of a new process once the cache is warm.
 
-Writes ``experiments/benchmarks/results/dram.json`` and prints the figures.
+``--X-only`` (``startup``, ``against``, ``side-by-side``, ``profile``) runs one
+part and updates its entry of an existing results file.  Writes
+``experiments/benchmarks/results/dram.json`` and prints the figures.
 """
 from __future__ import annotations
 
@@ -62,6 +75,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -206,60 +220,82 @@ def against_recorded_dramsys(jit, repeats: int = 3) -> dict:
     return out
 
 
-def _dramsys_total_time_ns(stdout: str) -> float:
-    """DRAMSys 4.0's ``...  Total Time:     50025 ns`` line (an ``sc_time`` string) in ns."""
-    units = {"fs": 1e-6, "ps": 1e-3, "ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+_UNITS = {"fs": 1e-6, "ps": 1e-3, "ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def _dramsys_output(stdout: str) -> dict:
+    """DRAMSys 4.0's report: ``Total Time:     50025 ns`` (an ``sc_time`` string, in ns),
+    ``Total Energy:`` (pJ) and ``Simulation took 0.049 seconds`` (its own wall time of the
+    simulation, without start-up and configuration)."""
+    out = {}
     for line in stdout.splitlines():
         if "Total Time:" in line:
             value, unit = line.split("Total Time:")[1].split()
-            return float(value) * units[unit]
-    raise RuntimeError("DRAMSys printed no 'Total Time' line:\n" + stdout[-2000:])
+            out["total_time_ns"] = float(value) * _UNITS[unit]
+        elif "Total Energy:" in line:
+            out["energy_pj"] = float(line.split("Total Energy:")[1].split()[0])
+        elif line.startswith("Simulation took"):
+            out["sim_s"] = float(line.split()[2])
+    if "total_time_ns" not in out:
+        raise RuntimeError("DRAMSys printed no 'Total Time' line:\n" + stdout[-2000:])
+    return out
+
+
+def _child_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 class DRAMSysRunner:
-    """Runs a DRAMSys 4.0 binary the way ArchGym's wrapper does: one process per design,
-    the ``mcconfig`` file named by the simulation JSON rewritten per design, the trace
-    placed in ``<resources>/traces/`` and named in the ``tracesetup``."""
+    """Runs a DRAMSys 4.0 binary the way ArchGym's wrapper does -- one process per design,
+    ``DRAMSys <simulation.json> <resources>/`` with the mcconfig file the simulation names
+    rewritten per design -- but on a private copy of the configuration (a temporary folder:
+    the binary's own files are never modified), with our trace files linked into its
+    ``traces/``.  ``resources``: DRAMSys's resources folder (configs/); ``sim_json``: the
+    simulation file (ArchGym's ``ddr3-example.json``)."""
 
-    def __init__(self, binary: str, sim_json: str, resources: str | None = None) -> None:
+    def __init__(self, binary: str, resources: str, sim_json: str) -> None:
         self.binary = str(Path(binary).resolve())
-        self.sim_path = Path(sim_json).resolve()
-        self.resources = Path(resources).resolve() if resources else None
-        self.sim_cfg = json.loads(self.sim_path.read_text())
+        self.tmp = tempfile.TemporaryDirectory(prefix="dramsys-")
+        root = Path(self.tmp.name)
+        shutil.copytree(Path(resources) / "configs", root / "configs")
+        (root / "traces").mkdir()
+        self.resources = str(root) + "/"          # DRAMSys joins it with 'configs/...' as given
+        self.sim_path = root / "simulation.json"
+        self.sim_cfg = json.loads(Path(sim_json).read_text())
         mc_name = self.sim_cfg["simulation"]["mcconfig"]
-        roots = [self.resources / "configs" / "mcconfigs"] if self.resources else []
-        roots.append(self.sim_path.parent)
-        self.mc_file = next((f for r in roots if r.is_dir() for f in r.rglob(mc_name) if f.is_file()), None)
-        if self.mc_file is None:
-            raise SystemExit(f"mcconfig file {mc_name!r} named in {self.sim_path} not found under {roots}")
-        self.original_mc = self.mc_file.read_text()
+        self.mc_file = root / "configs" / "mcconfigs" / mc_name
+        self.original_mc = json.loads(self.mc_file.read_text())
 
     def set_trace(self, stl: Path) -> None:
-        if self.resources:
-            link = self.resources / "traces" / stl.name
-            link.parent.mkdir(exist_ok=True)
-            if not link.exists():
-                link.symlink_to(stl)
-            name = stl.name
-        else:
-            name = str(stl)
-        self.sim_cfg["simulation"]["tracesetup"][0]["name"] = name
+        link = Path(self.resources) / "traces" / stl.name
+        if not link.exists():
+            link.symlink_to(stl.resolve())
+        self.sim_cfg["simulation"]["tracesetup"][0]["name"] = stl.name
         self.sim_path.write_text(json.dumps(self.sim_cfg, indent=1))
 
     def set_mcconfig(self, cfg: dict) -> None:
-        mc = json.loads(self.original_mc)
+        mc = json.loads(json.dumps(self.original_mc))
         mc.setdefault("mcconfig", mc).update(cfg)
         self.mc_file.write_text(json.dumps(mc, indent=1))
 
-    def run(self) -> tuple[float, float]:
-        """(wall s of the whole process, DRAMSys's total simulated time in ns)."""
-        cmd = [self.binary, str(self.sim_path)] + ([str(self.resources)] if self.resources else [])
-        t0 = time.perf_counter()
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=self.sim_path.parent)
-        return time.perf_counter() - t0, _dramsys_total_time_ns(out.stdout)
+    def run(self) -> dict:
+        """One DRAMSys process: its report plus ``wall_s`` and ``cpu_s`` (user + system) of the process."""
+        c0, t0 = _child_cpu(), time.perf_counter()
+        out = subprocess.run([self.binary, str(self.sim_path), self.resources], check=True, capture_output=True,
+                             text=True, cwd=self.tmp.name)
+        wall, cpu = time.perf_counter() - t0, _child_cpu() - c0
+        return {**_dramsys_output(out.stdout), "wall_s": wall, "cpu_s": cpu}
 
-    def restore(self) -> None:
-        self.mc_file.write_text(self.original_mc)
+    def close(self) -> None:
+        self.tmp.cleanup()
+
+
+def default_dramsys_paths(binary: str) -> tuple[str, str]:
+    """(resources, simulation JSON) next to a binary laid out as in srivatsankrishnan/oss-arch-gym
+    (``sims/DRAM/binary/DRAMSys/DRAMSys`` and ``sims/DRAM/DRAMSys/library/{resources,simulations}``)."""
+    lib = Path(binary).resolve().parents[2] / "DRAMSys" / "library"
+    return str(lib / "resources"), str(lib / "simulations" / "ddr3-example.json")
 
 
 def dramsys_sanity(runner: DRAMSysRunner) -> dict:
@@ -275,52 +311,383 @@ def dramsys_sanity(runner: DRAMSysRunner) -> dict:
         runner.set_trace(SHARED / "traces" / f"{name}.stl")
         for c in cases:
             runner.set_mcconfig(c["mcconfig"])
-            _, t = runner.run()
+            t = runner.run()["total_time_ns"]
             rows.append({"trace": name, "override": c["override"], "recorded_ns": c["total_time_ns"], "measured_ns": t})
     return {"cases": len(rows), "equal": sum(r["recorded_ns"] == r["measured_ns"] for r in rows),
             "max_abs_rel_diff": max((abs(r["measured_ns"] / r["recorded_ns"] - 1) for r in rows), default=0.0),
             "mismatches": [r for r in rows if r["recorded_ns"] != r["measured_ns"]]}
 
 
-def side_by_side(dramsys: str, sim_json: str, jit, resources: str | None = None,
-                 repeats: int = 3, n_configs: int = 5) -> dict:
-    """DRAMSys 4.0 binary and this model on the same traces and designs, interleaved, same run.
-
-    Per design: the median wall time of ``repeats`` DRAMSys processes against the median wall
-    time of ``repeats`` in-process ``DRAMSimulator(trace).evaluate(design)`` calls (a fresh
-    simulator each, so the trace is decoded each time; numba already loaded); the ratio is
-    DRAMSys / ours.  Also records both total times (model agreement on these designs)."""
-    runner = DRAMSysRunner(dramsys, sim_json, resources)
+def agreement(runner: DRAMSysRunner, n_designs: int, seed0: int = 1000) -> dict:
+    """This model against the binary on ``n_designs`` random designs x ArchGym's four traces:
+    total time and energy."""
     space = DRAMSimulator().space
-    configs = [space.sample(seed) for seed in range(n_configs)]
-    out: dict = {}
-    try:
-        out["sanity_vs_recorded"] = dramsys_sanity(runner)
+    designs = [space.sample(seed0 + i) for i in range(n_designs)]
+    out: dict = {"designs_per_trace": n_designs, "seed0": seed0}
+    for name in ARCHGYM_TRACES:
+        p = SHARED / "traces" / f"{name}.stl"
+        if not p.is_file():
+            continue
+        runner.set_trace(p)
+        sim = DRAMSimulator(str(p))
+        time_err, energy_err = [], []
+        for d in designs:
+            runner.set_mcconfig(d)
+            theirs = runner.run()
+            ours = sim.simulate(d)
+            time_err.append(ours.total_time_ns / theirs["total_time_ns"] - 1)
+            energy_err.append(ours.energy.total_pj / theirs["energy_pj"] - 1)
+        te, ee = np.abs(time_err), np.abs(energy_err)
+        out[name] = {"total_time_exact": int((te == 0).sum()), "total_time_max_abs_err": float(te.max()),
+                     "energy_within_1e-9": int((ee <= 1e-9).sum()), "energy_max_abs_err": float(ee.max())}
+    return out
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "archgym.cli", *args]
+
+
+def _cli_env() -> dict:
+    """The environment CLI child processes run in: quiet, and writing .pyc files as a normal
+    install does (some sandboxes set PYTHONDONTWRITEBYTECODE, which would make every start-up
+    recompile archgym's modules)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["ARCHGYM_QUIET"] = "1"
+    return env
+
+
+class _Server:
+    """A long-lived ``archgym serve DRAM-v0 --workload PATH``: one design out, one result back."""
+
+    def __init__(self, workload: str) -> None:
+        self.proc = subprocess.Popen(_cli("serve", "DRAM-v0", "--workload", workload), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, env=_cli_env(), cwd=tempfile.gettempdir())
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def ask(self, design: dict) -> dict:
+        self.proc.stdin.write(json.dumps(design) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def side_by_side(runner: DRAMSysRunner, jit, repeats: int = 3, n_designs: int = 5, n_jsonl: int = 100) -> dict:
+    """The DRAMSys binary and this model on the same traces and designs, interleaved, same run.
+
+    Per trace and design, ``repeats`` times in turn: one DRAMSys process (wall and CPU of
+    the process, its own reported simulation time); one in-process ``evaluate`` on a
+    simulator reused across designs, and one on a fresh simulator (the trace object
+    given, so it is decoded again); one ``archgym evaluate`` CLI process; one design
+    through a running ``archgym serve`` (round trip, and the server's CPU).  Medians per
+    design; ratios are DRAMSys / ours.  Per trace also ``archgym evaluate --config
+    designs.jsonl`` on ``n_jsonl`` designs (CPU per design, the process's start-up
+    included), and a DRAMSys process on a one-request trace (its start-up)."""
+    space = DRAMSimulator().space
+    designs = [space.sample(seed) for seed in range(n_designs)]
+    med = statistics.median
+    out: dict = {"protocol": "per trace and design, interleaved, median of the repeats: one DRAMSys process "
+                             "(wall, CPU of the process, its reported simulation time) / one in-process evaluate "
+                             "on a reused simulator (CPU, wall) and on a fresh one (CPU) / one archgym evaluate CLI "
+                             "process (wall, CPU) / one design through a running archgym serve (round trip, server "
+                             "CPU); ratios DRAMSys / ours",
+                 "designs": designs, "repeats": repeats, "load_average_start": os.getloadavg()}
+    with tempfile.TemporaryDirectory() as tmp:
+        one = Path(tmp) / "one_request.stl"
+        one.write_text("0:\tread\t0x0\n")
+        runner.set_trace(one)
+        runner.set_mcconfig(designs[0])
+        startups = [runner.run() for _ in range(5)]
+        out["dramsys_one_request"] = {"wall_s": med(r["wall_s"] for r in startups),
+                                      "cpu_s": med(r["cpu_s"] for r in startups),
+                                      "sim_s": med(r["sim_s"] for r in startups)}
         for name in ARCHGYM_TRACES:
             p = SHARED / "traces" / f"{name}.stl"
             if not p.is_file():
                 continue
-            tr = load_trace(p)
             runner.set_trace(p)
-            ratios, sim_ratios, errs = [], [], []
-            for cfg in configs:
-                runner.set_mcconfig(cfg)
-                ours, theirs = [], []
+            tr = load_trace(p)
+            reused = DRAMSimulator(tr, jit=jit)
+            reused.evaluate(designs[0])
+            server = _Server(str(p))
+            server.ask(designs[0])
+            rows = []
+            for d in designs:
+                runner.set_mcconfig(d)
+                cli = _cli("evaluate", "DRAM-v0", "--workload", str(p), "--config", json.dumps(d), "--json")
+                samples: dict = {k: [] for k in ("ds_wall", "ds_cpu", "ds_sim", "ours_cpu", "ours_wall", "fresh_cpu",
+                                                 "cli_wall", "cli_cpu", "serve_wall")}
                 for _ in range(repeats):
-                    w, t_theirs = runner.run()
-                    theirs.append(w)
+                    theirs = runner.run()
+                    samples["ds_wall"].append(theirs["wall_s"])
+                    samples["ds_cpu"].append(theirs["cpu_s"])
+                    samples["ds_sim"].append(theirs["sim_s"])
+                    c0, t0 = time.process_time(), time.perf_counter()
+                    m = reused.evaluate(d)
+                    samples["ours_cpu"].append(time.process_time() - c0)
+                    samples["ours_wall"].append(time.perf_counter() - t0)
+                    c0 = time.process_time()
+                    DRAMSimulator(tr, jit=jit).evaluate(d)
+                    samples["fresh_cpu"].append(time.process_time() - c0)
+                    c0, t0 = _child_cpu(), time.perf_counter()
+                    subprocess.run(cli, check=True, capture_output=True, env=_cli_env(), cwd=tmp)
+                    samples["cli_wall"].append(time.perf_counter() - t0)
+                    samples["cli_cpu"].append(_child_cpu() - c0)
                     t0 = time.perf_counter()
-                    m = DRAMSimulator(tr, jit=jit).evaluate(cfg)
-                    ours.append(time.perf_counter() - t0)
-                ratios.append(statistics.median(theirs) / statistics.median(ours))
-                errs.append(m["total_time_ns"] / t_theirs - 1)
-            out[name] = {"designs": len(configs), "median_speedup": float(np.median(ratios)),
-                         "min_speedup": float(np.min(ratios)), "max_speedup": float(np.max(ratios)),
-                         "max_abs_total_time_err": float(np.max(np.abs(errs)))}
-    finally:
-        runner.restore()
-    out["load_average"] = os.getloadavg()
+                    served = server.ask(d)
+                    samples["serve_wall"].append(time.perf_counter() - t0)
+                rows.append({**{k: med(v) for k, v in samples.items()}, "design": d,
+                             "ours_total_time_ns": m["total_time_ns"], "served_total_time_ns": served["total_time_ns"],
+                             "dramsys_total_time_ns": theirs["total_time_ns"]})
+            many = [space.sample(1000 + i) for i in range(n_jsonl)]
+            c0, t0 = server.cpu_s(), time.perf_counter()        # /proc counts 10 ms ticks: a mean over many
+            for d in many:
+                server.ask(d)
+            serve_cpu, serve_wall = (server.cpu_s() - c0) / n_jsonl, (time.perf_counter() - t0) / n_jsonl
+            server.close()
+            jsonl = Path(tmp) / "designs.jsonl"
+            jsonl.write_text("".join(json.dumps(d) + "\n" for d in many))
+            many_cpu = []
+            for _ in range(repeats):
+                c0 = _child_cpu()
+                subprocess.run(_cli("evaluate", "DRAM-v0", "--workload", str(p), "--config", str(jsonl), "--json"),
+                               check=True, capture_output=True, env=_cli_env(), cwd=tmp)
+                many_cpu.append(_child_cpu() - c0)
+
+            def ratios(num: str, den: str) -> dict:
+                r = [row[num] / row[den] for row in rows]
+                return {"median": float(np.median(r)), "min": float(np.min(r)), "max": float(np.max(r))}
+
+            out[name] = {
+                "rows": rows,
+                "dramsys_cpu_over_ours_cpu": ratios("ds_cpu", "ours_cpu"),
+                "dramsys_wall_over_ours_wall": ratios("ds_wall", "ours_wall"),
+                "dramsys_cpu_over_fresh_simulator_cpu": ratios("ds_cpu", "fresh_cpu"),
+                "dramsys_reported_sim_over_ours_cpu": ratios("ds_sim", "ours_cpu"),
+                "cli_cpu_over_dramsys_cpu": ratios("cli_cpu", "ds_cpu"),
+                "cli_wall_over_dramsys_wall": ratios("cli_wall", "ds_wall"),
+                "serve_cpu_per_design_s": serve_cpu, "serve_wall_per_design_s": serve_wall,
+                "dramsys_cpu_over_serve_cpu": float(np.median([r["ds_cpu"] for r in rows])) / max(serve_cpu, 1e-9),
+                "dramsys_wall_over_serve_round_trip": ratios("ds_wall", "serve_wall"),
+                "jsonl_designs": n_jsonl, "jsonl_process_cpu_s": med(many_cpu),
+                "jsonl_cpu_per_design_s": med(many_cpu) / n_jsonl,
+                "dramsys_cpu_median_s": float(np.median([r["ds_cpu"] for r in rows])),
+                "total_time_equal": sum(r["ours_total_time_ns"] == r["dramsys_total_time_ns"] for r in rows),
+            }
+    out["load_average_end"] = os.getloadavg()
     return out
+
+
+# ---- where the time goes ---------------------------------------------------------------------
+
+#: timed parts of a run: name -> the core's calls timed as that part (see :func:`profile`)
+_PART_CALLS = {
+    "responses": ("response.pop",),
+    "arbiter and buffer admission": ("arbiter.take", "arbiter.forward", "arbiter.release"),
+    "bank machines: proposals and retiming": ("bankmachine.propose", "bankmachine.settle", "bankmachine.retime"),
+    "refresh and power-down managers": ("refresh.plan", "powerdown.decide", "refresh.issue", "powerdown.issue",
+                                        "bankmachine.replan_all"),
+    "command mux": ("cmdmux.select",),
+    "bank command: bank, checker and queue state": ("bankmachine.issue",),
+    "next event": ("min(t_bank",),
+    "idle fast-forward": ("idle.record", "idle.advance"),
+}
+#: DRAMPower's counting, timed inside the command parts (and taken out of them)
+_POWER_CALLS = ("flush(", "bank_command(", "precharge_all(", "refresh(now")
+_CLOCK = """from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+
+@intrinsic
+def rdtsc(typingctx):
+    def codegen(context, builder, signature, args):
+        from llvmlite import ir
+        fnty = ir.FunctionType(ir.IntType(64), [])
+        return builder.call(cgutils.get_or_insert_function(builder.module, fnty, "llvm.readcyclecounter"), [])
+    return types.int64(), codegen
+
+
+def overhead(n):
+    acc = 0
+    for _ in range(n):
+        t0 = rdtsc()
+        acc += rdtsc() - t0
+    return acc
+"""
+
+
+#: a timed region longer than this many cycles was preempted (the machine is shared): not counted
+_PREEMPTED = 200_000
+
+
+def _timed(src: str, calls: dict[str, int], count_slot: int) -> str:
+    """``src`` with each statement calling one of ``calls`` (start of the statement -> slot)
+    wrapped in cycle-counter reads accumulated into ``st[slot]`` (and a count into
+    ``st[slot + count_slot]``; regions longer than ``_PREEMPTED`` cycles are dropped);
+    ``if CALL(...):`` becomes a timed assignment and a test."""
+    lines, out, i = src.split("\n"), [], 0
+    while i < len(lines):
+        line = lines[i]
+        body = line.lstrip()
+        indent = line[:len(line) - len(body)]
+        head = body[3:] if body.startswith("if ") else body.split("= ", 1)[-1] if " = " in body else body
+        slot = next((k for c, k in calls.items() if head.startswith(c)), None)
+        if slot is None or body.startswith(("def ", "#", "elif ")):
+            out.append(line)
+            i += 1
+            continue
+        block = [line]
+        depth = line.count("(") - line.count(")")
+        while depth > 0:
+            i += 1
+            block.append(lines[i])
+            depth += lines[i].count("(") - lines[i].count(")")
+        is_if = body.startswith("if ")
+        if is_if:
+            block[0] = indent + "_hit = " + body[3:]
+            block[-1] = block[-1].rstrip()[:-1]
+        out += [f"{indent}_t0 = rdtsc()", *block, f"{indent}_dt = rdtsc() - _t0",
+                f"{indent}if _dt < {_PREEMPTED}:", f"{indent}    st[{slot}] += _dt", f"{indent}    st[{slot + count_slot}] += 1"]
+        if is_if:
+            out.append(f"{indent}if _hit:")
+        i += 1
+    return "\n".join(out)
+
+
+def _profiled_kernel():
+    """The controller loop with every part's calls timed by the CPU's cycle counter, compiled
+    like the real kernel: generated from the core's own source into modules named inside
+    the core's package (so archgym.jit compiles their callees), never written into it."""
+    import importlib
+    import types as pytypes
+
+    from archgym.jit import Kernel
+    from archgym.simulators.dram import _core, controller
+
+    parts = list(_PART_CALLS) + ["DRAMPower bookkeeping"]
+    base = _core.S_LEN
+    slots = {c: base + k for k, name in enumerate(_PART_CALLS) for c in _PART_CALLS[name]}
+    power = {c: base + len(_PART_CALLS) for c in _POWER_CALLS}
+    tmp = Path(tempfile.mkdtemp(prefix="dramprof-"))
+    core_dir = Path(_core.__file__).parent
+    pkg = "archgym.simulators.dram._core"
+    sources = {"_prof_clock": _CLOCK}
+    for mod in ("bankmachine", "refresh"):
+        src = (core_dir / f"{mod}.py").read_text()
+        sources[f"_prof_{mod}"] = "from ._prof_clock import rdtsc\n" + _timed(src, power, len(parts))
+    loop = (core_dir / "loop.py").read_text()
+    loop = loop.replace("from . import arbiter, bankmachine,", "from . import _prof_bankmachine as bankmachine\n"
+                        "from . import _prof_refresh as refresh\nfrom . import arbiter,")
+    loop = loop.replace(" powerdown, refresh, response", " powerdown, response")
+    sources["_prof_loop"] = "from ._prof_clock import rdtsc\n" + _timed(loop, slots, len(parts))
+    modules = {}
+    for name, src in sources.items():
+        path = tmp / f"{name}.py"
+        path.write_text(src)
+        module = pytypes.ModuleType(f"{pkg}.{name}")
+        module.__file__, module.__package__ = str(path), pkg
+        sys.modules[module.__name__] = module
+        exec(compile(src, str(path), "exec"), module.__dict__)  # noqa: S102
+        modules[name] = module
+    kernel = Kernel(modules["_prof_loop"].simulate_core, label="the profiled DRAM loop", example=lambda: (
+        *controller._example_arguments()[:15], np.zeros(base + 2 * len(parts), np.int64),
+        *controller._example_arguments()[16:]), nogil=True, error_model="numpy", _nrt=False)
+    clock = importlib.import_module("numba").njit(modules["_prof_clock"].overhead)
+    return kernel.compiled(), parts, base, clock
+
+
+def profile(jit, repeats: int = 5) -> dict:
+    """Where a run's time goes, per request and per command, on ArchGym's four traces x 5
+    designs: Python around the kernel (trace decoding, knob encoding and state allocation,
+    the call, results and metrics) timed in process (CPU, median of ``repeats``), and the
+    kernel split by part with the CPU's cycle counter (a copy of the loop with every part's
+    calls timed, the timers' own cost taken out, shares scaled to the real kernel's time)."""
+    from archgym.simulators.dram import _core, controller
+    from archgym.simulators.dram.knobs import encode_mcconfig
+
+    kernel, parts, base, clock = _profiled_kernel()
+    real = controller.KERNEL.select(jit)
+    per_timer = min(clock(10000) for _ in range(20)) / 10000          # cycles per timed region
+    space = DRAMSimulator().space
+    designs = [space.sample(seed) for seed in range(5)]
+    spec = load_standard("ddr3-1600")
+    med = statistics.median
+    out: dict = {"designs": designs, "timer_overhead_cycles": per_timer, "load_average_start": os.getloadavg()}
+    for name in ARCHGYM_TRACES:
+        p = SHARED / "traces" / f"{name}.stl"
+        if not p.is_file():
+            continue
+        tr = load_trace(p)
+        n = len(tr)
+        t_parse = []
+        for _ in range(repeats):
+            c0 = time.process_time()
+            load_trace(p)
+            t_parse.append(time.process_time() - c0)
+        acc = {k: [] for k in ("decode", "prepare", "kernel", "results", "metrics")}
+        shares = np.zeros(len(parts) + 1)
+        cmds = steps = proposals = 0
+        for d in designs:
+            knobs = encode_mcconfig(d)
+            for _ in range(repeats):
+                c0 = time.process_time()
+                dec = decode_trace(spec, tr)
+                c1 = time.process_time()
+                send, resp, st = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(_core.S_LEN, np.int64)
+                args = controller._core_arguments(dec, encode_mcconfig(d), send, resp, st)
+                c2 = time.process_time()
+                real(*args)
+                c3 = time.process_time()
+                res = run(spec, None, d, jit=jit, decoded=dec)      # the results part is run() minus its kernel
+                c4 = time.process_time()
+                res.metrics()
+                c5 = time.process_time()
+                for k, v in zip(acc, (c1 - c0, c2 - c1, c3 - c2, (c4 - c3) - (c3 - c2) - (c2 - c1), c5 - c4)):
+                    acc[k].append(v)
+            runs = []
+            for _ in range(3):
+                pst = np.zeros(base + 2 * len(parts), np.int64)
+                kernel(*controller._core_arguments(dec, knobs, np.zeros(n, np.int64), np.zeros(n, np.int64), pst))
+                cyc = np.maximum(pst[base:base + len(parts)] - per_timer * pst[base + len(parts):], 0)
+                cyc[list(_PART_CALLS).index("bank command: bank, checker and queue state")] -= cyc[-1]
+                runs.append(np.maximum(cyc, 0))
+            cyc = np.median(runs, axis=0)
+            shares[:-1] += cyc / max(cyc.sum(), 1.0)
+            cmds += int(pst[_core.S_NCMD])
+            steps += int(pst[_core.S_ITER])
+            proposals += int(pst[_core.S_PROPOSE])
+        shares /= len(designs)
+        kernel_s = med(acc["kernel"])
+        row = {"requests": n, "commands_per_request": cmds / len(designs) / n, "steps_per_request": steps / len(designs) / n,
+               "proposals_per_request": proposals / len(designs) / n,
+               "parse_file_ns_per_request": med(t_parse) / n * 1e9,
+               "python_ns_per_request": {k: med(v) / n * 1e9 for k, v in acc.items() if k != "kernel"},
+               "kernel_ns_per_request": kernel_s / n * 1e9,
+               "kernel_ns_per_command": kernel_s / (cmds / len(designs)) * 1e9,
+               "kernel_parts_ns_per_request": {part: float(sh) * kernel_s / n * 1e9 for part, sh in zip(parts, shares)},
+               "kernel_parts_share": {part: float(sh) for part, sh in zip(parts, shares)}}
+        out[name] = row
+    out["load_average_end"] = os.getloadavg()
+    return out
+
+
+def _print_profile(r: dict) -> None:
+    for name in ARCHGYM_TRACES:
+        if name not in r:
+            continue
+        x = r[name]
+        py = ", ".join(f"{k} {v:.0f}" for k, v in x["python_ns_per_request"].items())
+        parts = ", ".join(f"{k} {v:.0f}" for k, v in x["kernel_parts_ns_per_request"].items())
+        print(f"profile {name:8s} ns/request: kernel {x['kernel_ns_per_request']:.0f} ({x['kernel_ns_per_command']:.0f}"
+              f"/command, {x['steps_per_request']:.1f} steps, {x['commands_per_request']:.1f} commands); Python: {py}; "
+              f"file parse {x['parse_file_ns_per_request']:.0f}; kernel parts: {parts}")
 
 
 def _median_wall(cmd: list[str], repeats: int = 3, env=None) -> tuple[float, float]:
@@ -337,25 +704,33 @@ def _median_wall(cmd: list[str], repeats: int = 3, env=None) -> tuple[float, flo
 
 
 def startup() -> dict:
-    """Process start-up costs, in wall seconds (each a fresh Python process)."""
+    """Process start-up costs, each a fresh Python process (median of 3; wall and the child's
+    CPU seconds): the pieces of a CLI call and the call itself, with a warm kernel cache and
+    .pyc files written (:func:`_cli_env`); then the first call ever on a fresh cache folder."""
     py = sys.executable
+    env = _cli_env()
     cfg = json.dumps(DRAMSimulator().reference_config())
     cli = [py, "-m", "archgym.cli", "evaluate", "DRAM-v0", "--workload", "stream", "--config", cfg, "--json"]
-    subprocess.run(cli, check=True, capture_output=True)                      # warm the numba cache
+    subprocess.run(cli, check=True, capture_output=True, env=env)                # warm the caches
     cases = {
         "python_startup": [py, "-c", "pass"],
+        "import_numpy": [py, "-c", "import numpy"],
         "import_archgym": [py, "-c", "import archgym"],
-        "import_numba": [py, "-c", "import numba"],
+        "import_dram_simulator": [py, "-c", "import archgym.simulators.dram"],
+        "import_llvmlite_binding": [py, "-c", "import llvmlite.binding"],
         "core_from_cache": [py, "-c", "from archgym.simulators.dram import jit_available; jit_available()"],
         "cold_cli_evaluate": cli,
     }
     out = {}
     for name, cmd in cases.items():
-        out[f"{name}_wall_s"], out[f"{name}_cpu_s"] = _median_wall(cmd)
+        out[f"{name}_wall_s"], out[f"{name}_cpu_s"] = _median_wall(cmd, env=env)
+    probe = "import sys; from archgym.simulators.dram import simulate; simulate('stream', {}); print('numba' in sys.modules)"
+    out["numba_imported_with_warm_cache"] = subprocess.run([py, "-c", probe], capture_output=True, text=True,
+                                                           env=env).stdout.strip() == "True"
     cold_wall, cold_cpu = [], []
     for _ in range(3):                                                        # first call ever: compile
         with tempfile.TemporaryDirectory() as d:
-            w, c = _median_wall(cli, repeats=1, env={**os.environ, "NUMBA_CACHE_DIR": d})
+            w, c = _median_wall(cli, repeats=1, env={**env, "NUMBA_CACHE_DIR": d})
         cold_wall.append(w)
         cold_cpu.append(c)
     out["first_call_compile_wall_s"] = statistics.median(cold_wall)
@@ -503,21 +878,44 @@ def batch(jit, n: int = 20, repeats: int = 3) -> dict:
 
 
 def _run_side_by_side(args, jit) -> dict:
-    if not (args.dramsys and args.dramsys_sim):
-        raise SystemExit("side by side needs --dramsys BIN and --dramsys-sim SIM.json")
+    resources, sim_json = default_dramsys_paths(args.dramsys)
+    runner = DRAMSysRunner(args.dramsys, args.dramsys_resources or resources, args.dramsys_sim or sim_json)
     if jit is None:
         jit_available()  # load the compiled core before timing
-    r = side_by_side(args.dramsys, args.dramsys_sim, jit, resources=args.dramsys_resources)
-    s = r["sanity_vs_recorded"]
-    print(f"DRAMSys binary vs recorded DRAMSys 4.0 total times: {s['equal']}/{s['cases']} equal, "
-          f"largest difference {s['max_abs_rel_diff']:.4%}")
+    try:
+        r = {"binary": str(Path(args.dramsys).resolve()), "sanity_vs_recorded": dramsys_sanity(runner)}
+        s = r["sanity_vs_recorded"]
+        print(f"DRAMSys binary vs recorded DRAMSys 4.0 total times: {s['equal']}/{s['cases']} equal, "
+              f"largest difference {s['max_abs_rel_diff']:.4%}")
+        if args.agreement:
+            r["agreement"] = agreement(runner, args.agreement)
+            for name in ARCHGYM_TRACES:
+                if name in r["agreement"]:
+                    a = r["agreement"][name]
+                    print(f"agreement {name:8s}: total time equal on {a['total_time_exact']}/{args.agreement} designs "
+                          f"(worst {a['total_time_max_abs_err']:.2e}), energy on {a['energy_within_1e-9']}")
+        r.update(side_by_side(runner, jit))
+    finally:
+        runner.close()
     for name in ARCHGYM_TRACES:
         if name in r:
             x = r[name]
-            print(f"side by side vs DRAMSys  {name:8s} median {x['median_speedup']:.2f}x "
-                  f"(min {x['min_speedup']:.2f}x, max {x['max_speedup']:.2f}x; total time within "
-                  f"{x['max_abs_total_time_err']:.2%} of DRAMSys on these designs)")
+            print(f"{name:8s} DRAMSys/ours CPU median {x['dramsys_cpu_over_ours_cpu']['median']:.1f}x "
+                  f"(min {x['dramsys_cpu_over_ours_cpu']['min']:.1f}x), wall median "
+                  f"{x['dramsys_wall_over_ours_wall']['median']:.1f}x (min {x['dramsys_wall_over_ours_wall']['min']:.1f}x); "
+                  f"its reported sim time / our CPU min {x['dramsys_reported_sim_over_ours_cpu']['min']:.1f}x; "
+                  f"CLI/DRAMSys CPU {x['cli_cpu_over_dramsys_cpu']['median']:.1f}x; jsonl "
+                  f"{x['jsonl_cpu_per_design_s'] * 1e3:.1f} ms/design; serve DRAMSys/ours CPU "
+                  f"{x['dramsys_cpu_over_serve_cpu']:.1f}x; total time equal {x['total_time_equal']}/5")
     return r
+
+
+def _print_startup(r: dict) -> None:
+    print("startup: " + ", ".join(f"{k} {v:.2f}" for k, v in r.items() if isinstance(v, float)))
+
+
+#: how an entry updated alone (``--X-only``) is printed
+_PRINTERS = {"before_after": _print_before_after, "startup": _print_startup, "profile": _print_profile}
 
 
 def main(argv=None) -> dict:
@@ -525,9 +923,14 @@ def main(argv=None) -> dict:
     ap.add_argument("--no-fidelity", action="store_true")
     ap.add_argument("--pure", action="store_true", help="force the pure-Python core")
     ap.add_argument("--out", default=str(RESULTS))
-    ap.add_argument("--dramsys", help="DRAMSys 4.0 binary: run it side by side with this model")
-    ap.add_argument("--dramsys-sim", help="DRAMSys simulation JSON for --dramsys (e.g. ArchGym's ddr3-example.json)")
-    ap.add_argument("--dramsys-resources", help="DRAMSys resources folder (configs/, traces/), passed as its 2nd argument")
+    ap.add_argument("--dramsys", help="DRAMSys 4.0 binary (ArchGym's sims/DRAM/binary/DRAMSys/DRAMSys): run it side "
+                    "by side with this model")
+    ap.add_argument("--dramsys-sim", help="DRAMSys simulation JSON (default: ArchGym's ddr3-example.json next to "
+                    "the binary)")
+    ap.add_argument("--dramsys-resources", help="DRAMSys resources folder with configs/ (default: next to the binary "
+                    "as in oss-arch-gym)")
+    ap.add_argument("--agreement", type=int, default=0, metavar="N",
+                    help="also compare total time and energy with the binary on N random designs per trace")
     ap.add_argument("--side-by-side-only", action="store_true",
                     help="run only the side-by-side measurement and update that entry of an existing results file")
     ap.add_argument("--no-startup", action="store_true", help="skip the process start-up measurements")
@@ -537,27 +940,22 @@ def main(argv=None) -> dict:
                     help="also measure this interpreter (an earlier version's install), interleaved: before/after")
     ap.add_argument("--against-only", action="store_true",
                     help="run only the --against comparison and update that entry of an existing results file")
+    ap.add_argument("--profile-only", action="store_true",
+                    help="run only the profile (where the time goes) and update that entry of an existing results file")
     args = ap.parse_args(argv)
-    if args.against_only:
-        if not args.against:
-            raise SystemExit("--against-only needs --against PYTHON")
-        prev = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
-        prev["before_after"] = before_after(args.against)
-        _print_before_after(prev["before_after"])
-        Path(args.out).write_text(json.dumps(prev, indent=1, default=float))
-        return prev
-    if args.startup_only:
-        prev = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
-        prev["startup"] = startup()
-        print("startup: " + ", ".join(f"{k} {v:.2f}" for k, v in prev["startup"].items() if k != "load_average"))
-        Path(args.out).write_text(json.dumps(prev, indent=1, default=float))
-        return prev
     jit = False if args.pure else None
-    if args.side_by_side_only:
-        prev = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
-        prev["side_by_side"] = _run_side_by_side(args, jit)
-        Path(args.out).write_text(json.dumps(prev, indent=1, default=float))
-        return prev
+    if args.against_only and not args.against:
+        raise SystemExit("--against-only needs --against PYTHON")
+    only = {"before_after": args.against_only and (lambda: before_after(args.against)),
+            "startup": args.startup_only and startup, "side_by_side": args.side_by_side_only and (
+                lambda: _run_side_by_side(args, jit)), "profile": args.profile_only and (lambda: profile(jit))}
+    for key, measure in only.items():
+        if measure:
+            prev = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
+            prev[key] = measure()
+            _PRINTERS.get(key, lambda r: None)(prev[key])
+            Path(args.out).write_text(json.dumps(prev, indent=1, default=float))
+            return prev
     t0 = time.perf_counter()
     used_jit = (not args.pure) and jit_available()
     compile_s = time.perf_counter() - t0
@@ -591,9 +989,12 @@ def main(argv=None) -> dict:
     out["batch"] = batch(jit)
     print(f"evaluate_batch: {out['batch']['batch_per_design_cpu_s'] * 1e3:.1f} ms CPU/design vs "
           f"{out['batch']['single_per_design_cpu_s'] * 1e3:.1f} ms for fresh single-design simulators")
+    if not args.pure:
+        out["profile"] = profile(jit)
+        _print_profile(out["profile"])
     if not args.no_startup and not args.pure:
         out["startup"] = startup()
-        print("startup: " + ", ".join(f"{k} {v:.2f}" for k, v in out["startup"].items() if k != "load_average"))
+        _print_startup(out["startup"])
     if args.against:
         out["before_after"] = before_after(args.against)
         _print_before_after(out["before_after"])

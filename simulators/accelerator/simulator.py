@@ -113,7 +113,7 @@ class AcceleratorSimulator(Simulator):
     """
 
     name: ClassVar[str] = "Accelerator"
-    version: ClassVar[str] = "0.2.1"
+    version: ClassVar[str] = "0.3.0"
     default_objective: ClassVar[Any] = "latency_ns, energy_pj"
     workload_names: ClassVar[tuple[str, ...]] = SystolicSimulator.workload_names
     metrics: ClassVar[tuple[Metric, ...]] = (

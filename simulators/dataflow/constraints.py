@@ -75,7 +75,7 @@ def parse_constraints(targets: Any, problem: Problem, arch: Architecture, where:
             raise UnsupportedFeatureError(f"{here}: key {extra[0]!r} is not supported; supported: "
                                           f"{', '.join(sorted(ALLOWED_KEYS))}")
         if kind in ("temporal", "spatial"):
-            fac = _factors(e.get("factors"), here, dims) if e.get("factors") is not None else {}
+            fac = _factors(e.get("factors"), here, dims, what="in constraints") if e.get("factors") is not None else {}
             for d, f in fac.items():
                 if d not in dims:
                     raise MappingError(f"{here}: unknown dimension {d!r}; dimensions: {', '.join(dims)}")

@@ -22,7 +22,7 @@ from .mapping import Mapping, capacity_reasons, nest_of, structural_reasons, sub
 from .model import REUSE_MODES, Nest, analyze
 from .problem import Problem
 
-__all__ = ["evaluate_nest", "evaluate_mapping", "count_rows", "level_rows", "check_reuse"]
+__all__ = ["evaluate_nest", "evaluate_mapping", "count_rows", "level_rows", "check_reuse", "check_imperfect"]
 
 #: per-level arrays of :func:`.costs.costs` moved from the metrics into the counts
 LEVEL_ARRAYS = ("level_energy_pj", "dataspace_energy_pj", "level_throttling")
@@ -34,6 +34,16 @@ def check_reuse(reuse: str) -> str:
     if reuse not in REUSE_MODES:
         raise DataflowInputError(f"reuse {reuse!r} is not a counting mode; allowed: {', '.join(REUSE_MODES)}")
     return reuse
+
+
+def check_imperfect(imperfect: Any, reuse: str) -> bool:
+    """The ``imperfect`` option (a bool; residual factors are costed with ``reuse="exact"`` only)."""
+    if not isinstance(imperfect, (bool, np.bool_)):
+        raise DataflowInputError(f"imperfect {imperfect!r} must be true or false")
+    if imperfect and reuse != "exact":
+        raise DataflowInputError(f"imperfect=true needs reuse=exact (got reuse={reuse}): Timeloop's residual "
+                                 "iteration procedure is not modelled")
+    return bool(imperfect)
 
 
 def evaluate_nest(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exact",

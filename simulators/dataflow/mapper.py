@@ -14,7 +14,8 @@ counting work for every machine), never wall-clock time:
 2. *Evolution* (the rest): a population of the best distinct mappings found
    so far; each round mutates ``batch`` of them -- one or two prime factors move
    to another allowed slot (half the time to the same kind of slot one level
-   up or down), two loops of one level swap, a keep/bypass choice flips --
+   up or down), two loops of one level swap, a keep/bypass choice flips, in an
+   ``imperfect`` space a ``resid_<dim>`` choice is redrawn --
    repairs, costs the batch in one vectorized call and keeps the best.
 
 Deterministic for a given seed and budget.  :func:`map_layer` returns the
@@ -75,6 +76,7 @@ class _Moves:
         self.prime_params = np.array([p for p, _, _, _ in ms._factors], dtype=np.int64)
         self.order_params = [(p, lv) for p, lv in ms._order]
         self.keep_params = np.array([p for p, _, _ in ms._keep], dtype=np.int64)
+        self.resid_params = [p for p, _, _ in ms._resid]
         # order value <-> tuple, to swap two neighbouring loops
         self.order_look = {}
         for p, lv in ms._order:
@@ -195,7 +197,10 @@ class _Moves:
         kinds = rng.random(n)
         for i in range(n):
             r = kinds[i]
-            if len(self.prime_params) and r < 0.12:
+            if self.resid_params and r >= 0.9:  # (only imperfect spaces have these: perfect runs are unchanged)
+                p = self.resid_params[int(rng.integers(len(self.resid_params)))]
+                out[i, p] = 0 if out[i, p] and rng.random() < 0.3 else int(rng.integers(self.nvec[p]))
+            elif len(self.prime_params) and r < 0.12:
                 self.fill_axis(out[i], rng)
             elif len(self.prime_params) and (r < 0.6 or not (self.order_params or len(self.keep_params))):
                 for _ in range(1 + int(rng.random() < 0.35)):

@@ -18,10 +18,12 @@ import numpy as np
 from .arch import Architecture
 from .errors import MappingError
 from .model import Nest
+from .residual import check_residuals, covered, spatial_residual_rows
 from .problem import Problem
 from .sets import group_rows
 
 __all__ = ["LevelMapping", "Mapping", "nest_of", "mapping_of", "structural_reasons", "capacity_reasons", "subset"]
+
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class LevelMapping:
     spatial_x: TMapping[str, int] = None  # type: ignore[assignment]
     spatial_y: TMapping[str, int] = None  # type: ignore[assignment]
     keep: Optional[frozenset] = None
+    residual: TMapping[str, int] = None  # type: ignore[assignment]
+    """Timeloop's residual end of a temporal loop (``M=4,3``: 4 iterations, 3 in the dimension's global last
+    iteration; missing = the factor, a perfect loop); see :mod:`.residual`."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,14 @@ class Mapping:
         dsn = {ds.name for ds in problem.dataspaces}
         prod = {d: 1 for d in problem.dims}
         for lv, lm in zip(arch.levels, self.levels):
+            for d, r in (lm.residual or {}).items():
+                f = lm.temporal.get(d, 1) if d in dims else None
+                if f is None:
+                    raise MappingError(f"level {lv.name!r}: unknown dimension {d!r} in residual factors; "
+                                       f"dimensions: {', '.join(problem.dims)}")
+                if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or not 1 <= r <= f:
+                    raise MappingError(f"level {lv.name!r}: residual of {d!r} must be an integer from 1 to its "
+                                       f"factor {f}, got {r!r}")
             for what, fac in (("temporal", lm.temporal), ("spatial", lm.spatial_x or {}), ("spatial", lm.spatial_y or {})):
                 for d, f in fac.items():
                     if d not in dims:
@@ -79,6 +92,9 @@ class Mapping:
                 if name not in dsn:
                     raise MappingError(f"level {lv.name!r}: unknown data space {name!r}; data spaces: "
                                        f"{', '.join(sorted(dsn))}")
+        if any(lm.residual for lm in self.levels):
+            check_residuals(problem, arch, self)
+            return
         for d in problem.dims:
             if prod[d] != problem.bounds[d]:
                 parts = []
@@ -118,7 +134,14 @@ def nest_of(mappings: Sequence[Mapping], problem: Problem, arch: Architecture) -
                 keep[i, lv] = False
             elif lm.keep is not None:
                 keep[i, lv] = [ds.name in lm.keep for ds in problem.dataspaces]
-    return Nest(tf, sx, sy, order, keep)
+    rt = None
+    if any(lm.residual for m in mappings for lm in m.levels):
+        rt = tf.copy()
+        for i, m in enumerate(mappings):
+            for lv, lm in enumerate(m.levels):
+                for d, r in (lm.residual or {}).items():
+                    rt[i, lv, idx[d]] = r
+    return Nest(tf, sx, sy, order, keep, rt)
 
 
 def mapping_of(nest: Nest, i: int, problem: Problem, arch: Architecture) -> Mapping:
@@ -129,8 +152,10 @@ def mapping_of(nest: Nest, i: int, problem: Problem, arch: Architecture) -> Mapp
     for lv in range(len(arch.levels)):
         fac = lambda arr: {dims[j]: int(arr[i, lv, j]) for j in range(len(dims)) if arr[i, lv, j] > 1}  # noqa: E731
         keep = None if lv == 0 else frozenset(ds.name for s, ds in enumerate(problem.dataspaces) if nest.keep[i, lv, s])
+        res = {dims[j]: int(nest.rt[i, lv, j]) for j in range(len(dims))
+               if nest.rt is not None and nest.rt[i, lv, j] != nest.tf[i, lv, j]}
         levels.append(LevelMapping(fac(nest.tf), tuple(dims[j] for j in nest.order[i, lv]), fac(nest.sx), fac(nest.sy),
-                                   keep))
+                                   keep, res or None))
     return Mapping(tuple(levels))
 
 
@@ -149,14 +174,17 @@ def structural_reasons(problem: Problem, arch: Architecture, nest: Nest) -> np.n
     n, L, D = nest.tf.shape
     reasons = np.full(n, "", dtype=object)
     bounds = np.array([problem.bounds[d] for d in problem.dims], dtype=np.int64)
-    prod = np.prod(nest.tf * nest.sx * nest.sy, axis=1)
+    prod = covered(nest)
     bad = np.nonzero(np.any(prod != bounds[None, :], axis=1))[0]
 
     def product_text(p):
         j = int(np.nonzero(p != bounds)[0][0])
-        return f"dimension {problem.dims[j]!r}: factors multiply to {int(p[j])}, bound is {int(bounds[j])}"
+        what = "multiply to" if nest.rt is None else "with residuals cover"
+        return f"dimension {problem.dims[j]!r}: factors {what} {int(p[j])}, bound is {int(bounds[j])}"
 
     reasons[bad] = _by_key(bad, prod[bad], product_text)
+    reasons[spatial_residual_rows(nest)] = "a residual factor below a spatial loop of its dimension (spatial " \
+                                           "residuals are not modelled)"
     for lv in range(L):
         f = arch.fanouts[lv]
         mx, my = (f.mesh_x, f.mesh_y) if f is not None else (1, 1)
@@ -193,4 +221,5 @@ def capacity_reasons(problem: Problem, arch: Architecture, capacity: np.ndarray)
 
 def subset(nest: Nest, rows: np.ndarray) -> Nest:
     """The mappings ``rows`` of ``nest``."""
-    return Nest(nest.tf[rows], nest.sx[rows], nest.sy[rows], nest.order[rows], nest.keep[rows])
+    return Nest(nest.tf[rows], nest.sx[rows], nest.sy[rows], nest.order[rows], nest.keep[rows],
+                None if nest.rt is None else nest.rt[rows])

@@ -13,6 +13,16 @@ Parameters (dimensions with bound 1 are left out; all are finite):
   innermost first (Timeloop's permutation string, e.g. ``"RSPQCM"``).
 * ``keep_<level>_<dataspace>`` for every level but the backing store:
   ``keep`` or ``bypass``.
+* only with ``imperfect=True`` (:data:`IMPERFECT_STEPS`): ``resid_<dim>``, ``none``
+  or ``<level>+<k>``: that level's temporal loop of the dimension gets ``k``
+  more iterations than the primes give it and the loops above it are refitted
+  with Timeloop's rule for imperfect factors (innermost up: a loop takes
+  ``min(factor, remaining)`` iterations, the residual ``remaining % factor`` in the
+  dimension's last iteration, ``remaining = ceil(remaining / factor)``; the
+  backing store takes what is left), so tiles need not divide the bound.  The
+  choice has no effect when a spatial loop of the dimension sits above that
+  level (spatial residuals are not modelled, :mod:`.residual`).  Default off:
+  the perfect-only space, as before.
 
 Container levels (nested fan-outs) hold nothing and get no temporal slot, order
 or keep parameter.  Timeloop constraints (:mod:`.constraints`) fix factors
@@ -43,10 +53,13 @@ from .mapping import Mapping, nest_of
 from .model import Nest
 from .problem import Problem
 
-__all__ = ["divisors", "prime_factors", "MappingSpace", "NotInSpace", "MAX_ORDER_DIMS"]
+__all__ = ["divisors", "prime_factors", "MappingSpace", "NotInSpace", "MAX_ORDER_DIMS", "IMPERFECT_STEPS"]
 
 #: loop orders are enumerated (n! values); more active dimensions than this are refused
 MAX_ORDER_DIMS = 8
+
+#: extra iterations an ``imperfect=True`` space may give one temporal loop (``resid_<dim>`` = ``<level>+k``)
+IMPERFECT_STEPS = (1, 2, 3)
 
 
 def divisors(n: int) -> list[int]:
@@ -74,8 +87,10 @@ class MappingSpace:
     """Design space and fast decoding for mappings of ``problem`` on ``arch`` (see the module docstring),
     narrowed by Timeloop ``constraints`` (:class:`.constraints.Constraints`)."""
 
-    def __init__(self, problem: Problem, arch: Architecture, constraints: Constraints | None = None) -> None:
+    def __init__(self, problem: Problem, arch: Architecture, constraints: Constraints | None = None,
+                 imperfect: bool = False) -> None:
         self.problem, self.arch = problem, arch
+        self.imperfect = bool(imperfect)
         c = self.constraints = constraints or Constraints()
         self.dims = list(problem.dims)
         self.active = [d for d in self.dims if problem.bounds[d] > 1]
@@ -168,6 +183,9 @@ class MappingSpace:
                     self._keep.append((len(params), lv, s))
                     params.append(Categorical(f"keep_{level.name}_{ds.name}", ("keep", "bypass"),
                                               f"whether {level.name} holds {ds.name}"))
+        self._resid: list[tuple[int, int, np.ndarray]] = []  # (param, dim, (level, extra) per value; row 0 = none)
+        if imperfect:
+            self._add_resid_params(params, didx)
         if not params:  # the constraints fix everything: a space of one design
             params.append(Categorical("mapping_fixed", ("fixed by the constraints",), "nothing left to choose"))
         self.space = DesignSpace(params)
@@ -178,6 +196,48 @@ class MappingSpace:
                          np.array([q for _, dd, q, _ in self._factors if dd == d], dtype=np.int64),
                          [tab for _, dd, _, tab in self._factors if dd == d])
                         for d in sorted({dd for _, dd, _, _ in self._factors})]
+
+    def _add_resid_params(self, params: list, didx: dict) -> None:
+        """``resid_<dim>`` for every active dimension whose factors the constraints leave free (a fixed
+        factor > 1 anywhere, or 1 at the backing store, keeps the dimension perfect)."""
+        c = self.constraints
+        for d in self.active:
+            fixed = {lv for lv, fac in c.temporal.items() if d in fac}
+            if any(fac.get(d, 1) > 1 for fac in (*c.temporal.values(), *c.spatial.values())) or 0 in fixed:
+                continue
+            choices = [(lv, k) for lv, level in enumerate(self.arch.levels)
+                       if lv > 0 and not level.is_dummy and lv not in fixed for k in IMPERFECT_STEPS]
+            if not choices:
+                continue
+            self._resid.append((len(params), didx[d], np.array([(0, 0)] + choices, dtype=np.int64)))
+            params.append(Categorical(f"resid_{d}", ["none"] + [f"{self.arch.levels[lv].name}+{k}" for lv, k in choices],
+                                      f"a temporal loop of {d} with k more iterations than its primes give "
+                                      "(imperfect factorization; the loops above are refitted)"))
+
+    def _imperfect(self, fac: np.ndarray, idx: np.ndarray) -> np.ndarray | None:
+        """Apply the ``resid_<dim>`` choices of ``idx`` to the perfect factors ``fac`` ``(n, kind, L, D)``
+        in place; the residual ends ``(n, L, D)`` (None if no row chose one)."""
+        rt = None
+        for p, j, table in self._resid:
+            bound = self.problem.bounds[self.dims[j]]
+            for i in np.nonzero(idx[:, p] > 0)[0]:
+                lv, extra = (int(v) for v in table[idx[i, p]])
+                tf = fac[i, 0, :, j]
+                sf = fac[i, 1, :, j] * fac[i, 2, :, j]
+                if np.any(sf[:lv] > 1):
+                    continue  # a spatial loop of the dimension above: not modelled, the choice has no effect
+                rem = bound // int(sf[lv] * np.prod(tf[lv + 1:] * sf[lv + 1:]))
+                ends, res = tf.copy(), tf.copy()
+                for q in range(lv, 0, -1):
+                    e = min(int(tf[q]) + (extra if q == lv else 0), rem)
+                    ends[q], res[q] = e, (rem % e) or e
+                    rem = -(-rem // e)
+                ends[0] = res[0] = rem
+                if rt is None:
+                    rt = fac[:, 0].copy()
+                fac[i, 0, :, j] = ends
+                rt[i, :, j] = res
+        return rt
 
     def _fix(self, primes: list[int], value: int, slot: tuple[str, int], slot_id: dict, j: int, d: str) -> None:
         """Take ``value``'s primes out of ``primes`` and fix them at ``slot``."""
@@ -217,7 +277,8 @@ class MappingSpace:
         keep = np.repeat(self._keep_fixed[None], n, axis=0)
         for p, lv, s in self._keep:
             keep[:, lv, s] = idx[:, p] == 0
-        return Nest(fac[:, 0], fac[:, 1], fac[:, 2], order, keep)
+        rt = self._imperfect(fac, idx) if self._resid else None
+        return Nest(fac[:, 0], fac[:, 1], fac[:, 2], order, keep, rt)
 
     def indices(self, configs: list[TMapping[str, Any]]) -> np.ndarray:
         """Canonical index matrix of validated configs (fast path of ``space.encode``)."""
@@ -233,6 +294,10 @@ class MappingSpace:
         cannot express it (a factor where the space or its constraints allow none, an order or keep the
         constraints fix otherwise, spatial factors over a fan-out)."""
         nest = nest_of([mapping], self.problem, self.arch)
+        if nest.rt is not None:
+            lv, d = (int(v[0]) for v in np.nonzero(nest.rt[0] != nest.tf[0]))
+            raise NotInSpace(f"level {self.arch.levels[lv].name!r}: residual factor {self.dims[d]}="
+                             f"{int(nest.tf[0, lv, d])},{int(nest.rt[0, lv, d])} (the space's factors divide the bounds)")
         want = np.stack([nest.tf[0], nest.sx[0], nest.sy[0]])
         cfg: dict[str, Any] = {"mapping_fixed": self.space["mapping_fixed"].values[0]} if "mapping_fixed" in self.names else {}
         for d, params, primes, tabs in self._by_dim:
@@ -278,6 +343,8 @@ class MappingSpace:
                 elif held != bool(self._keep_fixed[lv, s]):
                     raise NotInSpace(f"level {self.arch.levels[lv].name!r}: keeping {ds.name} is fixed by the "
                                      "constraints")
+        for p, _, _ in self._resid:
+            cfg[self.space.names[p]] = "none"
         for lv, f in enumerate(self.arch.fanouts):
             for axis, k in (("X", 1), ("Y", 2)):
                 size = (f.mesh_x if axis == "X" else f.mesh_y) if f is not None else 1

@@ -48,16 +48,20 @@ where loop ``k`` advances happens ``(n_k - 1) * prod_{i<k} n_i`` times.
   ``T_k == T_m'`` and otherwise re-fetches the whole tile.
 
 Both modes use the same multicast, reduction and first-read conventions.
+Mappings with Timeloop's residual factors (imperfect factorization) take the
+tile sizes, partitions, MACs and walks of :mod:`.residual` (``exact`` only).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
 from .arch import Architecture
+from .errors import UnsupportedFeatureError
 from .problem import Problem
+from .residual import imperfect_rows, residual_extents, residual_walk
 from .sets import contiguous_span, per_row, sumset_overlap, sumset_size
 
 __all__ = ["Nest", "REUSE_MODES", "analyze"]
@@ -68,13 +72,15 @@ REUSE_MODES = ("exact", "timeloop")
 @dataclass
 class Nest:
     """Mappings as arrays: ``tf``, ``sx``, ``sy`` are ``(N, L, D)`` temporal and spatial X/Y
-    factors, ``order`` ``(N, L, D)`` dimension indices outer to inner, ``keep`` ``(N, L, S)``."""
+    factors, ``order`` ``(N, L, D)`` dimension indices outer to inner, ``keep`` ``(N, L, S)``;
+    ``rt`` ``(N, L, D)`` the temporal loops' residual ends (None: every loop is perfect, ``rt == tf``)."""
 
     tf: np.ndarray
     sx: np.ndarray
     sy: np.ndarray
     order: np.ndarray
     keep: np.ndarray
+    rt: Optional[np.ndarray] = None
 
     @property
     def n(self) -> int:
@@ -194,6 +200,12 @@ def analyze(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exac
     instances = np.cumprod(np.concatenate([np.ones((n, 1), dtype=np.int64), fan[:, :-1]], axis=1), axis=1)
     macs_pi = np.prod(tf.reshape(n, L * D), axis=1)
     mac_instances = np.prod(fan, axis=1)
+    imp = imperfect_rows(nest)
+    if imp.size:
+        if not exact:
+            raise UnsupportedFeatureError("residual factors (imperfect factorization) are costed with reuse=exact "
+                                          "only; Timeloop's residual iteration procedure is not modelled")
+        r_first, r_part, macs_pi[imp], r_last = residual_extents(nest, imp)
 
     reads = np.zeros((n, L, S), dtype=np.int64)
     fills = np.zeros_like(reads)
@@ -209,10 +221,15 @@ def analyze(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exac
         walk = np.empty((n, L), dtype=np.int64)
         for lv in range(L):
             ext = inner[:, lv]
+            if imp.size:
+                ext = ext.copy()
+                ext[imp] = r_first[:, lv]  # the first tile is the largest
             sizes = [_set_size(t, ext, exact) for t in terms]
             tile[:, lv] = np.prod(np.stack(sizes, axis=1), axis=1) if sizes else 1
             if exact:
                 pext = bounds[None, :] // np.maximum(1, instances_dims(sf, lv))
+                if imp.size:
+                    pext[imp] = r_part[:, lv]
                 psz = [_set_size(t, pext, exact) for t in terms]
                 part[:, lv] = np.prod(np.stack(psz, axis=1), axis=1) if psz else 1
             elif lv == 0:
@@ -223,6 +240,8 @@ def analyze(problem: Problem, arch: Architecture, nest: Nest, reuse: str = "exac
                 union = np.prod(np.stack(usz, axis=1), axis=1) if usz else np.ones(n, dtype=np.int64)
                 part[:, lv] = part[:, lv - 1] * tile[:, lv] // union
             walk[:, lv] = tile[:, lv] + _walk_extra(lv * D, n_k, w_k, tau, terms, ext, tile[:, lv], exact)
+            for q, i in enumerate(imp):
+                walk[i, lv] = residual_walk(nest, int(i), lv, terms, inner[i, lv], r_last[q, lv], tstride[i])
         # child of each level for this data space, and the counts
         for lv in range(L):
             kept = keep[:, lv, s]

@@ -17,14 +17,17 @@ layer or node, or its index; ``input_shapes``, ``onnx_unsupported`` for an
 ``reuse`` (``"exact"`` default, or ``"timeloop"`` to reproduce Timeloop's
 reference counts), ``ert`` (Accelergy ``ERT.yaml``; default the built-in
 45 nm table, :mod:`.costs`), ``constraints`` (a Timeloop constraints YAML or
-a list of targets, added to the architecture's).
+a list of targets, added to the architecture's), ``imperfect`` (default false:
+tile factors divide the bounds; true adds Timeloop-style residual factors to the
+space, ``resid_<dim>`` parameters, costed with ``reuse="exact"`` only).
 
 Metrics: ``cycles`` (compute cycles over Timeloop's bandwidth throttling),
 ``energy_pj``, ``edp`` (pJ x cycles), ``area_mm2``, ``dram_accesses`` (words
 at the backing store), ``utilization`` (higher is better), ``throttling``
 (1 = compute-bound; below 1 the slowest level's bandwidth bounds), ``macs``.
 A mapping file the space cannot express (a temporal factor at a container's
-level, an order or keep the constraints fix otherwise) is costed as a design
+level, an order or keep the constraints fix otherwise, residual factors
+``M=4,3``) is costed as a design
 outside the space (``in_space: False``).  Infeasible mappings (spatial
 factors over a fan-out axis, tiles over a capacity) cost at most one
 vectorized pass (fan-out overflow is rejected before the model runs) and carry a reason naming the level and
@@ -40,7 +43,7 @@ import numpy as np
 
 from archgym.simulator import Metric, Simulator
 
-from .evaluate import check_reuse, count_rows, evaluate_nest
+from .evaluate import check_imperfect, check_reuse, count_rows, evaluate_nest
 from .mapping import nest_of
 from .mapping_space import MappingSpace, NotInSpace
 from .model import Nest
@@ -75,16 +78,18 @@ class DataflowMappingSimulator(Simulator):
 
     def __init__(self, workload: Any = "resnet18:layer1.0.conv1", arch: Any = "eyeriss_like",
                  reuse: str = "exact", ert: Any = None, constraints: Any = None, layer: Any = None,
-                 input_shapes: Any = None, onnx_unsupported: str = "error", **options: Any) -> None:
+                 input_shapes: Any = None, onnx_unsupported: str = "error", imperfect: Any = False,
+                 **options: Any) -> None:
         if options:
             raise TypeError(f"unknown option(s) for DataflowMappingSimulator: {', '.join(sorted(options))}")
         self.reuse = check_reuse(reuse)
+        self.imperfect = check_imperfect(imperfect, self.reuse)
         self.problem = resolve_problem(workload, layer, input_shapes, onnx_unsupported)
         self.arch, embedded = resolve_arch_and_constraints(arch)
         self.constraints = resolve_constraints(self.problem, self.arch, embedded, constraints)
         self.table = resolve_table(ert, self.arch)
         self.workload = self.problem.name
-        self.mspace = MappingSpace(self.problem, self.arch, self.constraints)
+        self.mspace = MappingSpace(self.problem, self.arch, self.constraints, self.imperfect)
         self.space = self.mspace.space
 
     def evaluate_indices(self, idx: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:

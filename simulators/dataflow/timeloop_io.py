@@ -342,14 +342,44 @@ def read_architecture(path: str | Path) -> Architecture:
 
 
 # ---------------------------------------------------------------------------------- mapping
-def _factors(raw: Any, where: str, dims: list[str] | None = None) -> dict[str, int]:
+#: Timeloop's residual spelling ``M=4,3`` (its mapping parser) or ``M=4;3`` (what it prints)
+_RESIDUAL = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)\s*=\s*(-?\d+)[,;](-?\d+)(?![\d;]|\s*,\s*-?\d)")
+
+
+def _residuals(raw: Any, where: str, residual: dict[str, int] | None, what: str) -> Any:
+    """Take Timeloop's residual tokens (``M=4,3``) out of a factor string into ``residual``
+    (:class:`UnsupportedFeatureError` where ``residual`` is None: ``what`` says where they are not
+    modelled); malformed ones (``M=4,``, ``M=4,3,2``, ``M=4;x``) get one line."""
+    if isinstance(raw, list):  # a YAML list: residuals need quotes there (["K=10,2"]) or the ";" spelling
+        return [_residuals(t, where, residual, what) for t in raw]
+    if not isinstance(raw, str):
+        return raw
+    bad = re.search(r"([A-Za-z_][A-Za-z_0-9]*)\s*=\s*-?\d+(;(?!-?\d)\S*|[,;]-?\d+\s*[,;]\s*-?\d+)", raw)
+    if bad:
+        raise MappingError(f"{where}: cannot read residual factor {bad.group(0).strip()!r}; expected DIM=N or "
+                           "DIM=N,R (N iterations, R in the dimension's last iteration, 1 <= R <= N)")
+    found = list(_RESIDUAL.finditer(raw))
+    if found and residual is None:
+        raise UnsupportedFeatureError(f"{where}: residual factors ({found[0].group(0)}: imperfect factorization) "
+                                      f"are not supported {what}; give factors that multiply to the bound")
+    for m in found:
+        end, res = int(m.group(2)), int(m.group(3))
+        if not 1 <= res <= max(end, 1):
+            raise MappingError(f"{where}: residual factor {m.group(0)!r}: the residual must be from 1 to the "
+                               f"factor {end}")
+        if m.group(1) in residual:  # type: ignore[operator]
+            raise MappingError(f"{where}: dimension {m.group(1)!r} given twice in factors")
+        residual[m.group(1)] = res  # type: ignore[index]
+    return _RESIDUAL.sub(lambda m: f"{m.group(1)}={m.group(2)}", raw)
+
+
+def _factors(raw: Any, where: str, dims: list[str] | None = None, residual: dict[str, int] | None = None,
+             what: str = "here") -> dict[str, int]:
     """``DIM=N`` tokens (a string, a list or a dict); Timeloop's own ``C1 M16`` spelling (no ``=``)
-    is split on the longest dimension name that prefixes the token."""
+    is split on the longest dimension name that prefixes the token.  Residual tokens ``DIM=N,R`` go
+    to ``residual`` (refused where it is None)."""
     items: list[tuple[str, Any]]
-    if isinstance(raw, str) and re.search(r"=\s*\d+\s*,\s*\d+", raw):
-        m = re.search(r"([A-Za-z_][A-Za-z_0-9]*)\s*=\s*\d+\s*,\s*\d+", raw)
-        raise UnsupportedFeatureError(f"{where}: residual factors ({m.group(0) if m else raw!r}: imperfect "
-                                      "factorization) are not supported; give factors that multiply to the bound")
+    raw = _residuals(raw, where, residual, what)
     if isinstance(raw, dict):
         items = list(raw.items())
     else:
@@ -365,7 +395,7 @@ def _factors(raw: Any, where: str, dims: list[str] | None = None) -> dict[str, i
                     items.append((name, str(t)[len(name):]))
                     continue
             if not m:
-                raise MappingError(f"{where}: cannot read factor {t!r}; expected DIM=N")
+                raise MappingError(f"{where}: cannot read factor {t!r}; expected DIM=N (or DIM=N,R with a residual)")
             items.append((m.group(1), m.group(2)))
     out = {}
     for d, v in items:
@@ -459,11 +489,13 @@ def parse_mapping(doc: Any, problem: Problem, arch: Architecture, where: str = "
     sx: list[dict[str, int]] = [dict() for _ in range(L)]
     sy: list[dict[str, int]] = [dict() for _ in range(L)]
     keep: list[set | None] = [None] * L
+    residual: list[dict[str, int]] = [dict() for _ in range(L)]
     all_ds = [ds.name for ds in problem.dataspaces]
     for kind, lv, e in mapping_entries(doc, problem, arch, where):
         here = f"{where}: {kind} entry for {str(e.get('target'))!r}"
         if kind == "spatial":
-            fac = _factors(e.get("factors"), here, dims)
+            fac = _factors(e.get("factors"), here, dims, what="on spatial loops (fewer instances in the last "
+                           "iteration); only temporal residuals are modelled")
             perm = _perm(e.get("permutation"), dims, here)
             for d in fac:
                 if d not in perm:
@@ -478,7 +510,7 @@ def parse_mapping(doc: Any, problem: Problem, arch: Architecture, where: str = "
             if unknown:
                 raise MappingError(f"{here}: unknown dimension {unknown[0]!r}; dimensions: {', '.join(dims)}")
         elif kind == "temporal":
-            temporal[lv] = _factors(e.get("factors"), here, dims)
+            temporal[lv] = _factors(e.get("factors"), here, dims, residual[lv])
             order[lv] = tuple(reversed(_perm(e.get("permutation"), dims, here)))
         else:
             held = kept_set(e, all_ds, here)
@@ -489,7 +521,9 @@ def parse_mapping(doc: Any, problem: Problem, arch: Architecture, where: str = "
                 continue
             keep[lv] = held
     m = Mapping(tuple(LevelMapping(temporal[i], order[i], sx[i], sy[i],
-                                   frozenset(keep[i]) if keep[i] is not None else None) for i in range(L)))
+                                   frozenset(keep[i]) if keep[i] is not None else None,
+                                   {d: r for d, r in residual[i].items() if r != temporal[i].get(d, 1)} or None)
+                      for i in range(L)))
     m.check(problem, arch)
     if m.levels[0].keep is not None and set(m.levels[0].keep) != set(all_ds):
         missing = sorted(set(all_ds) - set(m.levels[0].keep))
@@ -514,7 +548,8 @@ def mapping_document(mapping: Mapping, problem: Problem, arch: Architecture) -> 
         listed = [d for d in lm.order if d in dims]
         order = [d for d in dims if d not in listed] + listed   # outermost first
         entries.append({"target": level.name, "type": "temporal",
-                        "factors": " ".join(f"{d}={int(lm.temporal.get(d, 1))}" for d in dims),
+                        "factors": " ".join(f"{d}={int(lm.temporal.get(d, 1))}" + (
+                            f",{int(lm.residual[d])}" if d in (lm.residual or {}) else "") for d in dims),
                         "permutation": _perm_text(list(reversed(order)))})
         sx, sy = dict(lm.spatial_x or {}), dict(lm.spatial_y or {})
         if sx or sy:

@@ -10,6 +10,7 @@ about two orders of magnitude slower).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -21,9 +22,10 @@ from . import _core
 from .energy import EnergyBreakdown, auto_precharge_offsets, energy_from_stats
 from .knobs import encode_mcconfig
 from .standards import MemSpec
-from .trace import Trace
+from .trace import MAX_TRACE_PS, Trace, TraceError
 
-__all__ = ["RunResult", "run", "jit_available", "ControllerDeadlock", "DecodedTrace", "decode_trace", "KERNEL"]
+__all__ = ["RunResult", "run", "jit_available", "ControllerDeadlock", "DecodedTrace", "decode_trace", "check_trace",
+           "KERNEL"]
 
 
 class ControllerDeadlock(RuntimeError):
@@ -55,7 +57,7 @@ def _example_arguments() -> tuple:
 #: bank count); ``_nrt=False``: no reference counting -- the core allocates nothing (its
 #: state comes from :func:`._core.new_state`), and counting every array argument of its
 #: LLVM-inlined parts made it 3-5x slower (measured on the ArchGym traces).
-KERNEL = Kernel(_core.simulate_core, label="the DRAM controller kernel", example=_example_arguments,
+KERNEL = Kernel(_core.simulate_core, label="the DRAM controller kernel", example=_example_arguments, returns="int64",
                 expected_s=7, nogil=True, error_model="numpy", _nrt=False)
 
 
@@ -66,6 +68,21 @@ def jit_available() -> bool:
         return False
     KERNEL.compiled()
     return True
+
+
+def _percentile_99(x: np.ndarray) -> float:
+    """``np.percentile(x, 99)`` (linear interpolation, the same floating-point operations) of
+    a non-empty 1-D float array without NaNs, in a sixth of the time: one partition."""
+    n = x.shape[0]
+    vi = (n - 1) * 0.99
+    lo = math.floor(vi)
+    if lo >= n - 1:
+        return float(x.max())
+    g = vi - lo
+    part = np.partition(x, (lo, lo + 1))
+    a, b = float(part[lo]), float(part[lo + 1])
+    d = b - a
+    return b - d * (1 - g) if g >= 0.5 else a + d * g
 
 
 @dataclass(frozen=True)
@@ -97,7 +114,7 @@ class RunResult:
         return {
             "total_time_ns": t,
             "avg_read_latency_ns": float(lat.mean()) if lat.size else 0.0,
-            "p99_read_latency_ns": float(np.percentile(lat, 99)) if lat.size else 0.0,
+            "p99_read_latency_ns": _percentile_99(lat) if lat.size else 0.0,
             "bandwidth_gbps": (n * self.burst_bytes / t) if t > 0 else 0.0,
             "row_hit_rate": max(ncas - self.n_act, 0) / ncas if ncas else 0.0,
             "energy_pj": self.energy.total_pj,
@@ -125,10 +142,37 @@ class DecodedTrace:
         return int(self.times.shape[0])
 
 
+def check_trace(spec: MemSpec, trace: Trace) -> None:
+    """Refuse, with one line naming the request (its file and line when read from a file), a
+    trace the model cannot represent on ``spec``: times that are not whole non-negative
+    player cycles, a timeline beyond :data:`.trace.MAX_TRACE_PS`, directions other than 0/1
+    (:class:`.trace.TraceError`), addresses beyond the capacity (:class:`.standards.CapacityError`)."""
+    t = np.asarray(trace.times)
+    if t.size:
+        if t.dtype.kind not in "iu":
+            frac = ~np.isfinite(t) | (t != np.floor(t)) if t.dtype.kind == "f" else np.ones(t.shape, bool)
+            if frac.any():
+                i = int(np.argmax(frac))
+                raise TraceError(f"{trace.where(i)}: time {t[i]!r} is not a whole number of trace-player cycles")
+        if t.min() < 0:
+            i = int(np.argmax(t < 0))
+            raise TraceError(f"{trace.where(i)}: time {t[i]} is negative; times are player cycles >= 0")
+        limit = MAX_TRACE_PS // spec.player_ps
+        reach = np.cumsum(t.astype(np.float64)) if trace.relative else t
+        if reach.max() > limit:
+            i = int(np.argmax(reach > limit))
+            raise TraceError(f"{trace.where(i)}: time {t[i]} reaches beyond the latest time the model represents, "
+                             f"{limit} player cycles of {spec.player_ps} ps ({MAX_TRACE_PS} ps, about 26 days)")
+    w = np.asarray(trace.is_write)
+    if w.size and (w.min() < 0 or w.max() > 1 or (w.dtype.kind == "f" and (w != np.round(w)).any())):
+        i = int(np.argmax((w != 0) & (w != 1)))
+        raise TraceError(f"{trace.where(i)}: direction {w[i]!r} is neither 0 (read) nor 1 (write)")
+    spec.check_capacity(trace.addresses, trace.name, where=trace.where)
+
+
 def decode_trace(spec: MemSpec, trace: Trace) -> DecodedTrace:
-    """Check ``trace`` against ``spec``'s capacity (:class:`.standards.CapacityError`) and
-    split its addresses with ``spec``'s mapping."""
-    spec.check_capacity(trace.addresses, trace.name)
+    """Check ``trace`` (:func:`check_trace`) and split its addresses with ``spec``'s mapping."""
+    check_trace(spec, trace)
     bank, bg, row = spec.decode(trace.addresses)
     tv = spec.timing_vector()
     return DecodedTrace(spec, np.ascontiguousarray(trace.times, np.int64),

@@ -18,13 +18,14 @@ ArchGym's baseline (:data:`DEFAULT_MCCONFIG`).
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping
 
 import numpy as np
 
 from archgym.space import Categorical, DesignSpace, Integer, Ordinal
 
-__all__ = ["KNOBS", "INTEGER_RANGES", "DEFAULT_MCCONFIG", "dram_space", "encode_mcconfig"]
+__all__ = ["KNOBS", "INTEGER_RANGES", "DEFAULT_MCCONFIG", "MCCONFIG_KEYS", "dram_space", "encode_mcconfig"]
 
 _P2 = (1, 2, 4, 8, 16, 32, 64, 128)
 
@@ -47,6 +48,8 @@ INTEGER_RANGES: dict[str, tuple[int, int]] = {
     "RefreshMaxPulledin": (1, 8), "MaxActiveTransactions": (1, 128),
 }
 _EXTRA = {"PowerDownPolicy": ("NoPowerDown", "Staggered"), "CmdMux": ("Oldest", "Strict")}
+#: every mcconfig key the model reads (the searched knobs, then PowerDownPolicy and CmdMux)
+MCCONFIG_KEYS: tuple[str, ...] = (*KNOBS, *_EXTRA)
 
 #: ArchGym's baseline controller configuration (DRAMSys ddr3-example mcconfig)
 DEFAULT_MCCONFIG: dict[str, Any] = {
@@ -57,8 +60,10 @@ DEFAULT_MCCONFIG: dict[str, Any] = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def dram_space(power_down: bool = False, integer: bool = False) -> DesignSpace:
-    """The DRAM controller design space (see the module docstring)."""
+    """The DRAM controller design space (see the module docstring); one shared, immutable
+    object per variant."""
     params = []
     for name, vals in KNOBS.items():
         desc = f"DRAMSys mcconfig {name}"

@@ -30,13 +30,36 @@ from typing import Any, ClassVar, Mapping
 
 from archgym.errors import OptionError
 from archgym.simulator import Metric, Simulator, WorkloadError
+from archgym.userfiles import check_readable
 
 from .controller import ControllerDeadlock, DecodedTrace, RunResult, decode_trace, run
-from .knobs import DEFAULT_MCCONFIG, dram_space
+from .knobs import DEFAULT_MCCONFIG, MCCONFIG_KEYS, dram_space, encode_mcconfig
 from .standards import MemSpec, load_standard, standard_names
-from .trace import SHIPPED_WORKLOADS, Trace, generate, load_trace
+from .trace import SHIPPED_WORKLOADS, Trace, TraceError, generate, load_trace
 
 __all__ = ["DRAMSimulator", "simulate", "resolve_workload"]
+
+
+def _check_fixed(fixed: Mapping[str, Any] | None, space: Any) -> dict:
+    """``fixed`` (controller parameters held constant) checked: a mapping of mcconfig keys
+    that are not design parameters of ``space`` (the design's value would silently win),
+    each with a value the model supports; an :class:`OptionError` line otherwise."""
+    if fixed is None:
+        return {}
+    if not isinstance(fixed, Mapping):
+        raise OptionError(f"fixed must be a mapping of controller parameter to value, got {fixed!r}")
+    allowed = [k for k in MCCONFIG_KEYS if k not in space.names]
+    for key in fixed:
+        if key in space.names:
+            raise OptionError(f"fixed: {key!r} is a design parameter of this space, so each design sets it; fix "
+                              f"only {', '.join(allowed)}")
+        if key not in allowed:
+            raise OptionError(f"fixed: unknown controller parameter {key!r}; allowed: {', '.join(allowed)}")
+    try:
+        encode_mcconfig(fixed)
+    except ValueError as e:
+        raise OptionError(f"fixed: {e}") from None
+    return dict(fixed)
 
 _FILE_ONLY = ("cloud-1", "cloud-2")
 
@@ -51,15 +74,29 @@ def _generate_for(spec: Mapping[str, Any], mem: MemSpec, name: str) -> Trace:
 
 
 def _load_trace_file(path: Path) -> Trace:
-    """A trace file's requests; a malformed or empty file is a :class:`WorkloadError`
-    (an empty trace would otherwise score every design 0 cycles, reward 1)."""
-    try:
-        tr = load_trace(path)
-    except ValueError as e:
-        raise WorkloadError(str(e).strip().splitlines()[0]) from None
+    """A trace file's requests; a missing, unreadable, malformed or empty file is a
+    :class:`WorkloadError` naming it (an empty trace would otherwise score every design 0
+    cycles, reward 1)."""
+    tr = load_trace(path)
     if len(tr) == 0:
         raise WorkloadError(f"trace file {str(path)!r} holds no requests; a DRAM workload needs at least one")
     return tr
+
+
+_TRACE_SUFFIXES = (".stl", ".rstl", ".csv")
+
+
+def _trace_file(name: str, trace_dir: str | Path | None) -> Path | None:
+    """The file a workload name or path stands for: ``trace_dir`` and ``ARCHGYM_DRAM_TRACES``
+    first (``NAME`` or ``NAME.stl`` there), then the path itself if it has a trace suffix or
+    exists (a folder too: reading it names the mistake); None for anything else."""
+    stem = name[:-4] if name.endswith(".stl") else name
+    for d in (Path(d) for d in (trace_dir, os.environ.get("ARCHGYM_DRAM_TRACES")) if d):
+        for cand in (d / name, d / f"{stem}.stl"):
+            if cand.is_file():
+                return cand
+    p = Path(name)
+    return p if p.suffix.lower() in _TRACE_SUFFIXES or p.exists() else None
 
 
 def resolve_workload(workload: Any, mem: MemSpec, trace_dir: str | Path | None = None) -> Trace:
@@ -67,30 +104,19 @@ def resolve_workload(workload: Any, mem: MemSpec, trace_dir: str | Path | None =
     if isinstance(workload, Trace):
         return workload
     if isinstance(workload, Mapping):
-        try:
-            tr = _generate_for(workload, mem, str(workload.get("name", workload.get("pattern", "generated"))))
-        except ValueError as e:
-            raise WorkloadError(str(e)) from None
+        tr = _generate_for(workload, mem, str(workload.get("name", workload.get("pattern", "generated"))))
         if len(tr) == 0:
             raise WorkloadError(f"generator spec {dict(workload)} makes no requests; use n >= 1")
         return tr
     if not isinstance(workload, (str, Path)):
         raise WorkloadError(f"workload must be a name, a path or a generator spec dict, got {type(workload).__name__}")
     name = str(workload)
-    dirs = [Path(d) for d in (trace_dir, os.environ.get("ARCHGYM_DRAM_TRACES")) if d]
-    stem = name[:-4] if name.endswith(".stl") else name
     if name in SHIPPED_WORKLOADS:
         return _generate_for(SHIPPED_WORKLOADS[name], mem, name)
-    for d in dirs:
-        for cand in (d / name, d / f"{stem}.stl"):
-            if cand.is_file():
-                return _load_trace_file(cand)
-    p = Path(name)
-    if p.suffix.lower() in (".stl", ".rstl", ".csv") or p.is_file():
-        if not p.is_file():
-            raise WorkloadError(f"trace file {name!r} does not exist")
-        return _load_trace_file(p)
-    if stem in _FILE_ONLY:
+    path = _trace_file(name, trace_dir)
+    if path is not None:
+        return _load_trace_file(path)
+    if name.removesuffix(".stl") in _FILE_ONLY:
         raise WorkloadError(f"workload {name!r} is ArchGym's captured trace; pass trace_dir= or set "
                             "ARCHGYM_DRAM_TRACES to the folder holding it")
     raise WorkloadError(f"unknown workload {name!r}; shipped: {', '.join(DRAMSimulator.workload_names)}, "
@@ -141,7 +167,9 @@ class DRAMSimulator(Simulator):
     """
 
     name: ClassVar[str] = "DRAM"
-    version: ClassVar[str] = "1.1"   # 1.1: lpddr4-3200 and hbm2 became DRAMSys's devices
+    # 1.2: a bank machine is idle for refresh once its queue empties (as in DRAMSys);
+    # 1.1: lpddr4-3200 and hbm2 became DRAMSys's devices
+    version: ClassVar[str] = "1.2"
     metrics: ClassVar[tuple[Metric, ...]] = (
         Metric("total_time_ns", "ns", True, "completion time of the last response (DRAMSys Total Time)", 1e5),
         Metric("avg_read_latency_ns", "ns", True, "mean read latency from player send to response", 1e3),
@@ -157,24 +185,40 @@ class DRAMSimulator(Simulator):
                  power_down: bool = False, integer: bool = False, trace_dir: str | Path | None = None,
                  jit: bool | None = None, fixed: Mapping[str, Any] | None = None) -> None:
         self.memory = memory if isinstance(memory, MemSpec) else load_standard(memory)
-        self.workload = workload
         self.trace_dir = trace_dir
         self.jit = jit
-        if fixed is not None and not isinstance(fixed, Mapping):
-            raise OptionError(f"fixed must be a mapping of controller parameter to value, got {fixed!r}")
-        self.fixed = dict(fixed or {})
         self.space = dram_space(power_down=power_down, integer=integer)
-        self._trace: Trace | None = None
-        self._decoded: DecodedTrace | None = None
-        if isinstance(workload, str) and not isinstance(workload, Path):
-            known = workload in SHIPPED_WORKLOADS or workload.removesuffix(".stl") in _FILE_ONLY
-            if not known and not Path(workload).suffix and not Path(workload).exists():
-                raise WorkloadError(f"unknown workload {workload!r}; shipped: {', '.join(self.workload_names)}, "
+        self.fixed = _check_fixed(fixed, self.space)
+        self.workload = workload
+        if isinstance(workload, (str, Path)) and str(workload) not in SHIPPED_WORKLOADS:
+            name = str(workload)
+            path = _trace_file(name, trace_dir)
+            if path is not None:        # a file: missing, a folder or unreadable is refused now
+                check_readable(path, "trace file", TraceError)
+            elif name.removesuffix(".stl") not in _FILE_ONLY:
+                raise WorkloadError(f"unknown workload {name!r}; shipped: {', '.join(self.workload_names)}, "
                                     "or a .stl/.rstl/.csv path, or a generator spec dict")
 
     @property
+    def workload(self) -> Trace:
+        """The workload as a :class:`.trace.Trace`, built from what was given (:attr:`workload_spec`:
+        a name, a path, a generator spec or a trace) on first use.  Its ``fingerprint()``
+        hashes the requests, so proxies, tables and datasets made on it follow its content,
+        not its name (:func:`archgym.standin.workload_digest`)."""
+        return self.trace
+
+    @workload.setter
+    def workload(self, value: Any) -> None:
+        self.workload_spec = value
+        self._trace: Trace | None = None
+        self._decoded: DecodedTrace | None = None
+
+    def __repr__(self) -> str:          # without reading the trace
+        return f"{type(self).__name__}(name={self.name!r}, version={self.version!r}, workload={self.workload_label!r})"
+
+    @property
     def workload_label(self) -> str:
-        w = self.workload
+        w = self.workload_spec
         if isinstance(w, Mapping):
             return str(w.get("name", w.get("pattern", "generated")))
         if isinstance(w, Trace):
@@ -185,7 +229,7 @@ class DRAMSimulator(Simulator):
     def trace(self) -> Trace:
         """The workload's trace (parsed or generated once, on first use)."""
         if self._trace is None:
-            self._trace = resolve_workload(self.workload, self.memory, self.trace_dir)
+            self._trace = resolve_workload(self.workload_spec, self.memory, self.trace_dir)
         return self._trace
 
     def describe(self) -> dict:

@@ -18,10 +18,11 @@ DDR3 without bank groups is modelled with one bank group, so the ``_S`` and
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -148,22 +149,31 @@ class MemSpec:
         Indices are rank-major: bank ``(rank * bankgroups + bg) * banks_per_group + bank``.
         """
         a = np.asarray(addresses, dtype=np.uint64) >> np.uint64(self.byte_bits)
+        a = a.astype(np.int64)      # below 2^63 once the byte bits are dropped: one conversion, not one per field
         parts: dict[str, np.ndarray] = {}
+        shift = 0
         for name, bits in self.fields:
-            parts[name] = (a & np.uint64((1 << bits) - 1)).astype(np.int64)
-            a = a >> np.uint64(bits)
-        zero = np.zeros_like(parts["row"])
-        bg = parts.get("rank", zero) * self.bankgroups + parts.get("bankgroup", zero)
+            if name != "column":
+                parts[name] = (a >> shift) & ((1 << bits) - 1)
+            shift += bits
+        bg = parts["bankgroup"] if "bankgroup" in parts else 0
+        if "rank" in parts:
+            bg = parts["rank"] * self.bankgroups + bg
+        if not isinstance(bg, np.ndarray):
+            bg = np.zeros_like(parts["row"])
         bank = bg * self.banks_per_group + parts["bank"]
         return bank, bg, parts["row"]
 
-    def check_capacity(self, addresses: np.ndarray, trace_name: str = "trace") -> None:
-        """Raise :class:`CapacityError` (one line) if any address is beyond the capacity."""
+    def check_capacity(self, addresses: np.ndarray, trace_name: str = "trace",
+                       where: Callable[[int], str] | None = None) -> None:
+        """Raise :class:`CapacityError` (one line) if any address is beyond the capacity;
+        ``where(i)`` names request ``i`` (default: the trace and the request's index)."""
         a = np.asarray(addresses, dtype=np.uint64)
         if a.size and int(a.max()) >= self.capacity_bytes:
             i = int(np.argmax(a >= np.uint64(self.capacity_bytes)))
+            at = where(i) if where is not None else f"trace {trace_name!r}: request {i}"
             raise CapacityError(
-                f"trace {trace_name!r}: request {i} address {int(a[i]):#x} is beyond the {self.name} capacity of "
+                f"{at}: address {int(a[i]):#x} is beyond the {self.name} capacity of "
                 f"{self.capacity_bytes:#x} bytes ({_size(self.capacity_bytes)}); addresses must be below "
                 f"{self.capacity_bytes:#x}")
 
@@ -180,6 +190,13 @@ def standard_names() -> list[str]:
     return sorted(p.stem for p in _DIR.glob("*.json"))
 
 
+@functools.lru_cache(maxsize=None)
+def _shipped_text(name: str) -> str | None:
+    """The text of the shipped standard ``name`` (None: there is none); read once per process."""
+    p = _DIR / f"{name}.json"
+    return p.read_text() if p.is_file() else None
+
+
 def _require(d: Mapping[str, Any], keys, where: str) -> None:
     missing = [k for k in keys if k not in d]
     if missing:
@@ -192,13 +209,17 @@ def load_standard(name_or_path: str | Path | Mapping[str, Any]) -> MemSpec:
         raw, where = dict(name_or_path), "memory spec"
     else:
         p = Path(name_or_path)
+        text = None
         if not p.suffix:
             p = _DIR / f"{str(name_or_path).lower()}.json"
-        if not p.is_file():
+            text = _shipped_text(p.stem)
+        elif p.is_file():
+            text = p.read_text()
+        if text is None:
             raise ValueError(f"unknown memory {str(name_or_path)!r}; shipped: {', '.join(standard_names())}")
         where = str(p)
         try:
-            raw = json.loads(p.read_text())
+            raw = json.loads(text)
         except json.JSONDecodeError as e:
             raise ValueError(f"{where}: invalid JSON ({e})") from None
     _require(raw, _TOP_KEYS, where)

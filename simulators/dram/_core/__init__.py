@@ -20,6 +20,7 @@ module              DRAMSys counterpart
 :mod:`.response`    response queue (Fifo, Reorder)
 :mod:`.timing`      bank/timing state: the timing checker and the command bus
 :mod:`.drampower`   DRAMPower's command counting (energy counters)
+:mod:`.idle`        (no counterpart) skipping whole refresh intervals of an idle controller
 :mod:`.loop`        the event loop, :func:`simulate_core`
 ==================  =========================================================
 

@@ -6,84 +6,124 @@ it keeps its request unless the scheduler offers another hit to the open row
 PRE on a miss; no ACT or CAS while a forced refresh blocks the rank.  The
 CAS auto-precharges (RDA/WRA) under ``PagePolicy``: Open (0) never;
 OpenAdaptive (1) when more requests wait but none is another hit; Closed (2)
-always; ClosedAdaptive (3) unless another hit waits.  A machine that has once
-held a request stays "busy" for the refresh manager (``B_TOUCHED``).
+always; ClosedAdaptive (3) unless another hit waits.  A machine is busy for
+the refresh manager while it holds a request (``B_BUSY``, DRAMSys's
+``currentPayload``): from its next proposal while its bank has a queued
+request until that request's CAS.
 
 Proposals are recomputed only for banks whose own state or queue changed
 (``B_DIRTY``); the others keep their command, and after a command elsewhere
-only have their earliest cycle raised (:func:`.timing.retime`).  Times are
+only have their earliest cycle raised (:func:`retime`).  A kept proposal
+may be earlier than the current cycle: it is legal now.  Times are
 controller clock cycles.
 """
 from .drampower import bank_command, flush
 from .layout import (
-    ACT, B_CMD, B_CUR, B_DIRTY, B_KEEP, B_OROW, B_PID, B_QN, B_STATE, B_TIME, B_TOUCHED, C_AP_N, C_CHANGED, C_LAST_CMD,
-    C_LAST_DIR, C_LAST_IC, C_LAST_IG, C_LAST_IRK, C_LAST_IT, C_PD_STATE, K_PAGE, K_SCHED, NOP, PRE, R_ACTIVATED,
-    R_BLOCKED, RD, RDA, S_NCMD, S_PROPOSE, T_BANKS_PER_RANK, T_RD_DATA, T_WR_DATA, WR, WRA,
+    ACT, B_BUSY, B_CMD, B_CUR, B_DIRTY, B_GROUP, B_KEEP, B_OROW, B_PID, B_QN, B_STATE, B_TIME, C_BANK_NEXT,
+    C_BANK_STALE, C_DIRTY, C_LAST_CMD, C_LAST_DIR, C_LAST_IC, C_LAST_IG, C_LAST_IRK, C_LAST_IT, C_PD_STATE, INF, K_PAGE,
+    K_SCHED, NOP, PRE, R_ACTIVATED, R_BLOCKED, RD, RDA, S_NCMD, S_PROPOSE, T_BANKS_PER_RANK, T_RD_DATA, T_WR_DATA, WR,
+    WRA,
 )
 from .response import push
 from .scheduler import further_hit, pick, remove
-from .timing import earliest, occupy_bus, record, retime
+from .timing import earliest, occupy_bus, record
+from .timing import retime as retime_one
 
 
 def propose(now, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row, req_w, req_addr):
-    """Every bank machine's command and its earliest cycle (``bk[B_CMD/B_TIME/B_PID, :]``).
+    """New proposals (``bk[B_CMD/B_TIME/B_PID, b]``) of the bank machines whose state or queue
+    changed (``B_DIRTY``; ``ch[C_DIRTY]``: any of them), legal at ``now`` at the earliest.
 
-    ``ch[C_CHANGED]``: a command was issued since the last call (``ch[C_LAST_*]`` describes
-    it when it was a bank command; refresh and power-down commands mark every bank dirty).
+    The others keep theirs: :func:`retime` has raised them after every bank command since,
+    and a proposal earlier than the current cycle means the current cycle.
     """
+    if ch[C_DIRTY] == 0:
+        return
+    ch[C_DIRTY] = 0
+    for b in range(bk.shape[1]):
+        if bk[B_DIRTY, b] == 1:
+            propose_one(b, now, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row, req_w, req_addr)
+
+
+def retime(bk, dist, lr, ch, bpr):
+    """After a bank command (``ch[C_LAST_*]``), raise every other proposal's earliest cycle
+    by the constraints that command added (:func:`.timing.retime`); dirty banks propose anew."""
+    ch[C_BANK_STALE] = 1
+    for b in range(bk.shape[1]):
+        c = bk[B_CMD, b]
+        if c != NOP and bk[B_DIRTY, b] == 0:
+            bk[B_TIME, b] = retime_one(bk[B_TIME, b], c, bk[B_GROUP, b], b // bpr, dist, lr, ch)
+
+
+def settle(now, after_command, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row, req_w, req_addr):
+    """End of a step: :func:`propose` (for cycle ``now`` at the earliest) and, if
+    ``after_command``, :func:`retime`, in one pass; returns the earliest proposal's cycle
+    (``INF``: none), kept exact in ``ch[C_BANK_NEXT]``."""
+    if ch[C_DIRTY] == 0 and not after_command and ch[C_BANK_STALE] == 0:
+        return ch[C_BANK_NEXT]
+    ch[C_DIRTY] = 0
+    bpr = tv[T_BANKS_PER_RANK]
+    t = INF
+    for b in range(bk.shape[1]):
+        if bk[B_DIRTY, b] == 1:
+            propose_one(b, now, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row, req_w, req_addr)
+        elif after_command and bk[B_CMD, b] != NOP:
+            bk[B_TIME, b] = retime_one(bk[B_TIME, b], bk[B_CMD, b], bk[B_GROUP, b], b // bpr, dist, lr, ch)
+        if bk[B_CMD, b] != NOP and bk[B_TIME, b] < t:
+            t = bk[B_TIME, b]
+    ch[C_BANK_NEXT] = t
+    ch[C_BANK_STALE] = 0
+    return t
+
+
+def propose_one(b, now, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row, req_w, req_addr):
+    """Bank ``b``'s machine proposes its command and the earliest cycle >= ``now`` it is legal."""
     bpr = tv[T_BANKS_PER_RANK]
     page = knobs[K_PAGE]
     sched = knobs[K_SCHED]
-    for b in range(bk.shape[1]):
-        if bk[B_DIRTY, b] == 0:
-            # the bank's own state and queue are unchanged, so is its proposal;
-            # a command elsewhere can only delay it
-            if bk[B_CMD, b] != NOP:
-                if ch[C_CHANGED] == 1:
-                    bk[B_TIME, b] = max(now, retime(bk[B_TIME, b], bk[B_CMD, b], req_bg[bk[B_PID, b]], b // bpr,
-                                                    dist, lr, ch))
-                elif bk[B_TIME, b] < now:
-                    bk[B_TIME, b] = now
-            continue
-        bk[B_DIRTY, b] = 0
-        st[S_PROPOSE] += 1
-        bk[B_CMD, b] = NOP
-        if ch[C_PD_STATE] == 1:
-            continue
-        r = pick(b, sched, ch[C_LAST_DIR], q, bk, req_row, req_w, req_addr)
-        if r < 0:
-            continue
-        if bk[B_KEEP, b] == 1:
-            if req_row[r] == bk[B_OROW, b]:
-                bk[B_CUR, b] = r
-        else:
+    bk[B_DIRTY, b] = 0
+    st[S_PROPOSE] += 1
+    bk[B_CMD, b] = NOP
+    ch[C_BANK_STALE] = 1
+    if ch[C_PD_STATE] == 1:
+        return
+    r = pick(b, sched, ch[C_LAST_DIR], q, bk, req_row, req_w, req_addr)
+    if r < 0:
+        bk[B_BUSY, b] = 0
+        return
+    if bk[B_KEEP, b] == 1:
+        if req_row[r] == bk[B_OROW, b]:
             bk[B_CUR, b] = r
-        bk[B_TOUCHED, b] = 1
-        p = bk[B_CUR, b]
-        rank = b // bpr
-        c = NOP
-        if bk[B_STATE, b] == 0:
-            if rk[R_BLOCKED, rank] == 0:
-                c = ACT
-        elif req_row[p] == bk[B_OROW, b]:
-            if rk[R_BLOCKED, rank] == 0:
-                auto = False
-                if page == 1:
-                    auto = bk[B_QN, b] >= 2 and not further_hit(b, sched, q, bk, req_row)
-                elif page == 2:
-                    auto = True
-                elif page == 3:
-                    auto = not further_hit(b, sched, q, bk, req_row)
-                if req_w[p] == 1:
-                    c = WRA if auto else WR
-                else:
-                    c = RDA if auto else RD
-        elif bk[B_KEEP, b] == 0:
-            c = PRE
-        if c != NOP:
-            bk[B_CMD, b] = c
-            bk[B_TIME, b] = earliest(c, b, req_bg[p], rank, now, dist, lb, lg, lr, ch)
-            bk[B_PID, b] = p
+    else:
+        bk[B_CUR, b] = r
+    bk[B_BUSY, b] = 1
+    p = bk[B_CUR, b]
+    rank = b // bpr
+    c = NOP
+    if bk[B_STATE, b] == 0:
+        if rk[R_BLOCKED, rank] == 0:
+            c = ACT
+    elif req_row[p] == bk[B_OROW, b]:
+        if rk[R_BLOCKED, rank] == 0:
+            auto = False
+            if page == 1:
+                auto = bk[B_QN, b] >= 2 and not further_hit(b, sched, q, bk, req_row)
+            elif page == 2:
+                auto = True
+            elif page == 3:
+                auto = not further_hit(b, sched, q, bk, req_row)
+            if req_w[p] == 1:
+                c = WRA if auto else WR
+            else:
+                c = RDA if auto else RD
+    elif bk[B_KEEP, b] == 0:
+        c = PRE
+    if c != NOP:
+        bk[B_CMD, b] = c
+        bk[B_TIME, b] = earliest(c, b, req_bg[p], rank, now, dist, lb, lg, lr, ch)
+        bk[B_PID, b] = p
+        bk[B_GROUP, b] = req_bg[p]
+        ch[C_BANK_NEXT] = min(ch[C_BANK_NEXT], bk[B_TIME, b])
 
 
 def issue(b, now, tv, eparams, q, bk, lb, lg, lr, rk, ch, st, ready, rq, req_bg, req_row, req_w):
@@ -97,8 +137,7 @@ def issue(b, now, tv, eparams, q, bk, lb, lg, lr, rk, ch, st, ready, rq, req_bg,
     ch[C_LAST_IG] = g
     ch[C_LAST_IRK] = rank
     ch[C_LAST_IT] = now
-    if ch[C_AP_N] > 0:
-        flush(now, tv, st, ch, bk)
+    flush(now, tv, st, ch, bk)
     ch[C_LAST_CMD] = now
     occupy_bus(c, now, tv, ch)
     st[S_NCMD] += 1
@@ -116,6 +155,7 @@ def issue(b, now, tv, eparams, q, bk, lb, lg, lr, rk, ch, st, ready, rq, req_bg,
         rk[R_ACTIVATED, rank] -= 1
         return False
     bk[B_KEEP, b] = 0
+    bk[B_BUSY, b] = 0
     if c == RDA or c == WRA:
         bk[B_STATE, b] = 0
         rk[R_ACTIVATED, rank] -= 1
@@ -124,7 +164,8 @@ def issue(b, now, tv, eparams, q, bk, lb, lg, lr, rk, ch, st, ready, rq, req_bg,
     return True
 
 
-def replan_all(bk):
+def replan_all(bk, ch):
     """Every bank machine must propose again (after a refresh or power-down command)."""
     for b in range(bk.shape[1]):
         bk[B_DIRTY, b] = 1
+    ch[C_DIRTY] = 1

@@ -10,18 +10,21 @@ holds back every CAS but the one of the oldest outstanding request
 loop).  Times are controller clock cycles.
 """
 from .layout import B_CMD, B_PID, B_TIME, C_NEXT_CAS, INF, K_CMDMUX, NOP, RD, T_RASCAS
-from .timing import cmd_len
+from .timing import D_CMD_LEN
 
 
-def select(now, tv, knobs, bk, ch):
-    """The bank whose command issues at ``now``, or -1 if none is legal now."""
+def select(now, tv, dist, knobs, bk, ch):
+    """The bank whose command issues at ``now``, or -1 if none is legal now.  A proposal
+    earlier than ``now`` (kept from an earlier cycle) counts as legal at ``now``."""
     strict = knobs[K_CMDMUX] == 1
     rascas = tv[T_RASCAS] == 1
     best_key = INF
     best_pid = INF
+    best_t = INF
     best_b = -1
     cbest_key = INF
     cbest_pid = INF
+    cbest_t = INF
     cbest_b = -1
     for b in range(bk.shape[1]):
         c = bk[B_CMD, b]
@@ -30,29 +33,23 @@ def select(now, tv, knobs, bk, ch):
         pid = bk[B_PID, b]
         if strict and c >= RD and pid != ch[C_NEXT_CAS]:
             continue
-        key = bk[B_TIME, b] + cmd_len(c, tv)
+        t = max(bk[B_TIME, b], now)
+        key = t + dist[c, D_CMD_LEN]
         if rascas and c >= RD:
             if key < cbest_key or (key == cbest_key and pid < cbest_pid):
                 cbest_key = key
                 cbest_pid = pid
+                cbest_t = t
                 cbest_b = b
         elif key < best_key or (key == best_key and pid < best_pid):
             best_key = key
             best_pid = pid
+            best_t = t
             best_b = b
     if cbest_b >= 0:
-        if best_b < 0 or bk[B_TIME, cbest_b] < bk[B_TIME, best_b] or (
-                bk[B_TIME, cbest_b] == bk[B_TIME, best_b] and bk[B_PID, cbest_b] < bk[B_PID, best_b]):
+        if best_b < 0 or cbest_t < best_t or (cbest_t == best_t and cbest_pid < best_pid):
             best_b = cbest_b
-    if best_b >= 0 and bk[B_TIME, best_b] == now:
+            best_t = cbest_t
+    if best_b >= 0 and best_t == now:
         return best_b
     return -1
-
-
-def next_time(bk):
-    """Earliest cycle of any proposed command (``INF``: none)."""
-    t = INF
-    for b in range(bk.shape[1]):
-        if bk[B_CMD, b] != NOP and bk[B_TIME, b] < t:
-            t = bk[B_TIME, b]
-    return t

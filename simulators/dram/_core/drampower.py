@@ -10,10 +10,10 @@ ends at the last command's completion (its time-to-completion - 1).
 State: ``ch[C_DP_NACT]`` banks active, ``ch[C_DP_FIRST_ACT]`` start of the
 current active period, ``ch[C_DP_LAST_PRE]`` end of the last one;
 per bank ``bk[B_DP_ACTIVE, b]`` and the pending auto-precharge
-``bk[B_AP, b]`` (-1: none; ``ch[C_AP_N]`` of them pending).
+``bk[B_AP, b]`` (-1: none; ``ch[C_AP_NEXT]``: the earliest pending, ``INF``: none).
 """
 from .layout import (
-    ACT, B_AP, B_DP_ACTIVE, C_AP_N, C_DP_FIRST_ACT, C_DP_LAST_PRE, C_DP_NACT, INF, LB_ACT, PRE, RD, RDA, S_ACTC, S_LAST,
+    ACT, B_AP, B_DP_ACTIVE, C_AP_NEXT, C_DP_FIRST_ACT, C_DP_LAST_PRE, C_DP_NACT, INF, LB_ACT, PRE, RD, RDA, S_ACTC, S_LAST,
     S_NACT, S_NPRE, S_NRD, S_NREF, S_NWR, S_PREC, S_WEND, T_BURST, T_CL, T_DQSCK, T_RAS, T_RCD, T_RFC, T_RP, T_WL, T_WR,
     WRA,
 )
@@ -52,15 +52,21 @@ def _first_due(t, bk):
 
 def flush(t, tv, st, ch, bk):
     """Apply the pending auto-precharges due at or before ``t``, earliest first."""
-    while ch[C_AP_N] > 0:
+    if t < ch[C_AP_NEXT]:
+        return
+    while True:
         b = _first_due(t, bk)
         if b < 0:
-            return
+            break
         tb = bk[B_AP, b]
         bk[B_AP, b] = -1
-        ch[C_AP_N] -= 1
         _close_bank(b, tb, st, ch, bk)
         mark(st, tb, tb + tv[T_RP] - 1)
+    nxt = INF
+    for b in range(bk.shape[1]):
+        if bk[B_AP, b] >= 0 and bk[B_AP, b] < nxt:
+            nxt = bk[B_AP, b]
+    ch[C_AP_NEXT] = nxt
 
 
 def bank_command(cmd, b, now, tv, eparams, st, ch, bk, lb):
@@ -91,9 +97,8 @@ def bank_command(cmd, b, now, tv, eparams, st, ch, bk, lb):
             mark(st, now, now + tv[T_WL] + tv[T_BURST] + tv[T_WR] - 1)
             offset = eparams[1]
         if cmd == RDA or cmd == WRA:
-            if bk[B_AP, b] < 0:
-                ch[C_AP_N] += 1
             bk[B_AP, b] = max(now + offset, lb[b, LB_ACT] + tv[T_RAS])
+            ch[C_AP_NEXT] = min(ch[C_AP_NEXT], bk[B_AP, b])
 
 
 def precharge_all(first, last, now, tv, st, ch, bk):

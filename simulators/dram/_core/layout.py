@@ -145,7 +145,7 @@ B_STATE = 0      # 0 precharged, 1 active
 B_OROW = 1       # open row (-1: none)
 B_KEEP = 2       # 1 after an ACT: the machine keeps its request unless another hit is offered
 B_CUR = 3        # request the machine serves (-1: none yet)
-B_TOUCHED = 4    # 1 once the machine has held a request (DRAMSys never clears it)
+B_BUSY = 4       # 1 while the machine holds a request (DRAMSys's currentPayload; refresh postpones)
 B_CMD = 5        # proposed command (NOP: none)
 B_TIME = 6       # earliest legal cycle of B_CMD
 B_PID = 7        # request of B_CMD
@@ -154,7 +154,8 @@ B_QN = 9         # requests in this bank's queue
 # ... and DRAMPower's view
 B_DP_ACTIVE = 10  # 1 while DRAMPower counts the bank active
 B_AP = 11        # pending auto-precharge time (-1: none)
-B_LEN = 12
+B_GROUP = 12     # the bank's bank group (channel-wide), known once it held a request
+B_LEN = 13
 
 # per-rank state ``rk[R_*, r]``: the bank machines' shared view and the refresh manager
 R_ACTIVATED = 0  # open banks
@@ -200,9 +201,11 @@ C_SPACE_BLOCKED = 29  # 1: the head was refused for lack of buffer space
 C_DP_NACT = 30     # DRAMPower: banks counted active,
 C_DP_FIRST_ACT = 31  # first ACT of the current active period,
 C_DP_LAST_PRE = 32   # end of the last active period (or of a refresh)
-C_AP_N = 33        # pending auto-precharges in bk[B_AP]
-C_CHANGED = 34     # 1: a command was issued in the last step (bank machines retime)
-C_LEN = 35
+C_AP_NEXT = 33     # earliest pending auto-precharge in bk[B_AP] (INF: none)
+C_DIRTY = 34       # 1: some bank machine must propose again (``bk[B_DIRTY]``)
+C_BANK_NEXT = 35   # a lower bound of the earliest proposal's cycle (INF: none) ...
+C_BANK_STALE = 36  # ... exact unless 1 (a proposal was replaced or retimed since)
+C_LEN = 37
 
 # the checker's bank columns follow the CAS command codes (timing.record relies on it)
 assert (LB_RDA - LB_RD, LB_WR - LB_RD, LB_WRA - LB_RD) == (RDA - RD, WR - RD, WRA - RD)

@@ -6,33 +6,41 @@ Each step, at controller cycle ``now``:
 2. the arbiter takes the player's next request, and the controller accepts
    the arbiter's head into the scheduler's buffer if there is room
    (:mod:`.arbiter`, :mod:`.scheduler`);
-3. the bank machines propose commands (:mod:`.bankmachine`), the refresh
-   managers (:mod:`.refresh`) and the power-down manager (:mod:`.powerdown`)
-   plan theirs;
+3. the bank machines whose bank received a request propose commands
+   (:mod:`.bankmachine`), the refresh managers (:mod:`.refresh`) and the
+   power-down manager (:mod:`.powerdown`) plan theirs;
 4. the command multiplexer issues at most one command, power-down first,
-   then refresh, then the bank machines' (:mod:`.cmdmux`); a CAS frees a
-   buffer slot, and the arbiter's head may then be accepted in the same
-   cycle;
+   then refresh, then the bank machines' (:mod:`.cmdmux`); after a bank
+   command the other machines' proposals are retimed; a CAS frees a buffer
+   slot, and the arbiter's head may then be accepted in the same cycle;
 5. a slot freed by this cycle's response admits the waiting request in a
    later delta cycle of the same clock (the step repeats at ``now``), and
    with separate row and column buses the other bus may still take a
-   command; otherwise ``now`` jumps to the next cycle at which anything can
-   happen.
+   command; otherwise the machines whose state changed propose for the next
+   cycle at the earliest, and ``now`` jumps to the next cycle at which
+   anything can happen (so a command that is not legal before cycle t costs
+   no step before t).
+
+A proposal is a function of its bank's state and queue, of the scheduler's
+last CAS direction (FrFcfsGrp) and of the checker's last-command times;
+whatever changes the first two marks the bank for a new proposal, and the
+last times only grow (see :func:`.timing.retime`), so proposing early and
+retiming is the same as proposing at every cycle.
 
 State lives in flat int64 arrays with named indices (:mod:`.layout`).  The
 loop is written in numba's subset and runs compiled (:mod:`..controller`) or
 as plain Python, with identical results.
 """
-from . import arbiter, bankmachine, cmdmux, powerdown, refresh, response
+from . import arbiter, bankmachine, cmdmux, idle, powerdown, refresh, response
 from .drampower import close_window
 from .layout import (
-    B_CMD, B_DIRTY, C_ARRIVAL, C_CHANGED, C_NDONE, C_NTOT, C_PD_STATE, C_PEND_FREE, INF, K_ARBITER, K_RESP, K_SCHED,
-    NEG, NOP, RD, S_ITER, S_LAST, T_RASCAS, T_REFI,
+    B_CMD, B_DIRTY, C_ARRIVAL, C_BANK_NEXT, C_DIRTY, C_NDONE, C_NTOT, C_PD_STATE, C_PEND_FREE, INF, K_ARBITER, K_RESP, K_SCHED,
+    NEG, NOP, RD, S_ITER, S_LAST, T_BANKS_PER_RANK, T_RASCAS, T_REFI,
 )
 
 
 def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, player_ps, relative, tv, dist, knobs,
-                  eparams, send_cyc, resp_cyc, st, ch, bk, rk, lb, lg, lr, q, ready, rq, arbq):
+                  eparams, send_cyc, resp_cyc, st, ch, bk, rk, lb, lg, lr, q, ready, rq, arbq, ff, flat):
     """Run the whole trace; fill ``send_cyc``/``resp_cyc`` (cycles) and the stats vector ``st``.
 
     Requests (``req_*``, one entry each): player time (player cycles), write flag, bank and
@@ -40,7 +48,7 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, pla
     controller's and the trace player's clock periods (ps); ``relative``: request times count
     from the previous request's acceptance.  ``tv``: the ``T_*`` timing vector, ``dist`` its
     :func:`.timing.distance_table`, ``knobs`` the ``K_*`` vector, ``eparams`` = [RDA, WRA]
-    DRAMPower auto-precharge offsets (cycles).  ``ch`` .. ``arbq``: fresh state from
+    DRAMPower auto-precharge offsets (cycles).  ``ch`` .. ``flat``: fresh state from
     :func:`.state.new_state`.  Returns 0 on success, -1 on a deadlock (a bug guard, or CmdMux
     Strict).
     """
@@ -57,8 +65,9 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, pla
 
     now = ch[C_ARRIVAL]
     rerun = False
-    last_progress = now
+    last_progress = now                         # last CAS, or when the buffer last filled
     stall_limit = 1000000 + 20 * tv[T_REFI]
+    bpr = tv[T_BANKS_PER_RANK]
     while True:
         st[S_ITER] += 1
         if rerun:
@@ -70,32 +79,43 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, pla
             if ch[C_NDONE] == n:
                 break
         arbiter.take(now, knobs, ch, arbq, send_cyc, req_t, tck_ps, player_ps, relative)
+        was_empty = ch[C_NTOT] == 0
         arbiter.forward(now, knobs, q, ch, bk, arbq, req_t, req_bank, req_w, tck_ps, player_ps, relative)
+        if was_empty and ch[C_NTOT] > 0:
+            last_progress = now                 # an idle gap is not a stall
         bankmachine.propose(now, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg, req_row, req_w, req_addr)
         ref_rank = refresh.plan(now, tv, dist, knobs, bk, rk, lr, ch)
         pd_cmd = powerdown.decide(now, tv, knobs, rk, lr, ch)
         issued = False
+        retime_due = False                             # a bank command to retime the other proposals by
         if pd_cmd != NOP:
             powerdown.issue(pd_cmd, now, tv, rk, lr, ch, st)
-            bankmachine.replan_all(bk)
+            bankmachine.replan_all(bk, ch)
         elif ref_rank >= 0:
             refresh.issue(ref_rank, now, tv, knobs, bk, rk, lr, ch, st)
-            bankmachine.replan_all(bk)
+            bankmachine.replan_all(bk, ch)
             issued = True
+            if ref_rank == 0:
+                now = idle.after_refresh(now, n, tv, ff, flat, ch, rk, st)
         else:
-            b = cmdmux.select(now, tv, knobs, bk, ch)
+            b = cmdmux.select(now, tv, dist, knobs, bk, ch) if ch[C_BANK_NEXT] <= now else -1
             if b >= 0:
                 bk[B_DIRTY, b] = 1
+                ch[C_DIRTY] = 1
                 if by_direction and bk[B_CMD, b] >= RD:
                     # FrFcfsGrp's pick depends on the last CAS direction
-                    bankmachine.replan_all(bk)
+                    bankmachine.replan_all(bk, ch)
                 issued = True
-                if bankmachine.issue(b, now, tv, eparams, q, bk, lb, lg, lr, rk, ch, st, ready, rq, req_bg, req_row,
-                                     req_w):
+                cas = bankmachine.issue(b, now, tv, eparams, q, bk, lb, lg, lr, rk, ch, st, ready, rq, req_bg,
+                                        req_row, req_w)
+                retime_due = True
+                if rascas or ch[C_PEND_FREE] > 0:      # the step repeats at now: retime before it
+                    bankmachine.retime(bk, dist, lr, ch, bpr)
+                    retime_due = False
+                if cas:
                     last_progress = now
                     arbiter.forward(now, knobs, q, ch, bk, arbq, req_t, req_bank, req_w, tck_ps, player_ps,
                                     relative)
-        ch[C_CHANGED] = 1 if issued or pd_cmd != NOP else 0
         if ch[C_PEND_FREE] > 0:
             rerun = True
             continue
@@ -103,7 +123,11 @@ def simulate_core(req_t, req_w, req_bank, req_bg, req_row, req_addr, tck_ps, pla
             # separate row and column buses: the other bus may still take a
             # command in a later delta cycle of this clock
             continue
-        t_next = min(cmdmux.next_time(bk), refresh.next_time(now, knobs, rk),
+        # the next cycle at which anything can happen: the machines that must
+        # propose again do so now, for the next cycle at the earliest
+        t_bank = bankmachine.settle(now + 1, retime_due, tv, dist, knobs, q, bk, lb, lg, lr, rk, ch, st, req_bg,
+                                    req_row, req_w, req_addr)
+        t_next = min(t_bank, refresh.next_time(now, knobs, rk),
                      powerdown.next_time(now, pd_cmd, tv, knobs, lr, ch), arbiter.next_time(knobs, ch, n),
                      response.next_time(in_order, ch, ready, rq))
         if t_next >= INF:

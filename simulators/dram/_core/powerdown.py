@@ -85,7 +85,10 @@ def next_time(now, cmd, tv, knobs, lr, ch):
     if cmd != NOP:
         t = now + 1
     if ch[C_PD_STATE] == 1:
-        t = min(t, max(ch[C_PD_SINCE] + tv[T_CKE], now + 1))
+        # powered down: a wake-up is due to an arrival or a refresh trigger (their own
+        # events); only one refused for tCKE after the entry needs a step of its own
+        if ch[C_PD_SINCE] + tv[T_CKE] > now:
+            t = min(t, ch[C_PD_SINCE] + tv[T_CKE])
     elif ch[C_NTOT] == 0:
         t = min(t, entry_time(tv, lr, ch))
     return t

@@ -1,9 +1,9 @@
 """Refresh manager: one per rank, all-bank refresh with postponing and pulling in.
 
 Every tREFI a refresh is due (rank ``r`` first at REFI - r * ``T_REFI_RANK``).
-While any bank machine of the rank is busy (has ever held a request; DRAMSys
-never clears that, so on a loaded channel this is permanent) a due refresh is
-postponed, up to ``RefreshMaxPostponed`` times; then it is forced: the rank
+While any bank machine of the rank is busy (holds a request, see
+:mod:`.bankmachine`; on a saturated channel some machine nearly always does) a
+due refresh is postponed, up to ``RefreshMaxPostponed`` times; then it is forced: the rank
 is blocked for new ACT/CAS commands, precharged (PREA) if a bank is open, and
 refreshed (REFA).  While idle, refreshes are pulled in, up to
 ``RefreshMaxPulledin`` ahead.  Times are controller clock cycles.
@@ -14,7 +14,7 @@ State per rank (``rk``): ``R_REF_STATE`` (0 regular, 1 pulled in), ``R_FLEX``
 """
 from .drampower import flush, precharge_all, refresh
 from .layout import (
-    B_DIRTY, B_KEEP, B_STATE, B_TOUCHED, C_AP_N, C_LAST_CMD, INF, K_MAXPOST, K_MAXPULL, K_REFRESH, LR_PREA, LR_REFA,
+    B_BUSY, B_DIRTY, B_KEEP, B_STATE, C_DIRTY, C_LAST_CMD, INF, K_MAXPOST, K_MAXPULL, K_REFRESH, LR_PREA, LR_REFA,
     NOP, PREA, R_ACTIVATED, R_BLOCKED, R_FLEX, R_REF_CMD, R_REF_STATE, R_REF_TIME, R_TRIG, REFA, S_NCMD,
     T_BANKS_PER_RANK, T_REFI,
 )
@@ -39,7 +39,7 @@ def plan(now, tv, dist, knobs, bk, rk, lr, ch):
             rk[R_REF_STATE, r] = 0
         busy = False
         for b in range(r * bpr, (r + 1) * bpr):
-            if bk[B_TOUCHED, b] == 1:
+            if bk[B_BUSY, b] == 1:
                 busy = True
                 break
         go = False
@@ -49,6 +49,7 @@ def plan(now, tv, dist, knobs, bk, rk, lr, ch):
                     rk[R_BLOCKED, r] = 1
                     for b in range(r * bpr, (r + 1) * bpr):
                         bk[B_DIRTY, b] = 1
+                    ch[C_DIRTY] = 1
                 go = True
             elif busy:
                 rk[R_FLEX, r] += 1
@@ -74,8 +75,7 @@ def issue(r, now, tv, knobs, bk, rk, lr, ch, st):
     """Issue rank ``r``'s planned refresh command (PREA or REFA) at ``now``."""
     bpr = tv[T_BANKS_PER_RANK]
     cmd = rk[R_REF_CMD, r]
-    if ch[C_AP_N] > 0:
-        flush(now, tv, st, ch, bk)
+    flush(now, tv, st, ch, bk)
     if cmd == PREA:
         for b in range(r * bpr, (r + 1) * bpr):
             bk[B_STATE, b] = 0

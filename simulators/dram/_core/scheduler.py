@@ -16,7 +16,7 @@ same address), else the oldest hit, else the oldest.  A precharged bank always
 takes the oldest.  Request fields come from the trace arrays ``req_*``.
 """
 from .layout import (
-    B_DIRTY, B_OROW, B_QN, B_STATE, C_LAST_BANK, C_LAST_DIR, C_NEXT_CAS, C_NRD, C_NTOT, C_NWR, K_BUFKIND, K_BUFSIZE,
+    B_DIRTY, B_OROW, B_QN, B_STATE, C_DIRTY, C_LAST_BANK, C_LAST_DIR, C_NEXT_CAS, C_NRD, C_NTOT, C_NWR, K_BUFKIND, K_BUFSIZE,
 )
 
 
@@ -42,6 +42,7 @@ def store(r, b, is_write, q, ch, bk):
         ch[C_NRD] += 1
     ch[C_LAST_BANK] = b
     bk[B_DIRTY, b] = 1
+    ch[C_DIRTY] = 1
 
 
 def remove(b, p, is_write, q, ch, bk):

@@ -31,7 +31,8 @@ NONE = -(1 << 50)             # a distance that never binds (last times are >= N
 D_GROUP = LB_LEN               # first group column of the distance table
 D_RANK = D_GROUP + LG_LEN     # first rank column
 D_FAW = D_RANK + LR_PDX + 1   # the four-activate window: from the oldest of the rank's last four ACTs
-D_LEN = D_FAW + 1
+D_CMD_LEN = D_FAW + 1          # not a distance: the command's command-bus cycles (:func:`cmd_len`)
+D_LEN = D_CMD_LEN + 1
 
 #: (later command, earlier command's column, tv index of the distance): DRAMSys 4.0's checkers
 _RULES = (
@@ -65,6 +66,8 @@ def distance_table(tv: np.ndarray) -> np.ndarray:
     d[RDA] = d[RD]
     d[RDA, LB_WR] = tv[T_WR_RDA]
     d[WRA] = d[WR]
+    for cmd in range(ACT, REFA + 1):
+        d[cmd, D_CMD_LEN] = cmd_len(cmd, tv)
     return d
 
 
