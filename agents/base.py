@@ -23,9 +23,15 @@ Writing a searcher
   ``_propose() -> list of index vectors`` (the next batch, on the canonical
   index encoding of :mod:`archgym.space`) and ``_batch_done(results)``
   (``results``: ``(index vector, reward, objective vector)`` per design of the
-  batch, in proposal order).  Declare ``HyperParameter("reuse_evaluations",
-  True, bool)`` to have designs already evaluated answered from memory instead
-  of spending budget.  It keeps ``evaluated_`` and gives ``pareto_front()``.
+  batch, in proposal order).  It keeps ``evaluated_`` and gives
+  ``pareto_front()``.
+* Repeats: inside ``run`` the environment answers a design already evaluated
+  in the run from its record, without spending budget (one rule for every
+  searcher, :mod:`archgym.env`); so count the budget in evaluations made
+  (``env.n_evaluations``), not in designs proposed.  Declare
+  ``HyperParameter("reuse_evaluations", True, bool)`` to let users make the
+  searcher pay for repeats (False).  A manual ask/tell loop gets the same rule
+  inside ``with env.budget(n):``.
   Helpers: :mod:`archgym.agents.moves` (mutations on index vectors),
   :mod:`archgym.pareto` (non-dominated sorting, crowding distance).
 * Check it with :func:`archgym.testing.check_searcher` and register it with
@@ -78,10 +84,9 @@ class AskTellAgent(Agent):
         batch-friendly, e.g. a proxy)."""
         self.setup(env.space, seed, env.objective)
         batched = env.simulator.batch_friendly
-        done = 0
-        while done < budget:
+        start = env.n_evaluations
+        while (done := env.n_evaluations - start) < budget:  # evaluations made: a repeat answered free is no step
             room = budget - done if env.evaluations_left is None else min(budget - done, env.evaluations_left)
             cfgs = self.ask_many(max(room, 1)) if batched else [self.ask()]
             for reward, info in env.evaluate_many(cfgs):
                 self.tell(info["config"], reward, info)
-            done += len(cfgs)

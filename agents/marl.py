@@ -36,9 +36,12 @@ evaluation), so the return is the reward itself and no GAE or discount is
 needed.  Every ``batch_size`` joint actions, each agent takes ``n_epochs``
 full-batch Adam steps on its clipped surrogate (``clip_range``) with an entropy
 bonus (``ent_coef``), and its value baseline is regressed on the reward.
-Rewards are standardized with the running mean and standard deviation of all
-rewards seen (unbounded objectives such as ``archgym:`` stay well scaled), and
-each agent's advantages are normalized within the batch.  No parameter is
+The learners see the reward as every RL searcher does
+(:mod:`archgym.agents.reward_scaling`, ``reward_scaling``: ranked by default,
+or standardized with the running mean and standard deviation, infeasible
+designs clipped to the worst feasible reward; unbounded objectives such as
+``archgym:`` stay well scaled), and each agent's advantages are normalized
+within the batch.  No parameter is
 shared between agents: the networks are stored stacked (one slice per agent)
 so that all agents run in one batched matrix product, and every agent's
 gradient comes only from its own loss (Adam is per element, so this equals one
@@ -54,9 +57,13 @@ policy gradient stays unbiased).  Which one helps is measured in the README
 ("Multi-agent searcher").
 
 ### Budget, seeds, records
-One joint action is one evaluation through the given environment (recorded in
-its history, counted against its budget), so the budget is exact for any
-value, including budgets that are not a multiple of ``batch_size``.  All
+One joint action is one design through the given environment: a new design
+is an evaluation (recorded in its history, counted against its budget), a
+repeat is answered from the record without spending budget (the repeat rule
+of :mod:`archgym.env`; ``reuse_evaluations=False`` pays for it) and still
+trains the learners.  The search runs until the budget is spent, so the
+budget is exact for any value, including budgets that are not a multiple of
+``batch_size``.  All
 randomness (weight initialization, action sampling) comes from one NumPy
 generator seeded by ``seed``; torch runs on the CPU with one thread, so the
 same seed gives the same trajectory.  torch is imported inside :meth:`run`
@@ -73,6 +80,7 @@ import numpy as np
 from archgym.env import BudgetExhausted, DSEEnv
 
 from .base import Agent, HyperParameter, HyperParameterError
+from .reward_scaling import MODES, RewardScaler
 
 __all__ = ["MARLAgent", "GroupsHyperParameter"]
 
@@ -114,10 +122,13 @@ class MARLAgent(Agent):
     0.2), ``ent_coef`` (0..1, default 0.01), ``net_width`` (hidden units per
     agent, 4..512, default 32), ``critic`` (``local`` or ``central``, default
     ``local``), ``groups`` (``declared``, ``parameters`` or a mapping; default
-    ``declared``).  See the module docstring.
+    ``declared``), ``reward_scaling`` (``rank``, ``standard`` or ``none``;
+    default ``rank``), ``reuse_evaluations`` (default True).  See the module
+    docstring.
     """
 
     name = "marl"
+    repeat_patience = 20  # as the SB3 searchers (archgym.agents.rl): a collapsed policy pays for its repeats
     hyperparameters = (
         HyperParameter("learning_rate", 0.01, float, 1e-5, 1.0, log=True, description="Adam step size"),
         HyperParameter("batch_size", 16, int, 2, 4096, log=True, description="joint actions per PPO update"),
@@ -128,6 +139,9 @@ class MARLAgent(Agent):
         HyperParameter("critic", "local", str, choices=("local", "central"),
                        description="per-agent value of the observation, or one that also sees the others' actions"),
         GroupsHyperParameter("groups", "declared", str, description="agents: declared, parameters, or a mapping"),
+        HyperParameter("reward_scaling", "rank", str, choices=MODES,
+                       description="learners' reward: rank, running standardization, or raw"),
+        HyperParameter("reuse_evaluations", True, bool, description="repeats answered free (False: paid)"),
     )
 
     def search(self, env: DSEEnv, budget: int, seed: int) -> None:
@@ -140,15 +154,17 @@ class MARLAgent(Agent):
             rng = np.random.default_rng(int(seed))
             learner = _Learners(env.space, groups, len(env.simulator.metric_names) + 1, self, rng)
             view = _view(env, "design")
+            scale = RewardScaler(self.reward_scaling)
             obs = np.zeros(learner.n_obs, dtype=np.float32)
             buf_obs, buf_act, buf_rew = [], [], []
+            start = env.n_evaluations
             try:
-                for _ in range(budget):
+                while env.n_evaluations - start < budget:  # evaluations made: a free repeat is no step
                     action = learner.act(obs)
-                    o, reward, _, _, _ = view.step(action)
+                    o, reward, _, _, info = view.step(action)
                     buf_obs.append(obs)
                     buf_act.append(action)
-                    buf_rew.append(float(reward))
+                    buf_rew.append(scale(reward, info["feasible"], info.get("reused", False)))
                     obs = np.asarray(o[:learner.n_obs], dtype=np.float32)
                     if len(buf_rew) == self.batch_size:
                         learner.update(np.array(buf_obs), np.array(buf_act), np.array(buf_rew))
@@ -217,7 +233,6 @@ class _Learners:
             self.agent_id = torch.eye(A)
             self.S = S
         self.opt = torch.optim.Adam(self.pi + self.vf, lr=hp.learning_rate)
-        self.r_count, self.r_mean, self.r_m2 = 0, 0.0, 0.0
         self.n_updates = 0
 
     # ------------------------------------------------------------------ policy
@@ -260,21 +275,11 @@ class _Learners:
         return (torch.tanh(x @ W1 + b1) @ W2 + b2)[..., 0]
 
     # ------------------------------------------------------------------ update
-    def _standardize(self, rewards: np.ndarray) -> np.ndarray:
-        """Rewards scaled by the running mean/std of every reward seen (Welford)."""
-        for r in rewards:
-            self.r_count += 1
-            delta = r - self.r_mean
-            self.r_mean += delta / self.r_count
-            self.r_m2 += delta * (r - self.r_mean)
-        std = np.sqrt(self.r_m2 / self.r_count) if self.r_count > 1 else 0.0
-        return (rewards - self.r_mean) / (std if std > 1e-12 else 1.0)
-
     def update(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray) -> None:
         torch, hp = self.torch, self.hp
         obs_t = torch.as_tensor(obs, dtype=torch.float32)
         act_t = torch.as_tensor(actions, dtype=torch.int64)
-        ret = torch.as_tensor(self._standardize(rewards), dtype=torch.float32)[:, None]  # (B, 1)
+        ret = torch.as_tensor(rewards, dtype=torch.float32)[:, None]  # (B, 1): the learners' (scaled) rewards
 
         def agent_logp_entropy():
             logp = self._log_probs(obs_t)  # (B, d, nmax)

@@ -14,9 +14,12 @@ Rewards are maximized.  :class:`OptunaNSGA2` with a Pareto objective
 per objective, told ``objective.vector``) and exposes the non-dominated set of
 every evaluated design as ``pareto_front_`` / :meth:`pareto_front`.
 
-With ``reuse_evaluations`` a suggested design that was already evaluated is
-told its remembered value and Optuna is asked again (up to 10 times), so the
-budget buys new designs.  Optuna is imported lazily: ``pip install archgym[optuna]``.
+A suggested design that was already evaluated in the run is answered by the
+environment from its record without spending budget (the repeat rule of
+:mod:`archgym.env`; ``reuse_evaluations=False`` pays instead); its value is
+told to Optuna and Optuna is asked again.  After 10 such free answers in a
+row (``repeat_patience``) the next repeat is charged, so the budget buys new
+designs.  Optuna is imported lazily: ``pip install archgym[optuna]``.
 """
 from __future__ import annotations
 
@@ -42,7 +45,7 @@ def _import_optuna():
 class _OptunaSearch(ParetoFrontMixin, AskTellAgent):
     """Shared ask/tell plumbing around an Optuna study (see the module docstring)."""
 
-    max_repeats = 10
+    repeat_patience = 10  # free answers in a row before a repeat is charged (archgym.env's repeat rule)
 
     def _sampler(self, optuna, seed: int):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -73,27 +76,21 @@ class _OptunaSearch(ParetoFrontMixin, AskTellAgent):
         return float(vec[0]) if self.n_objectives == 1 else [float(v) for v in vec]
 
     def ask(self) -> dict:
-        for attempt in range(self.max_repeats + 1):
-            trial = self.study_.ask()
-            idx = self._suggest(trial)
-            key = tuple(int(v) for v in idx)
-            if self.reuse_evaluations and key in self._memo and attempt < self.max_repeats:
-                self.study_.tell(trial, self._values(self._memo[key]))
-                continue
-            self._pending.setdefault(key, []).append(trial)
-            return self.space.decode(idx)
-        raise AssertionError("unreachable")  # pragma: no cover
+        trial = self.study_.ask()
+        idx = self._suggest(trial)
+        self._pending.setdefault(tuple(int(v) for v in idx), []).append(trial)
+        return self.space.decode(idx)
 
     def tell(self, config: Mapping[str, Any], reward: float, info: Mapping[str, Any] | None = None) -> None:
         idx = self.space.encode(config)
         key = tuple(int(v) for v in idx)
         vec = result_vector(self.objective, reward, info)
-        self._memo[key] = vec
-        self.evaluated_.append((idx, float(reward), vec))
+        if key not in self._memo:
+            self._memo[key] = vec
+            self.evaluated_.append((idx, float(reward), vec))
         trials = self._pending.get(key)
         if trials:
             self.study_.tell(trials.pop(0), self._values(vec))
-
 
 
 _COMMON = (

@@ -31,7 +31,8 @@ bounded in ``[infeasible_reward, 1]`` for the default objectives.
 ### Info
 ``config`` (decoded design), ``metrics`` (every metric; None where an
 infeasible design has no value -- NaN in :attr:`history` and trajectories),
-``units``, ``feasible``, ``reason``, ``reward``; with a proxy backend also
+``units``, ``feasible``, ``reason``, ``reward``; ``reused`` (True) on a repeat
+answered from the record (see *The repeat rule*); with a proxy backend also
 ``proxy_uncertainty``, ``proxy_p_feasible`` and ``proxy_ood`` (see
 ``archgym.cost_models.proxy``).  (The running count is
 :attr:`DSEEnv.n_evaluations`; it is kept out of ``info`` so equal actions give
@@ -49,6 +50,22 @@ A searcher's budget is owned by one context manager, :meth:`DSEEnv.budget`:
 ``with env.budget(n) as start:`` allows ``n`` more evaluations (never more
 than the user's cap), and restores the previous cap on exit.
 :meth:`archgym.agents.Agent.run` enters it for every searcher.
+
+### The repeat rule (one rule for every searcher)
+Inside a budget block (``reuse=True``, the default, and what
+:meth:`archgym.agents.Agent.run` enters unless a searcher's
+``reuse_evaluations`` hyperparameter is False), a design already evaluated
+in that block is **answered from the record and costs nothing**: the
+recorded reward and a copy of its info (with ``info["reused"] = True``) are
+returned, nothing is appended to :attr:`history`, no budget is spent and the
+simulator is not called.  So no searcher pays for a repeat, whatever its
+kind (ask/tell, population, RL through :meth:`step`).  To guarantee
+progress, after ``patience`` such free answers in a row (no new design in
+between) the next repeat is evaluated and charged like a new design (a
+searcher that proposes only repeats, e.g. once a tiny space is exhausted,
+still ends).  :attr:`repeats_free` and :attr:`repeats_charged` count both
+kinds over the env's life.  With ``reuse=False`` every design is paid for,
+as outside a budget block.
 
 ### The simulator contract
 Designs are validated against the space (searchers stay in it), then costed
@@ -76,7 +93,10 @@ from .objective import Objective, make_objective
 from .simulator import FEASIBLE, REASON, Simulator, ValidatedDesign
 from .space import ConstraintViolation
 
-__all__ = ["DSEEnv", "BudgetExhausted", "EnvInputError"]
+__all__ = ["DSEEnv", "BudgetExhausted", "EnvInputError", "DEFAULT_REPEAT_PATIENCE"]
+
+#: free answers to repeats in a row before the next repeat is charged (:meth:`DSEEnv.budget`)
+DEFAULT_REPEAT_PATIENCE = 200
 
 
 class EnvInputError(UserInputError):
@@ -143,6 +163,9 @@ class DSEEnv(gym.Env):
         self.max_evaluations = max_evaluations
         self.history: list[dict] = []
         self.listeners: list[Callable[[dict], None]] = []
+        self.repeats_free = 0      # repeats answered from the record (no budget spent), see budget()
+        self.repeats_charged = 0   # repeats evaluated and charged after `patience` free answers in a row
+        self._repeats: _RepeatRecord | None = None
         self._obs = np.zeros(self.observation_space.shape, dtype=np.float32)
         self._partial: list[int] = []
         self._steps = 0
@@ -158,62 +181,96 @@ class DSEEnv(gym.Env):
         return None if self.max_evaluations is None else max(0, self.max_evaluations - len(self.history))
 
     @contextlib.contextmanager
-    def budget(self, n: int) -> Iterator[int]:
+    def budget(self, n: int, reuse: bool = True, patience: int = DEFAULT_REPEAT_PATIENCE) -> Iterator[int]:
         """Allow at most ``n`` more evaluations inside the ``with`` block,
         never more than a cap already set (the user's ``max_evaluations``, or
         an enclosing budget); restore that cap on exit, however the block
         ends.  Yields the number of evaluations made before the block, so
-        ``env.trajectory(start)`` is the block's trajectory."""
+        ``env.trajectory(start)`` is the block's trajectory.
+
+        ``reuse`` (default True) applies the repeat rule inside the block: a
+        design already evaluated in this block is answered from the record
+        without spending budget, and after ``patience`` (an integer >= 0)
+        such answers in a row the next repeat is charged (module docstring,
+        *The repeat rule*)."""
+        if isinstance(patience, (bool, np.bool_)) or not isinstance(patience, (int, np.integer)) or patience < 0:
+            raise EnvInputError(f"patience must be an integer >= 0, got {patience!r}")
         start = len(self.history)
-        previous = self.max_evaluations
+        previous, previous_repeats = self.max_evaluations, self._repeats
         self.max_evaluations = start + int(n) if previous is None else min(previous, start + int(n))
+        self._repeats = _RepeatRecord(int(patience)) if reuse else None
         try:
             yield start
         finally:
-            self.max_evaluations = previous
+            self.max_evaluations, self._repeats = previous, previous_repeats
 
     def evaluate(self, config: Mapping[str, Any]) -> tuple[float, dict]:
         """Evaluate one design (validated), record it, return ``(reward, info)``.
 
-        This is the black-box entry point searchers use; it counts against the budget.
-        """
+        This is the black-box entry point searchers use; it counts against the
+        budget, except for a repeat answered from the record (module
+        docstring, *The repeat rule*)."""
+        t0 = time.perf_counter()
+        cfg, broken = self._validated(config)
+        repeats = self._repeats
+        key = self._key(cfg) if repeats is not None else None
+        if repeats is not None and repeats.decide(key):
+            return self._reused(repeats, key)
         if self.max_evaluations is not None and len(self.history) >= self.max_evaluations:
             raise BudgetExhausted(f"budget of {self.max_evaluations} evaluations exhausted")
-        t0 = time.perf_counter()
-        try:
-            cfg = self.space.validate(config)  # searchers stay inside the space
-            result = self.simulator.evaluate(ValidatedDesign(cfg, self.space))
-        except ConstraintViolation as exc:
-            cfg = self.space.validate(config, check_constraints=False)
-            result = self.simulator.infeasible(str(exc))
-        return self._record(cfg, result, time.perf_counter() - t0)
+        result = self.simulator.infeasible(broken) if broken else self.simulator.evaluate(ValidatedDesign(cfg, self.space))
+        return self._record(cfg, result, time.perf_counter() - t0, key)
 
     def evaluate_many(self, configs: list[Mapping[str, Any]]) -> list[tuple[float, dict]]:
         """Evaluate several designs at once (one batch call when the simulator
         is ``batch_friendly``, e.g. a proxy; else one by one).  Each design is
-        recorded and counted exactly as by :meth:`evaluate`; a batch larger
-        than the remaining budget raises :class:`BudgetExhausted` before any
-        evaluation.  Wall time is split evenly over the batch."""
-        if self.max_evaluations is not None and len(self.history) + len(configs) > self.max_evaluations:
-            raise BudgetExhausted(f"budget of {self.max_evaluations} evaluations cannot take {len(configs)} more")
-        if not self.simulator.batch_friendly or len(configs) < 2:
+        recorded, counted and, under the repeat rule, answered from the record
+        exactly as by :meth:`evaluate` called on each in order (a design
+        repeated within the batch included); a batch whose new designs exceed
+        the remaining budget raises :class:`BudgetExhausted` before any
+        evaluation.  Wall time is split evenly over the designs evaluated."""
+        repeats = self._repeats
+        checked = [self._validated(c) for c in configs]
+        keys = [self._key(cfg) for cfg, _ in checked] if repeats is not None else [None] * len(checked)
+        paid = repeats.plan(keys) if repeats is not None else [True] * len(checked)
+        if self.max_evaluations is not None and len(self.history) + sum(paid) > self.max_evaluations:
+            raise BudgetExhausted(f"budget of {self.max_evaluations} evaluations cannot take {sum(paid)} more")
+        if not self.simulator.batch_friendly or sum(paid) < 2:
             return [self.evaluate(c) for c in configs]
         t0 = time.perf_counter()
-        cfgs, broken = [], []
-        for c in configs:
-            try:
-                cfgs.append(self.space.validate(c))
-                broken.append("")
-            except ConstraintViolation as exc:
-                cfgs.append(self.space.validate(c, check_constraints=False))
-                broken.append(str(exc))
-        frame = self.simulator.evaluate_batch([c for c, why in zip(cfgs, broken) if not why])
+        todo = [cfg for (cfg, why), p in zip(checked, paid) if p and not why]
+        frame = self.simulator.evaluate_batch(todo)
         rows = iter(frame[self._metric_names + [FEASIBLE, REASON]].to_dict(orient="records"))
-        wall = (time.perf_counter() - t0) / len(cfgs)
-        return [self._record(cfg, self.simulator.infeasible(why) if why else next(rows), wall)
-                for cfg, why in zip(cfgs, broken)]
+        wall = (time.perf_counter() - t0) / sum(paid)
+        out = []
+        for (cfg, why), key, p in zip(checked, keys, paid):
+            if repeats is not None and repeats.decide(key):
+                out.append(self._reused(repeats, key))
+            else:
+                out.append(self._record(cfg, self.simulator.infeasible(why) if why else next(rows), wall, key))
+        return out
 
-    def _record(self, cfg: dict, result: Mapping[str, Any], wall: float) -> tuple[float, dict]:
+    def _validated(self, config: Mapping[str, Any]) -> tuple[dict, str]:
+        """The design validated against the space (searchers stay in it), and
+        the reason it breaks a space constraint ("" if it does not)."""
+        try:
+            return self.space.validate(config), ""
+        except ConstraintViolation as exc:
+            return self.space.validate(config, check_constraints=False), str(exc)
+
+    def _key(self, cfg: Mapping[str, Any]) -> tuple:
+        return tuple(p.index_of(cfg[p.name]) for p in self.space.parameters)
+
+    def _reused(self, repeats: "_RepeatRecord", key: tuple) -> tuple[float, dict]:
+        """A repeat answered from the record: no budget, no history, no simulator call."""
+        self.repeats_free += 1
+        reward, info = repeats.answers[key]
+        info = _copy_info(info)
+        info["reused"] = True
+        return reward, info
+
+    def _record(self, cfg: dict, result: Mapping[str, Any], wall: float,
+                key: tuple | None = None) -> tuple[float, dict]:
         reward = float(self.objective.reward(result))
         metrics = {n: result[n] for n in self._metric_names}
         record = {
@@ -239,6 +296,9 @@ class DSEEnv(gym.Env):
             "reward": reward,
         }
         info.update(self.simulator.evaluation_info(cfg))  # e.g. a proxy's uncertainty and OOD flag
+        if self._repeats is not None and key is not None:
+            if self._repeats.store(key, reward, info):
+                self.repeats_charged += 1
         return reward, info
 
     def trajectory(self, start: int = 0):
@@ -317,6 +377,48 @@ class DSEEnv(gym.Env):
 
     def __repr__(self) -> str:
         return f"DSEEnv({self.simulator!r}, objective={self.objective!r}, mode={self.mode!r})"
+
+
+def _copy_info(info: dict) -> dict:
+    """A copy of an evaluation's info, its dicts (config, metrics, units) copied too."""
+    return {k: dict(v) if isinstance(v, dict) else v for k, v in info.items()}
+
+
+class _RepeatRecord:
+    """What one budget block has evaluated, for the repeat rule (module docstring).
+
+    ``answers`` maps a design's index tuple to its recorded ``(reward, info)``;
+    ``streak`` counts repeats answered free since the last evaluation."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.answers: dict[tuple, tuple[float, dict]] = {}
+        self.streak = 0
+
+    def decide(self, key: tuple) -> bool:
+        """True if ``key`` is answered from the record now (and count it);
+        False if it must be evaluated (new, or a repeat past the patience)."""
+        if key in self.answers and self.streak < self.patience:
+            self.streak += 1
+            return True
+        return False
+
+    def plan(self, keys: list[tuple]) -> list[bool]:
+        """Which of ``keys``, handled in order, would be evaluated (paid), without changing the record."""
+        seen, streak, paid = set(self.answers), self.streak, []
+        for key in keys:
+            free = key in seen and streak < self.patience
+            streak = streak + 1 if free else 0
+            seen.add(key)
+            paid.append(not free)
+        return paid
+
+    def store(self, key: tuple, reward: float, info: dict) -> bool:
+        """Record an evaluation; True if it was a charged repeat."""
+        repeat = key in self.answers
+        self.answers[key] = (reward, _copy_info(info))  # the caller may change the info it was given
+        self.streak = 0
+        return repeat
 
 
 def history_frame(history: list[dict], param_names: list[str], metric_names: list[str]):

@@ -15,6 +15,16 @@ Habits borrowed from scikit-learn and Optuna:
   :meth:`Agent.search`, and returns the trajectory of exactly the evaluations
   made.  The budget counts designs evaluated by the environment (simulator
   calls), identically for every searcher.  Same seed, same trajectory.
+* one repeat rule for every searcher, applied by the environment, not by
+  searchers: inside ``run`` a design already evaluated in the run is answered
+  from the record and costs no budget (see "The repeat rule" in
+  :mod:`archgym.env`).  A searcher that declares the hyperparameter
+  ``reuse_evaluations`` and sets it False pays for repeats instead;
+  ``repeat_patience`` (class attribute, default
+  :data:`archgym.env.DEFAULT_REPEAT_PATIENCE`) is how many free answers in a
+  row the env gives before it charges the next repeat.  A searcher therefore
+  counts its budget in evaluations made (``env.n_evaluations``), never in
+  designs proposed.
 
 A searcher subclasses :class:`Agent` and implements ``search(env, budget,
 seed)``; black-box searchers subclass :class:`archgym.agents.AskTellAgent`
@@ -29,7 +39,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .env import BudgetExhausted, DSEEnv
+from .env import DEFAULT_REPEAT_PATIENCE, BudgetExhausted, DSEEnv
 from .errors import UserInputError
 
 __all__ = ["HyperParameter", "HyperParameterError", "RunInputError", "Agent", "SearchExhausted", "unwrap_env",
@@ -123,6 +133,8 @@ class Agent:
 
     name: ClassVar[str] = "agent"
     hyperparameters: ClassVar[tuple[HyperParameter, ...]] = ()
+    #: free answers to repeated designs in a row before the env charges the next one (module docstring)
+    repeat_patience: ClassVar[int] = DEFAULT_REPEAT_PATIENCE
 
     def __init__(self, *args: Any, **params: Any) -> None:
         if args:
@@ -160,7 +172,8 @@ class Agent:
         loop of every searcher (module docstring); override :meth:`search`."""
         budget, seed = check_budget(budget), check_seed(seed)
         dse = unwrap_env(env)
-        with dse.budget(budget) as start:
+        reuse = bool(getattr(self, "reuse_evaluations", True))
+        with dse.budget(budget, reuse=reuse, patience=self.repeat_patience) as start:
             dse.reset(seed=seed)
             try:
                 self.search(dse, budget, seed)

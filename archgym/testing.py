@@ -32,7 +32,13 @@ all; unknown hyperparameters are refused; ``run`` spends at most the budget
 evaluations, respects a user's cap (``max_evaluations``) and restores it
 afterwards, gives the same trajectory for the same seed, and refuses a bad
 budget or seed with a ``UserInputError``.  It runs on :class:`ToySimulator`
-(a 3-parameter space of 441 designs).
+(a 3-parameter space of 441 designs).  It also measures the repeat rule
+(one rule for every searcher, :mod:`archgym.env`): on a space of 6 designs
+with a budget of 6, the trajectory repeats a design only where the env
+charged a repeat (after its patience of free answers), and a run whose
+repeats were answered free still spends the whole budget (a searcher counts
+evaluations made, not designs proposed); with ``reuse_evaluations=False``
+(if the searcher declares it) no repeat is answered free.
 
 Toy simulators with known optima, for plugin authors' tests and the
 project's own: :class:`ToySimulator` and :class:`SeparableSimulator`.
@@ -234,6 +240,40 @@ class SeparableSimulator(Simulator):
         return {"cost": float(self.PENALTY[np.arange(self.N_PARAMS), idx].sum())}
 
 
+class _SixDesigns(Simulator):
+    """Six designs (``x`` in 0..2, ``mode`` a/b), so searchers repeat designs: the repeat rule's probe."""
+
+    name = "SixDesigns"
+    version = "1"
+    metrics = (Metric("cost", "units", True, "(x - 1)^2, plus 1 in mode b"),)
+    default_objective = "cost"
+
+    def __init__(self) -> None:
+        self.space = DesignSpace([Integer("x", 0, 2), Categorical("mode", ["a", "b"])])
+
+    def _evaluate(self, config: dict) -> dict:
+        return {"cost": float((config["x"] - 1) ** 2 + (config["mode"] == "b"))}
+
+
+def _check_repeat_rule(cls: type, params: Mapping[str, Any], seed: int, who: str) -> None:
+    """The repeat rule, measured on :class:`_SixDesigns` (module docstring)."""
+    env = DSEEnv(_SixDesigns())
+    size = int(env.space.size)
+    traj = cls(**params).run(env, size, seed)
+    designs = [tuple(r) for r in traj[env.space.names].itertuples(index=False)]
+    charged, free = env.repeats_charged, env.repeats_free
+    _require(len(designs) - len(set(designs)) == charged, who,
+             f"the trajectory repeats {len(designs) - len(set(designs))} design(s) but the env charged {charged} "
+             "repeat(s): evaluate through the env inside run(), which answers repeats free")
+    _require(free == 0 or len(traj) == size, who,
+             f"{free} repeat(s) were answered free but the run made only {len(traj)} of {size} evaluations: "
+             "count the budget in evaluations made (env.n_evaluations), not in designs proposed")
+    if any(h.name == "reuse_evaluations" for h in cls.hyperparameters):
+        paying = DSEEnv(_SixDesigns())
+        cls(**{**params, "reuse_evaluations": False}).run(paying, size, seed)
+        _require(paying.repeats_free == 0, who, "with reuse_evaluations=False every repeat must be paid for")
+
+
 # --------------------------------------------------------------------------- searchers
 def _trajectory(agent_cls: type, params: Mapping[str, Any], budget: int, seed: int, warmup: bool):
     env = DSEEnv(ToySimulator())
@@ -296,3 +336,4 @@ def check_searcher(cls: type, budget: int = 13, seed: int = 3, params: Mapping[s
              "run() with budget 0 must raise a one-line UserInputError")
     _require(_raises_user_error(cls(**params).run, DSEEnv(ToySimulator()), budget, None), who,
              "run() with seed=None must raise a one-line UserInputError")
+    _check_repeat_rule(cls, params, seed, who)

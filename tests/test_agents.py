@@ -9,7 +9,7 @@ import pytest
 from archgym.testing import ToySimulator
 
 import archgym
-from archgym.env import DSEEnv
+from archgym.env import BudgetExhausted, DSEEnv, EnvInputError
 from archgym.agents import (AntColony, AskTellAgent, BayesianOptimization, GeneticAlgorithm, GridSearch,
                             HyperParameterError, RandomWalk)
 from archgym.agents.moves import mutate_indices
@@ -70,10 +70,11 @@ def test_ask_tell_matches_run(name):
     env = make_env()
     agent = archgym.make_agent(name)
     agent.setup(env.space, 4, env.objective)
-    for _ in range(30):
-        cfg = agent.ask()
-        reward, info = env.evaluate(cfg)
-        agent.tell(info["config"], reward, info)
+    with env.budget(30, patience=agent.repeat_patience):  # the repeat rule, as inside run()
+        while env.n_evaluations < 30:
+            cfg = agent.ask()
+            reward, info = env.evaluate(cfg)
+            agent.tell(info["config"], reward, info)
     manual = frame(env.trajectory())
     ran = frame(archgym.make_agent(name).run(make_env(), 30, seed=4))
     assert manual.equals(ran)
@@ -228,3 +229,124 @@ def test_import_agents_is_light():
             "print(any(m in sys.modules for m in ('torch', 'stable_baselines3', 'optuna', 'sklearn')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- the repeat rule
+A, B = {"x": 1, "y": 2, "mode": "a"}, {"x": 3, "y": 4, "mode": "b"}
+
+
+def test_a_repeat_is_answered_from_the_record_inside_a_budget_block():
+    env = make_env()
+    with env.budget(3):
+        ra, ia = env.evaluate(A)
+        rb, ib = env.evaluate(A)  # free: no budget, no history, no simulator call
+        assert (rb, ib["metrics"], ib["config"]) == (ra, ia["metrics"], ia["config"])
+        assert ib["reused"] is True and "reused" not in ia
+        env.evaluate(B)
+        env.evaluate(A)
+        assert env.n_evaluations == 2 and env.evaluations_left == 1 and env.repeats_free == 2
+    env.evaluate(A)  # outside a budget block every design is paid for
+    assert env.n_evaluations == 3 and env.repeats_free == 2
+
+
+def test_a_changed_info_does_not_change_the_record():
+    env = make_env()
+    with env.budget(2):
+        _, info = env.evaluate(A)
+        info["metrics"]["cost"] = -1.0
+        assert env.evaluate(A)[1]["metrics"]["cost"] != -1.0
+
+
+def test_patience_charges_the_next_repeat_and_restarts_the_count():
+    env = make_env()
+    with env.budget(10, patience=2):
+        for _ in range(7):  # paid, free, free, charged, free, free, charged
+            env.evaluate(A)
+    assert env.n_evaluations == 3 and (env.repeats_free, env.repeats_charged) == (4, 2)
+    assert [r["config"] for r in env.history] == [A] * 3
+
+
+def test_reuse_false_pays_for_every_repeat_and_blocks_restore_the_rule():
+    env = make_env()
+    with env.budget(5):
+        env.evaluate(A)
+        with env.budget(2, reuse=False):
+            env.evaluate(A)
+            env.evaluate(A)
+        env.evaluate(A)  # the outer block's record still answers A
+    assert env.n_evaluations == 3 and env.repeats_free == 1
+
+
+def test_a_constraint_breaking_design_is_recorded_once_then_answered():
+    from archgym.simulator import Metric, Simulator
+    from archgym.space import Constraint, DesignSpace, Integer
+
+    class Constrained(Simulator):
+        name, version = "Constrained", "1"
+        metrics = (Metric("cost", "u", True),)
+
+        def __init__(self):
+            self.space = DesignSpace([Integer("a", 0, 3), Integer("b", 0, 3)],
+                                     constraints=[Constraint("a <= b", lambda c: c["a"] <= c["b"])])
+
+        def _evaluate(self, config):
+            return {"cost": float(config["a"] + config["b"])}
+
+    env = DSEEnv(Constrained())
+    with env.budget(3):
+        r1, i1 = env.evaluate({"a": 3, "b": 0})
+        r2, i2 = env.evaluate({"a": 3, "b": 0})
+    assert not i1["feasible"] and i2["reused"] and r1 == r2 and env.n_evaluations == 1
+
+
+class _BatchToy(ToySimulator):
+    batch_friendly = True
+
+
+def test_evaluate_many_equals_evaluate_in_order_with_repeats_in_and_across_batches():
+    designs = [A, B, A, {"x": 5, "y": 1, "mode": "c"}, B, B, A]
+    seq, bat = DSEEnv(_BatchToy()), DSEEnv(_BatchToy())
+    with seq.budget(4, patience=2), bat.budget(4, patience=2):
+        one = [seq.evaluate(d) for d in designs[:2]] + [seq.evaluate(d) for d in designs[2:]]
+        many = bat.evaluate_many(designs[:2]) + bat.evaluate_many(designs[2:])
+    strip = [{k: v for k, v in r.items() if k != "wall_time_s"} for r in seq.history]
+    assert strip == [{k: v for k, v in r.items() if k != "wall_time_s"} for r in bat.history]
+    # A, B paid; A free; the new one paid; B, B free; A charged (2 free answers in a row before it)
+    assert one == many and [r["config"] for r in seq.history] == [A, B, designs[3], A]
+    assert (bat.repeats_free, bat.repeats_charged) == (seq.repeats_free, seq.repeats_charged) == (3, 1)
+
+
+def test_a_batch_is_refused_only_when_its_new_designs_exceed_the_budget():
+    env = DSEEnv(_BatchToy())
+    with env.budget(2):
+        env.evaluate_many([A, B, A, B])  # two new designs, two repeats: fits
+        with pytest.raises(BudgetExhausted):
+            env.evaluate_many([A, {"x": 5, "y": 1, "mode": "c"}])
+    assert env.n_evaluations == 2
+
+
+def test_bad_patience_is_one_line():
+    with pytest.raises(EnvInputError, match="patience must be an integer >= 0"):
+        with make_env().budget(3, patience=-1):
+            pass
+
+
+def test_random_search_buys_distinct_designs_and_pays_for_repeats_when_told():
+    env = make_env()
+    df = archgym.make_agent("random").run(env, 300, seed=0)  # 441 designs: draws repeat often
+    assert len(df) == 300 and not df.duplicated(["x", "y", "mode"]).any() and env.repeats_free > 0
+    paying = make_env()
+    df = archgym.make_agent("random", reuse_evaluations=False).run(paying, 300, seed=0)
+    assert paying.repeats_free == 0 and df.duplicated(["x", "y", "mode"]).any()
+
+
+@pytest.mark.parametrize("name,patience", [("ga", 200), ("aco", 200), ("random_walk", 200), ("random", 200),
+                                           ("optuna_tpe", 10), ("optuna_nsga2", 10)])
+def test_searchers_that_repeat_get_the_rule_through_run(name, patience):
+    """One mechanism: the env answers repeats; the patience is the searcher's declared one."""
+    agent = archgym.make_agent(name)
+    assert agent.repeat_patience == patience
+    env = make_env()
+    df = agent.run(env, 200, seed=3)
+    assert len(df) == 200
+    assert df.duplicated(["x", "y", "mode"]).sum() == env.repeats_charged

@@ -81,3 +81,46 @@ def test_check_searcher_catches_an_unseeded_searcher():
 
     with pytest.raises(ContractError, match="same seed"):
         check_searcher(Unseeded)
+
+
+def test_check_searcher_catches_a_searcher_that_counts_proposals_as_budget():
+    """Repeats are free, so a loop of `budget` proposals leaves budget unspent."""
+    from archgym.agents import Agent
+
+    class Counting(Agent):
+        name = "counting"
+
+        def search(self, env, budget, seed):
+            import numpy as np
+
+            rng = np.random.default_rng(seed)
+            for _ in range(budget):
+                env.evaluate(env.space.sample(rng))
+
+    with pytest.raises(ContractError, match="count the budget in evaluations made"):
+        check_searcher(Counting)
+
+
+def test_check_searcher_catches_a_searcher_that_pays_for_repeats_behind_the_rule():
+    """A searcher must not opt itself out of the repeat rule (here: its own paying budget block)."""
+    class Paying(RandomSearch):
+        name = "paying"
+
+        def search(self, env, budget, seed):
+            with env.budget(budget, reuse=False):
+                super().search(env, budget, seed)
+
+    with pytest.raises(ContractError, match="the env charged 0 repeat"):
+        check_searcher(Paying)
+
+
+def test_check_searcher_checks_that_reuse_evaluations_false_pays():
+    class Ignoring(RandomSearch):
+        name = "ignoring"
+
+        def run(self, env, budget, seed):
+            self.reuse_evaluations = True  # ignores the user's choice
+            return super().run(env, budget, seed)
+
+    with pytest.raises(ContractError, match="reuse_evaluations=False every repeat must be paid"):
+        check_searcher(Ignoring)
