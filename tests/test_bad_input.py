@@ -165,7 +165,7 @@ CASES = [
     ("per-layer-unsupported", ["evaluate", "Toy-v0", "--config", TOY, "--per-layer"], ["no per-component"]),
     # run
     ("agent-unknown", ["run", "Toy-v0", "--agent", "nope", "--budget", "3"], ["'nope'", "known:", "random"]),
-    ("hp-unknown", RUN + ["--set", "foo=1"], ["'foo'", "allowed", "(none)"]),
+    ("hp-unknown", RUN + ["--set", "foo=1"], ["'foo'", "allowed", "reuse_evaluations"]),
     ("hp-unknown-ga", ["run", "Toy-v0", "--agent", "ga", "--budget", "3", "--set", "lr=1"],
      ["'lr'", "population_size"]),
     ("hp-out-of-range", ["run", "Toy-v0", "--agent", "ga", "--budget", "3", "--set", "population_size=1"],

@@ -300,7 +300,7 @@ def _compare_instances(problem, arch, mapping, seed: int) -> None:
     assert metrics["energy_pj"][0] == pytest.approx(energy, rel=1e-12), seed
 
 
-@settings(max_examples=150, deadline=None, derandomize=True)
+@settings(max_examples=80, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10 ** 9))
 def test_spatial_residuals_equal_interpreter(seed):
     """Spatial residuals (fewer instances in the last iteration) and temporal residuals inside a spatial loop
