@@ -222,15 +222,10 @@ def dram() -> list[str]:
             "/startup/cold_cli_evaluate_cpu_s", "s", digits=3),
         Fig("the same (wall)", "dram.json", "/startup/cold_cli_evaluate_wall_s", "s", digits=3),
         Fig("first call: compiling the core (CPU)", "dram.json", "/startup/first_call_compile_cpu_s", "s", digits=3),
-        Fig("first call on a cold cache, this version (CPU)", "dram.json",
-            "/before_after/first_call/after/cold_first_run_cpu_s", "s", digits=3),
-        Fig("first call on a cold cache, the previous version (CPU, same run)", "dram.json",
-            "/before_after/first_call/before/cold_first_run_cpu_s", "s", digits=3),
-        Fig("first call on a warm cache, this version (CPU)", "dram.json",
-            "/before_after/first_call/after/warm_first_run_cpu_s", "s", digits=3),
-        Fig("first call on a warm cache, the previous version (CPU, same run)", "dram.json",
-            "/before_after/first_call/before/warm_first_run_cpu_s", "s", digits=3),
-    ]
+    ] + [Fig(f"first call on a {cache} cache, {label} (CPU)", "dram.json",
+             f"/before_after/first_call/{side_}/{cache}_first_run_cpu_s", "s", digits=3)
+         for cache in ("cold", "warm")
+         for side_, label in (("after", "this version"), ("before", "the previous version, same run"))]
     note = (f" Side by side with the DRAMSys binary `sims/{side['binary'].rsplit('/sims/', 1)[-1]}` from ArchGym's "
             f"repository: {side['protocol']}; {side['repeats']} repeats." if isinstance(side, dict) else
             f" The side-by-side run against a DRAMSys process is not in this results file "

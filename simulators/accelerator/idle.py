@@ -67,11 +67,12 @@ class IdleTail:
         t = self.spec.timing
         tail = max(layer_ns - busy_ns, 0.0) / tck
         n_ref = surplus = 0.0
-        trigger = (self.refresh and tail > 0          # a refresh falls due on the tREFI grid in the tail
-                   and math.floor(layer_ns / tck / t["REFI"] + 1e-9) > math.floor(busy_ns / tck / t["REFI"] + 1e-9))
+        intervals = math.floor(layer_ns / tck / t["REFI"] + 1e-9)    # tREFI intervals the layer spans
+        # a refresh falls due on the tREFI grid in the tail
+        trigger = self.refresh and tail > 0 and intervals > math.floor(busy_ns / tck / t["REFI"] + 1e-9)
         if self.refresh:                      # owed even with no tail: the run may have postponed them
             ranks = self.spec.simulated_ranks
-            due = ranks * math.floor(layer_ns / tck / t["REFI"] + 1e-9)
+            due = ranks * intervals
             if trigger:
                 due += ranks * self.pull_in   # the idle rank pulls refreshes in there
             n_ref = max(0.0, due - float(n_refresh_run))
